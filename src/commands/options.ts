@@ -1,0 +1,46 @@
+import { UsageError } from "../errors.js";
+
+/** Options shared by `upload` and `register`, as commander hands them over. */
+export interface PublishCliOptions {
+  repository: string[];
+  repositoryUrl?: string;
+  configFile?: string;
+  username?: string;
+  password?: string;
+  dryRun?: boolean;
+  skipExisting?: boolean;
+  comment?: string;
+  attestations?: boolean;
+  concurrency: string;
+  perServer: string;
+  retries: string;
+  connectTimeout: string;
+  timeout: string;
+  cert?: string;
+  clientCert?: string;
+  allowInsecureHttp?: boolean;
+  json?: boolean;
+  report?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export function positiveInt(value: string, option: string, min = 1, max = 1000): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${option} must be a whole number from ${min} to ${max}, got '${value}'`);
+  }
+  return n;
+}
+
+export function seconds(value: string, option: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400) {
+    throw new UsageError(`${option} must be a number of seconds greater than 0, got '${value}'`);
+  }
+  return Math.round(n * 1000);
+}
+
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

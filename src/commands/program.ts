@@ -1,0 +1,127 @@
+import { Command, CommanderError, Option } from "commander";
+import { ExitCode, PkgpushError } from "../errors.js";
+import { err } from "../report/redact.js";
+import { collect, type PublishCliOptions } from "./options.js";
+
+/** Options of `upload` and `register`. */
+function addPublishOptions(command: Command): Command {
+  return command
+    .option(
+      "-r, --repository <name>",
+      "server to use: a .pypirc section name or a repository URL (repeatable, or a comma list)",
+      collect,
+      [],
+    )
+    .option("--repository-url <url>", "upload to this URL (an ad-hoc server)")
+    .addOption(
+      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env("PKGPUSH_CONFIG_FILE"),
+    )
+    .option("-u, --username <name>", "user name for every selected server")
+    .option("-p, --password <secret>", "password or token for every selected server")
+    .option("--dry-run", "print what would be sent where, and send nothing")
+    .option("--concurrency <n>", "requests in flight at once", "4")
+    .option("--per-server <n>", "requests in flight at once to one server", "2")
+    .option("--retries <n>", "retries after a connection error, timeout, 5xx, 408 or 429", "3")
+    .option("--connect-timeout <seconds>", "give up connecting after this long", "10")
+    .option("--timeout <seconds>", "abort a request that makes no progress for this long", "120")
+    .option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)")
+    .option("--client-cert <path>", "client certificate and key (PEM)")
+    .option("--allow-insecure-http", "allow sending credentials over plain http to non-local hosts")
+    .option("--json", "print a JSON report on stdout (the summary goes to stderr)")
+    .option("--report <file>", "also write the JSON report to this file")
+    .option("-q, --quiet", "print only failures and the summary")
+    .option("-v, --verbose", "print more detail");
+}
+
+export function buildProgram(run: (promise: Promise<number>) => void, signal: AbortSignal): Command {
+  const program = new Command("pkgpush")
+    .description("Publish Python distributions to many package indexes at once.")
+    .version(PKGPUSH_VERSION, "-V, --version")
+    .showSuggestionAfterError()
+    .exitOverride();
+
+  const ctx = { env: process.env, cwd: process.cwd(), signal };
+
+  addPublishOptions(
+    program
+      .command("upload")
+      .description("upload distributions (default: dist/*) to every server they belong to")
+      .argument("[files...]", "wheels, sdists, eggs, directories or glob patterns"),
+  )
+    .option("--skip-existing", "report files the server already has as skipped, not failed")
+    .option("--comment <text>", "comment sent with each upload")
+    .option("--attestations", "send <file>.*.attestation files (PEP 740) with each upload")
+    .action((files: string[], opts: PublishCliOptions) => {
+      run(import("./publish.js").then((m) => m.publish("upload", files, opts, ctx)));
+    });
+
+  addPublishOptions(
+    program
+      .command("register")
+      .description("register releases (:action=submit) from distributions' metadata (default: dist/*)")
+      .argument("[files...]", "wheels, sdists, eggs, directories or glob patterns"),
+  ).action((files: string[], opts: PublishCliOptions) => {
+    run(import("./publish.js").then((m) => m.publish("register", files, opts, ctx)));
+  });
+
+  program
+    .command("servers")
+    .description("list configured servers, their URLs, routing patterns and credential sources")
+    .addOption(
+      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env("PKGPUSH_CONFIG_FILE"),
+    )
+    .option("--json", "print as JSON")
+    .action((opts: { configFile?: string; json?: boolean }) => {
+      run(import("./servers.js").then((m) => m.listServers(opts, ctx)));
+    });
+
+  return program;
+}
+
+function printError(error: unknown): number {
+  if (error instanceof PkgpushError) {
+    for (const line of error.message.split("\n")) err(`pkgpush: error: ${line}\n`);
+    if (error.hint) err(`pkgpush: hint: ${error.hint}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  err(`pkgpush: internal error: ${message}\n`);
+  if (process.env.PKGPUSH_DEBUG && error instanceof Error && error.stack) err(`${error.stack}\n`);
+  return ExitCode.failed;
+}
+
+/** Runs the command line; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    err("pkgpush: interrupted; aborting transfers (press Ctrl-C again to quit at once)\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  let pending: Promise<number> | undefined;
+  const program = buildProgram((p) => {
+    pending = p;
+  }, controller.signal);
+  program.configureOutput({
+    writeOut: (s) => process.stdout.write(s),
+    writeErr: (s) => err(s),
+  });
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return pending ? await pending : ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are "errors" to commander; they have already been printed.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    return printError(error);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

@@ -1,0 +1,171 @@
+import { writeFile } from "node:fs/promises";
+import { arch, platform } from "node:os";
+import { loadPypirc, findServerByUrl, getServer } from "../config/pypirc.js";
+import type { PypircConfig } from "../config/types.js";
+import { requireCredentials, resolveCredentials } from "../credentials/resolve.js";
+import { commandLineSource, environmentSource, pypircSource } from "../credentials/sources.js";
+import { checkCredentialTransport } from "../credentials/transport-safety.js";
+import type { CredentialSource, Credentials } from "../credentials/types.js";
+import { collectFiles } from "../distributions/collect.js";
+import { inspectAll } from "../distributions/inspect.js";
+import { AggregateInputError, ExitCode, type PkgpushError } from "../errors.js";
+import { type JobResult, runPlan } from "../execute/run.js";
+import { closeSessions, openSessions } from "../execute/session.js";
+import { type Action, type Plan, planRegistrations, planUploads } from "../plan/plan.js";
+import { adHocServer } from "../resolve/adhoc.js";
+import { matchesProject } from "../resolve/pattern.js";
+import { resolveTargets, splitRepositoryArgs } from "../resolve/targets.js";
+import { buildJsonReport } from "../report/json.js";
+import { lineReporter, type Verbosity } from "../report/log.js";
+import { formatPlan } from "../report/plan.js";
+import { err, out, registerCredentials } from "../report/redact.js";
+import { formatSummary, totals } from "../report/summary.js";
+import { defaultRetryPolicy } from "../transport/retry.js";
+import { type PublishCliOptions, positiveInt, seconds } from "./options.js";
+
+export interface PublishContext {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  signal: AbortSignal;
+}
+
+const userAgent = (): string =>
+  `pkgpush/${PKGPUSH_VERSION} (node ${process.version}; ${platform()} ${arch()})`;
+
+function credentialSources(opts: PublishCliOptions, env: NodeJS.ProcessEnv): CredentialSource[] {
+  return [commandLineSource(opts.username, opts.password), environmentSource(env), pypircSource()];
+}
+
+function loadConfig(opts: PublishCliOptions, env: NodeJS.ProcessEnv): Promise<PypircConfig> {
+  return loadPypirc({ path: opts.configFile, env });
+}
+
+/** The shared pipeline of `upload` and `register`: config -> targets -> files -> plan -> run -> report. */
+export async function publish(
+  action: Action,
+  paths: string[],
+  opts: PublishCliOptions,
+  ctx: PublishContext,
+): Promise<number> {
+  const verbosity: Verbosity = opts.quiet ? "quiet" : opts.verbose ? "verbose" : "normal";
+  const say = (line: string): void => {
+    if (verbosity !== "quiet") err(`${line}\n`);
+  };
+  // Validate numeric options before any I/O so a typo costs nothing.
+  const limits = {
+    concurrency: positiveInt(opts.concurrency, "--concurrency", 1, 64),
+    perServer: positiveInt(opts.perServer, "--per-server", 1, 16),
+    retries: positiveInt(opts.retries, "--retries", 0, 20),
+    connectTimeoutMs: seconds(opts.connectTimeout, "--connect-timeout"),
+    stallTimeoutMs: seconds(opts.timeout, "--timeout"),
+  };
+
+  const config = await loadConfig(opts, ctx.env);
+  for (const warning of config.warnings) say(`warning: ${warning}`);
+
+  const files = await collectFiles(paths.length > 0 ? paths : ["dist/*"], ctx.cwd);
+  const dists = await inspectAll(files);
+
+  // twine's variables apply only when the command line names no server.
+  const named = opts.repository.length > 0 || opts.repositoryUrl !== undefined;
+  const targets = resolveTargets(
+    dists,
+    config,
+    {
+      repositories: splitRepositoryArgs(
+        named || !ctx.env.TWINE_REPOSITORY ? opts.repository : [ctx.env.TWINE_REPOSITORY],
+      ),
+      repositoryUrl: opts.repositoryUrl ?? (named ? undefined : ctx.env.TWINE_REPOSITORY_URL || undefined),
+    },
+    {
+      getServer,
+      findServerByUrl,
+      adHocServer,
+      matchesProject: (server, name) => matchesProject(server.releasePackages, name),
+    },
+  );
+  for (const warning of targets.warnings) say(`warning: ${warning}`);
+  const plan = action === "upload" ? planUploads(targets) : planRegistrations(targets);
+
+  // Preflight: every server's credentials are settled before the first byte goes anywhere.
+  const sources = credentialSources(opts, ctx.env);
+  const credentials = new Map<string, Credentials>();
+  const problems: PkgpushError[] = [];
+  for (const server of plan.servers) {
+    try {
+      const found = opts.dryRun
+        ? await resolveCredentials(server, sources)
+        : await requireCredentials(server, sources);
+      registerCredentials(found.username, found.password);
+      if (!opts.dryRun) checkCredentialTransport(server, opts.allowInsecureHttp ?? false);
+      credentials.set(server.name, found);
+    } catch (error) {
+      problems.push(error as PkgpushError);
+    }
+  }
+  if (problems.length === 1) throw problems[0];
+  if (problems.length > 1) throw new AggregateInputError(problems);
+
+  const usernames = new Map([...credentials].map(([name, c]) => [name, c.username]));
+  if (opts.dryRun) {
+    out(`${formatPlan(plan, credentials)}\n`);
+    await writeReports(opts, plan, [], { dryRun: true, exitCode: ExitCode.ok, usernames });
+    return ExitCode.ok;
+  }
+
+  const sessions = openSessions(
+    plan.servers.map((server) => ({ server, credentials: credentials.get(server.name) as Credentials })),
+    {
+      connectTimeoutMs: limits.connectTimeoutMs,
+      stallTimeoutMs: limits.stallTimeoutMs,
+      caCert: opts.cert,
+      clientCert: opts.clientCert,
+    },
+  );
+  let results: JobResult[];
+  try {
+    results = await runPlan(
+      plan,
+      sessions,
+      {
+        concurrency: limits.concurrency,
+        perServer: limits.perServer,
+        retry: { ...defaultRetryPolicy, retries: limits.retries },
+        stallTimeoutMs: limits.stallTimeoutMs,
+        skipExisting: opts.skipExisting ?? false,
+        comment: opts.comment,
+        attestations: opts.attestations ?? false,
+        userAgent: userAgent(),
+        signal: ctx.signal,
+      },
+      lineReporter((line) => err(`${line}\n`), verbosity),
+    );
+  } finally {
+    await closeSessions(sessions);
+  }
+
+  const exitCode = ctx.signal.aborted
+    ? ExitCode.interrupted
+    : totals(results).failed
+      ? ExitCode.failed
+      : ExitCode.ok;
+  if (opts.json) {
+    out(`${JSON.stringify(buildJsonReport(plan, results, { dryRun: false, exitCode, usernames }), null, 2)}\n`);
+    if (verbosity !== "quiet") err(`${formatSummary(results)}\n`);
+  } else {
+    out(`${formatSummary(results)}\n`);
+  }
+  await writeReports(opts, plan, results, { dryRun: false, exitCode, usernames });
+  return exitCode;
+}
+
+async function writeReports(
+  opts: PublishCliOptions,
+  plan: Plan,
+  results: JobResult[],
+  meta: { dryRun: boolean; exitCode: number; usernames: Map<string, string | undefined> },
+): Promise<void> {
+  if (!opts.report) return;
+  await writeFile(opts.report, `${JSON.stringify(buildJsonReport(plan, results, meta), null, 2)}\n`);
+}
+

@@ -1,0 +1,57 @@
+import { loadPypirc } from "../config/pypirc.js";
+import type { ServerConfig } from "../config/types.js";
+import { resolveCredentials } from "../credentials/resolve.js";
+import { environmentSource, pypircSource } from "../credentials/sources.js";
+import { ExitCode } from "../errors.js";
+import { err, out } from "../report/redact.js";
+
+interface ServerRow {
+  name: string;
+  url: string;
+  inIndexServers: boolean;
+  releasePackages: string[];
+  username: string | null;
+  usernameFrom: string | null;
+  passwordFrom: string | null;
+  permanent: boolean;
+}
+
+/** `pkgpush servers`: what is configured and where credentials would come from, never secrets. */
+export async function listServers(
+  opts: { configFile?: string; json?: boolean },
+  ctx: { env: NodeJS.ProcessEnv },
+): Promise<number> {
+  const config = await loadPypirc({ path: opts.configFile, env: ctx.env });
+  for (const warning of config.warnings) err(`warning: ${warning}\n`);
+  const sources = [environmentSource(ctx.env), pypircSource()];
+  const rows: ServerRow[] = [];
+  for (const server of config.servers.values() as Iterable<ServerConfig>) {
+    const c = await resolveCredentials(server, sources);
+    rows.push({
+      name: server.name,
+      url: server.repository,
+      inIndexServers: config.indexServers.includes(server.name),
+      releasePackages: server.releasePackages.map((p) => p.source),
+      username: c.username ?? null,
+      usernameFrom: c.usernameSource ?? null,
+      passwordFrom: c.passwordSource ?? null,
+      permanent: server.immutable,
+    });
+  }
+  if (opts.json) {
+    out(`${JSON.stringify({ config: config.path, exists: config.exists, servers: rows, missingSections: config.missingSections }, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  out(`Config: ${config.path}${config.exists ? "" : " (not found: built-in servers only)"}\n`);
+  for (const row of rows) {
+    out(`\n${row.name}${row.inIndexServers ? "" : " (not in index-servers)"}${row.permanent ? " [permanent uploads]" : ""}\n`);
+    out(`  url:      ${row.url}\n`);
+    out(`  routes:   ${row.releasePackages.length > 0 ? row.releasePackages.join("  ") : "(no release-packages)"}\n`);
+    out(`  user:     ${row.username ? `${row.username} (from ${row.usernameFrom})` : "(none)"}\n`);
+    out(`  password: ${row.passwordFrom ? `from ${row.passwordFrom}` : "(none found)"}\n`);
+  }
+  for (const name of config.missingSections) {
+    out(`\n${name}: listed in [distutils] index-servers but has no section\n`);
+  }
+  return ExitCode.ok;
+}

@@ -1,0 +1,44 @@
+import type { ServerConfig } from "../config/types.js";
+import type { CredentialSource } from "./types.js";
+
+/** `PKGPUSH_<SECTION>_...`: section upper-cased, anything not alphanumeric as `_`. */
+export function sectionEnvPrefix(server: ServerConfig): string {
+  return `PKGPUSH_${server.name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_`;
+}
+
+export function commandLineSource(username?: string, password?: string): CredentialSource {
+  return {
+    describe: () => "command line (-u/-p)",
+    lookup: async () => ({ username, password }),
+  };
+}
+
+/** Per-server variables first (they are more specific), then the global and twine ones. */
+export function environmentSource(env: NodeJS.ProcessEnv): CredentialSource {
+  const pick = (...names: string[]): string | undefined => {
+    for (const name of names) {
+      const value = env[name];
+      if (value !== undefined && value !== "") return value;
+    }
+    return undefined;
+  };
+  return {
+    describe: (server) =>
+      `environment (${sectionEnvPrefix(server)}USERNAME/PASSWORD, PKGPUSH_USERNAME/PASSWORD, TWINE_USERNAME/PASSWORD)`,
+    lookup: async (server) => {
+      const prefix = sectionEnvPrefix(server);
+      return {
+        username: pick(`${prefix}USERNAME`, "PKGPUSH_USERNAME", "TWINE_USERNAME"),
+        password: pick(`${prefix}PASSWORD`, "PKGPUSH_PASSWORD", "TWINE_PASSWORD"),
+      };
+    },
+  };
+}
+
+export function pypircSource(): CredentialSource {
+  return {
+    describe: (server) =>
+      server.location ? `${server.location.file} [${server.location.section}]` : "config file",
+    lookup: async (server) => ({ username: server.username, password: server.password }),
+  };
+}

@@ -1,0 +1,23 @@
+import type { ServerConfig } from "../config/types.js";
+import { CredentialsError } from "../errors.js";
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Basic credentials over plain http can be read by anyone on the path; allowed only to loopback
+ * or with an explicit opt-in (command line or the section's allow-insecure-http).
+ */
+export function checkCredentialTransport(server: ServerConfig, allowInsecureHttp: boolean): void {
+  const url = new URL(server.repository);
+  if (url.protocol !== "http:" || isLoopbackHost(url.hostname)) return;
+  if (allowInsecureHttp || server.allowInsecureHttp) return;
+  throw new CredentialsError(
+    `refusing to send credentials for '${server.name}' over plain http to ${url.host}`,
+    {
+      hint: `use an https:// repository URL, or opt in with --allow-insecure-http (or allow-insecure-http = true in [${server.name}])`,
+    },
+  );
+}

@@ -1,0 +1,24 @@
+import type { ServerConfig } from "../config/types.js";
+
+/** A user name / password pair for one server, with where each half came from (for `servers`). */
+export interface Credentials {
+  username?: string | undefined;
+  /** Secret: never print it. */
+  password?: string | undefined;
+  usernameSource?: string | undefined;
+  passwordSource?: string | undefined;
+}
+
+/**
+ * One place credentials may come from. Sources are asked in order and each half (user name,
+ * password) is taken from the first source that has it, as twine does. Later sources (keyring,
+ * trusted publishing, prompt) receive the user name found so far.
+ */
+export interface CredentialSource {
+  /** Human description, e.g. "command line", "PKGPUSH_PLONE_PASSWORD", "~/.pypirc [plone]". */
+  describe(server: ServerConfig): string;
+  lookup(
+    server: ServerConfig,
+    found: Credentials,
+  ): Promise<Partial<Pick<Credentials, "username" | "password">> | undefined>;
+}

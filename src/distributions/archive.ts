@@ -1,0 +1,261 @@
+/**
+ * Read one small member (the metadata file) out of a distribution archive without buffering the
+ * archive: zip through its central directory (yauzl), tar by streaming through the decompressor
+ * and stopping as soon as the member has been read.
+ */
+import { createReadStream } from "node:fs";
+import { basename } from "node:path";
+import type { Readable, Transform } from "node:stream";
+import { createGunzip } from "node:zlib";
+import * as tar from "tar-stream";
+import unbzip2 from "unbzip2-stream";
+import yauzl from "yauzl";
+import { DistributionError } from "../errors.js";
+import { versionsEqual } from "./filename.js";
+import { normalizeName } from "./names.js";
+import type { ParsedFilename } from "./types.js";
+
+export type ArchiveFormat = ParsedFilename["archive"];
+
+export interface Member {
+  name: string;
+  data: Buffer;
+}
+
+export interface ReadMemberOptions {
+  /** Largest member accepted, uncompressed (metadata files are a few KiB; this stops zip bombs). */
+  maxSize?: number;
+  /** How to name the file in errors (default: its base name). */
+  display?: string;
+}
+
+export const MAX_MEMBER_SIZE = 10 * 1024 * 1024;
+
+const FORMAT_NAMES: Record<ArchiveFormat, string> = {
+  zip: "zip archive",
+  "tar.gz": "gzip-compressed tar archive",
+  "tar.bz2": "bzip2-compressed tar archive",
+};
+
+function corrupt(display: string, format: ArchiveFormat, cause: unknown): DistributionError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new DistributionError(
+    `${display}: not a valid ${FORMAT_NAMES[format]} (${detail}); rebuild the distribution`,
+    { cause },
+  );
+}
+
+function tooLarge(display: string, member: string, maxSize: number): DistributionError {
+  return new DistributionError(
+    `${display}: ${member} is larger than ${Math.round(maxSize / 1024 / 1024)} MiB uncompressed; ` +
+      "this is not a real metadata file, rebuild the distribution",
+  );
+}
+
+/** Collect a member's bytes, failing once more than `maxSize` bytes arrive. */
+async function readCapped(
+  stream: Readable,
+  maxSize: number,
+  onTooLarge: () => Error,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    const buf = chunk as Buffer;
+    total += buf.length;
+    if (total > maxSize) {
+      stream.destroy();
+      throw onTooLarge();
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+function openZip(path: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(path, { lazyEntries: true, autoClose: false }, (err, zip) =>
+      err ? reject(err) : resolve(zip),
+    );
+  });
+}
+
+/** Scan the central directory for the first matching entry; read only that one. */
+async function readZipMember(
+  path: string,
+  predicate: (name: string) => boolean,
+  maxSize: number,
+  display: string,
+): Promise<Member | undefined> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await openZip(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== undefined) throw err; // fs error, not format
+    throw corrupt(display, "zip", err);
+  }
+  try {
+    const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
+      zip.on("error", reject);
+      zip.on("end", () => resolve(undefined));
+      zip.on("entry", (e: yauzl.Entry) => {
+        if (!e.fileName.endsWith("/") && predicate(e.fileName)) resolve(e);
+        else zip.readEntry();
+      });
+      zip.readEntry();
+    }).catch((err: unknown) => {
+      throw corrupt(display, "zip", err);
+    });
+    if (!entry) return undefined;
+    // Checked before inflating; yauzl also verifies the actual size against this one.
+    if (entry.uncompressedSize > maxSize) throw tooLarge(display, entry.fileName, maxSize);
+    let stream: Readable;
+    try {
+      stream = await zip.openReadStreamPromise(entry);
+    } catch (err) {
+      throw corrupt(display, "zip", err);
+    }
+    const data = await readCapped(stream, maxSize, () =>
+      tooLarge(display, entry.fileName, maxSize),
+    ).catch((err: unknown) => {
+      throw err instanceof DistributionError ? err : corrupt(display, "zip", err);
+    });
+    return { name: entry.fileName, data };
+  } finally {
+    zip.close();
+  }
+}
+
+/** Stream the archive through the decompressor and tar parser until the member is read. */
+async function readTarMember(
+  path: string,
+  format: "tar.gz" | "tar.bz2",
+  predicate: (name: string) => boolean,
+  maxSize: number,
+  display: string,
+): Promise<Member | undefined> {
+  const file = createReadStream(path);
+  const decompress: Transform = format === "tar.gz" ? createGunzip() : (unbzip2() as Transform);
+  const extract = tar.extract();
+  let fsError: unknown;
+  file.on("error", (err) => {
+    fsError = err;
+    extract.destroy(err);
+  });
+  decompress.on("error", (err: Error) => extract.destroy(err));
+  file.pipe(decompress).pipe(extract as unknown as NodeJS.WritableStream);
+  try {
+    for await (const entry of extract) {
+      // Some tools write `./pkg-1.0/PKG-INFO`; compare without the leading `./`.
+      const name = entry.header.name.replace(/^(\.\/)+/, "");
+      const isFile = entry.header.type === "file" || entry.header.type === "contiguous-file";
+      if (!isFile || !predicate(name)) {
+        entry.resume();
+        continue;
+      }
+      if (entry.header.size > maxSize) throw tooLarge(display, name, maxSize);
+      const data = await readCapped(entry as unknown as Readable, maxSize, () =>
+        tooLarge(display, name, maxSize),
+      );
+      return { name, data };
+    }
+    return undefined;
+  } catch (err) {
+    if (err instanceof DistributionError) throw err;
+    if (fsError !== undefined) throw fsError;
+    throw corrupt(display, format, err);
+  } finally {
+    // Stop reading the rest of the archive (also on early return from the loop).
+    file.destroy();
+    decompress.destroy();
+    extract.destroy();
+  }
+}
+
+/**
+ * Read the first member whose name (as stored, `/`-separated) satisfies `predicate`, or undefined
+ * when there is none. Rejects members over `maxSize` (default 10 MiB) and corrupt archives with a
+ * DistributionError naming the file; file-system errors are passed through.
+ */
+export async function readMember(
+  path: string,
+  archive: ArchiveFormat,
+  predicate: (name: string) => boolean,
+  options: ReadMemberOptions = {},
+): Promise<Member | undefined> {
+  const maxSize = options.maxSize ?? MAX_MEMBER_SIZE;
+  const display = options.display ?? basename(path);
+  if (archive === "zip") return readZipMember(path, predicate, maxSize, display);
+  return readTarMember(path, archive, predicate, maxSize, display);
+}
+
+const TOP_LEVEL_METADATA = /^([^/]+)\.dist-info\/METADATA$/;
+
+/** `{name}-{version}.dist-info/METADATA` naming the same project and version as the file name. */
+function isOwnDistInfo(member: string, parsed: ParsedFilename): boolean {
+  const stem = TOP_LEVEL_METADATA.exec(member)?.[1];
+  const dash = stem?.lastIndexOf("-") ?? -1;
+  if (!stem || dash <= 0) return false;
+  return (
+    normalizeName(stem.slice(0, dash)) === normalizeName(parsed.name) &&
+    versionsEqual(stem.slice(dash + 1), parsed.version)
+  );
+}
+
+/** Names of all members matching `predicate`, from a zip's central directory (no data read). */
+async function listZipMembers(
+  path: string,
+  predicate: (name: string) => boolean,
+  display: string,
+): Promise<string[]> {
+  const names: string[] = [];
+  await readZipMember(
+    path,
+    (name) => {
+      if (predicate(name)) names.push(name);
+      return false;
+    },
+    0,
+    display,
+  );
+  return names;
+}
+
+/**
+ * Read a distribution's core metadata file: a wheel's `*.dist-info/METADATA` (the one named after
+ * the file's project and version, else the only one at top level), an sdist's top-level
+ * `{top}/PKG-INFO` (not the nested `*.egg-info/PKG-INFO`), an egg's `EGG-INFO/PKG-INFO`.
+ */
+export async function readMetadataFile(
+  path: string,
+  parsed: ParsedFilename,
+  options: ReadMemberOptions = {},
+): Promise<Member> {
+  const display = options.display ?? basename(path);
+  const opts = { ...options, display };
+  let member: Member | undefined;
+  let missing: string;
+  if (parsed.kind === "wheel") {
+    member = await readMember(path, "zip", (n) => isOwnDistInfo(n, parsed), opts);
+    if (!member) {
+      const found = await listZipMembers(path, (n) => TOP_LEVEL_METADATA.test(n), display);
+      if (found.length > 1) {
+        throw new DistributionError(
+          `${display}: several .dist-info directories (${found.join(", ")}) and none named ` +
+            `${parsed.name}-${parsed.version}.dist-info; rebuild the wheel`,
+        );
+      }
+      const only = found[0];
+      if (only) member = await readMember(path, "zip", (n) => n === only, opts);
+    }
+    missing = `no ${parsed.name}-${parsed.version}.dist-info/METADATA in the wheel; rebuild it (python -m build --wheel)`;
+  } else if (parsed.kind === "egg") {
+    member = await readMember(path, "zip", (n) => n === "EGG-INFO/PKG-INFO", opts);
+    missing = "no EGG-INFO/PKG-INFO in the egg; rebuild it";
+  } else {
+    member = await readMember(path, parsed.archive, (n) => /^[^/]+\/PKG-INFO$/.test(n), opts);
+    missing = "no PKG-INFO in the top-level directory of the sdist; rebuild it (python -m build --sdist)";
+  }
+  if (!member) throw new DistributionError(`${display}: ${missing}`);
+  return member;
+}

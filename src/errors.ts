@@ -1,0 +1,58 @@
+/**
+ * Typed errors with user-facing, one-line messages. Every error that reaches the CLI's top level
+ * is printed as `pkgpush: error: <message>` (plus an optional hint) and exits with its code.
+ */
+
+export const ExitCode = {
+  ok: 0,
+  /** At least one file failed to reach at least one server. */
+  failed: 1,
+  /** Bad command line, configuration or input files: nothing was sent. */
+  usage: 2,
+  /** Interrupted (Ctrl-C / SIGTERM). */
+  interrupted: 130,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class PkgpushError extends Error {
+  readonly exitCode: ExitCodeValue;
+  readonly hint: string | undefined;
+  constructor(message: string, options: { hint?: string; exitCode?: ExitCodeValue; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = options.exitCode ?? ExitCode.usage;
+    this.hint = options.hint;
+  }
+}
+
+/** Command-line misuse. */
+export class UsageError extends PkgpushError {}
+
+/** A problem in .pypirc (or another configuration source); names file, section and option. */
+export class ConfigError extends PkgpushError {}
+
+/** A distribution file that cannot be uploaded as it is; names the file. */
+export class DistributionError extends PkgpushError {}
+
+/** No server accepts a file, or a named server does not exist. */
+export class ResolutionError extends PkgpushError {}
+
+/** Credentials could not be found or used. */
+export class CredentialsError extends PkgpushError {}
+
+/** The run was interrupted by a signal. */
+export class InterruptedError extends PkgpushError {
+  constructor(message = "interrupted") {
+    super(message, { exitCode: ExitCode.interrupted });
+  }
+}
+
+/** Several independent problems found in one pass (e.g. every bad file), reported together. */
+export class AggregateInputError extends PkgpushError {
+  readonly errors: PkgpushError[];
+  constructor(errors: PkgpushError[]) {
+    super(errors.map((e) => e.message).join("\n"), { exitCode: ExitCode.usage });
+    this.errors = errors;
+  }
+}

@@ -1,0 +1,2 @@
+/** Injected by scripts/build.mjs (esbuild `define`). */
+declare const PKGPUSH_VERSION: string;

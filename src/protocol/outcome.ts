@@ -1,0 +1,101 @@
+import type { HttpResponse } from "../transport/http.js";
+
+export type OutcomeStatus = "uploaded" | "registered" | "not-needed" | "skipped" | "failed";
+
+/** What one request to one server achieved, in words a release engineer can act on. */
+export interface Outcome {
+  status: OutcomeStatus;
+  /** Short reason: server's words for failures and skips. */
+  reason?: string | undefined;
+  httpStatus?: number | undefined;
+}
+
+const MAX_REASON = 300;
+
+/** A server's answer as one short line: HTML tags and runs of white space removed. */
+export function trimBody(body: string, max = MAX_REASON): string {
+  const text = body
+    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ")
+    .replace(/<[^>]+>/g, " ")
+    .replace(/&nbsp;/g, " ")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&")
+    .replace(/\s+/g, " ")
+    .trim();
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** "400 Bad Request: File already exists ..." without repeating the status text in the body. */
+export function describeResponse(response: HttpResponse): string {
+  const head = `${response.status} ${response.statusText}`.trim();
+  const body = trimBody(response.body);
+  if (body === "" || body === response.statusText.trim()) return head;
+  if (body.startsWith(head)) return body;
+  return `${head}: ${body}`;
+}
+
+/**
+ * How each server says "this file is already there" (twine's --skip-existing table, PROTOCOL.md).
+ * Only consulted with --skip-existing: otherwise a conflict is a failure the user must see.
+ */
+export function isAlreadyExists(response: HttpResponse): boolean {
+  const text = `${response.statusText} ${response.body}`.toLowerCase();
+  switch (response.status) {
+    case 409:
+      return true; // pypiserver and older servers
+    case 400:
+      return (
+        text.includes("already exist") || // PyPI, GitLab, pypiserver (full form)
+        text.includes("updating asset") || // Nexus
+        text.includes("already been taken") || // older GitLab
+        text.includes("filename has already been used") // PyPI, after a deletion
+      );
+    case 403:
+      return text.includes("overwrite artifact"); // Artifactory
+    default:
+      return false;
+  }
+}
+
+function redirectReason(response: HttpResponse, requestUrl: string): string {
+  const location = response.headers.location;
+  const target = Array.isArray(location) ? location[0] : location;
+  return `${response.status} ${response.statusText}: the server redirects ${requestUrl} to ${target ?? "(no Location)"}; credentials are not sent across redirects. Set repository to the final upload URL (often it differs only by a trailing slash)`;
+}
+
+export function classifyUpload(
+  response: HttpResponse,
+  requestUrl: string,
+  options: { skipExisting: boolean },
+): Outcome {
+  const { status } = response;
+  if (status >= 200 && status < 300) return { status: "uploaded", httpStatus: status };
+  if (options.skipExisting && isAlreadyExists(response)) {
+    return { status: "skipped", reason: `already exists (${describeResponse(response)})`, httpStatus: status };
+  }
+  return { status: "failed", reason: failureReason(response, requestUrl), httpStatus: status };
+}
+
+export function classifyRegister(response: HttpResponse, requestUrl: string): Outcome {
+  const { status } = response;
+  if (status >= 200 && status < 300) return { status: "registered", httpStatus: status };
+  // PyPI has refused pre-registration since 2018: uploading creates the project.
+  if (status === 410) return { status: "not-needed", reason: describeResponse(response), httpStatus: status };
+  return { status: "failed", reason: failureReason(response, requestUrl), httpStatus: status };
+}
+
+function failureReason(response: HttpResponse, requestUrl: string): string {
+  const { status } = response;
+  if (status >= 300 && status < 400) return redirectReason(response, requestUrl);
+  const described = describeResponse(response);
+  if (status === 405) {
+    return `${described} (is ${requestUrl} a simple index URL? Uploads go to the upload URL, e.g. https://upload.pypi.org/legacy/)`;
+  }
+  if (status === 401 || (status === 403 && !isAlreadyExists(response))) {
+    return `${described} (check the user name and password or token for this server)`;
+  }
+  return described;
+}

@@ -1,0 +1,64 @@
+import type { JobResult } from "../execute/run.js";
+import type { Plan } from "../plan/plan.js";
+import { totals } from "./summary.js";
+
+/**
+ * The machine-readable report (`--json`, `--report FILE`). Schema `pkgpush-report/1`, documented
+ * in README.md; fields are only ever added, never renamed, within a schema version.
+ */
+export interface JsonReport {
+  schema: "pkgpush-report/1";
+  command: Plan["action"];
+  dryRun: boolean;
+  exitCode: number;
+  servers: Array<{ name: string; url: string; username: string | null }>;
+  files: Array<{ file: string; path: string; project: string; version: string; size: number; sha256: string | null }>;
+  results: Array<{
+    file: string;
+    server: string;
+    status: string;
+    reason: string | null;
+    httpStatus: number | null;
+    attempts: number;
+    durationMs: number;
+  }>;
+  totals: ReturnType<typeof totals>["counts"];
+}
+
+export function buildJsonReport(
+  plan: Plan,
+  results: JobResult[],
+  options: { dryRun: boolean; exitCode: number; usernames: Map<string, string | undefined> },
+): JsonReport {
+  const sha = new Map(results.filter((r) => r.sha256).map((r) => [r.job.dist.path, r.sha256 as string]));
+  const files = new Map(plan.jobs.map((j) => [j.dist.path, j.dist]));
+  return {
+    schema: "pkgpush-report/1",
+    command: plan.action,
+    dryRun: options.dryRun,
+    exitCode: options.exitCode,
+    servers: plan.servers.map((s) => ({
+      name: s.name,
+      url: s.repository,
+      username: options.usernames.get(s.name) ?? null,
+    })),
+    files: [...files.values()].map((d) => ({
+      file: d.filename,
+      path: d.path,
+      project: d.name,
+      version: d.version,
+      size: d.size,
+      sha256: sha.get(d.path) ?? null,
+    })),
+    results: results.map((r) => ({
+      file: r.job.dist.filename,
+      server: r.job.server.name,
+      status: r.outcome.status,
+      reason: r.outcome.reason ?? null,
+      httpStatus: r.outcome.httpStatus ?? null,
+      attempts: r.attempts,
+      durationMs: r.durationMs,
+    })),
+    totals: totals(results).counts,
+  };
+}

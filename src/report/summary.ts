@@ -1,0 +1,64 @@
+import type { JobResult } from "../execute/run.js";
+import type { OutcomeStatus } from "../protocol/outcome.js";
+
+export interface Totals {
+  counts: Record<OutcomeStatus, number>;
+  files: number;
+  servers: number;
+  failed: boolean;
+}
+
+export function totals(results: JobResult[]): Totals {
+  const counts: Record<OutcomeStatus, number> = {
+    uploaded: 0,
+    registered: 0,
+    "not-needed": 0,
+    skipped: 0,
+    failed: 0,
+  };
+  for (const r of results) counts[r.outcome.status]++;
+  return {
+    counts,
+    files: new Set(results.map((r) => r.job.dist.path)).size,
+    servers: new Set(results.map((r) => r.job.server.name)).size,
+    failed: counts.failed > 0,
+  };
+}
+
+export function formatDuration(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`;
+}
+
+/** Left-aligned columns; the last one (free text) is not padded. */
+function table(rows: string[][]): string[] {
+  const columns = (rows[0] as string[]).length;
+  const widths = Array.from({ length: columns }, (_, i) =>
+    Math.max(...rows.map((row) => (row[i] ?? "").length)),
+  );
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === columns - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+/** The end-of-run table: every file x server, what happened and why. */
+export function formatSummary(results: JobResult[]): string {
+  const t = totals(results);
+  const parts = (Object.entries(t.counts) as Array<[OutcomeStatus, number]>)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${n} ${status}`);
+  const header = `Summary: ${parts.join(", ") || "nothing to do"} (${t.files} file${t.files === 1 ? "" : "s"} x ${t.servers} server${t.servers === 1 ? "" : "s"})`;
+  const rows = [
+    ["FILE", "SERVER", "RESULT", "TIME", "DETAIL"],
+    ...results.map((r) => [
+      r.job.dist.filename,
+      r.job.server.name,
+      r.outcome.status,
+      formatDuration(r.durationMs),
+      [r.outcome.reason ?? "", r.attempts > 1 ? `(${r.attempts} attempts)` : ""].filter(Boolean).join(" "),
+    ]),
+  ];
+  return [header, ...table(rows)].join("\n");
+}

@@ -1,0 +1,674 @@
+/**
+ * `release-packages` patterns: Python `re` syntax (what collective.releaser users wrote) compiled
+ * to JavaScript RegExps with Python's meaning, matched against the WHOLE project name like
+ * `re.fullmatch`.
+ *
+ * The pattern is parsed the way CPython 3.11's sre_parse does (same syntax errors: bad escapes,
+ * unbalanced parentheses, "nothing to repeat", forward group references, variable-width
+ * look-behind, ...) into a small tree, then printed as a `v`-flag RegExp in which every construct
+ * whose meaning differs between the engines is spelled out:
+ * - `.` is `[^\n]` (JS's `.` also stops at \r, U+2028, U+2029); `$` is `(?=\n?$)`; `\Z` is `$`.
+ * - `\d \w \s \b` are Unicode-aware like Python's str patterns (`\p{Nd}`, `[\p{L}\p{N}_]`, and
+ *   str.isspace()'s set), ASCII under `(?a)`. Unicode tables are the JS engine's version.
+ * - literals are escaped uniformly, so `\_`, `\-` or a lone `{` need no special casing.
+ * Constructs JavaScript cannot express faithfully are refused with a clear message: scoped case
+ * flags `(?i:...)`, conditionals `(?(1)..)`, atomic groups, possessive quantifiers, `\N{name}`,
+ * and back-references to a group that may not take part in the match (Python fails such a
+ * reference, JavaScript matches it as empty).
+ *
+ * Matching rule: a project matches when a pattern fully matches its name as written in the
+ * metadata OR its PEP 503 normalised form, so `Products\..*` matches `Products.Foo` and
+ * `products-.*` matches it too; nothing else (no case folding beyond what `(?i)` asks for).
+ */
+import { ConfigError } from "../errors.js";
+import { normalizeName } from "../distributions/names.js";
+import type { ConfigLocation, ReleasePattern } from "../config/types.js";
+
+const MAXREPEAT = 2 ** 32 - 1;
+
+interface Flags {
+  i: boolean;
+  m: boolean;
+  s: boolean;
+  x: boolean;
+  a: boolean;
+}
+
+type ClassItem =
+  | { kind: "range"; from: number; to: number }
+  | { kind: "category"; name: string; ascii: boolean };
+
+type Node =
+  | { type: "seq"; items: Node[] }
+  | { type: "alt"; branches: Node[] }
+  | { type: "char"; cp: number }
+  | { type: "any"; dotall: boolean }
+  | { type: "class"; negated: boolean; items: ClassItem[] }
+  | { type: "category"; name: string; ascii: boolean }
+  | { type: "at"; name: "^" | "$" | "A" | "Z" | "b" | "B"; multiline: boolean; ascii: boolean }
+  | { type: "group"; index: number | undefined; name: string | undefined; body: Node }
+  | { type: "look"; behind: boolean; negative: boolean; body: Node }
+  | { type: "repeat"; min: number; max: number; lazy: boolean; body: Node }
+  | { type: "ref"; index: number; name: string | undefined };
+
+/** A pattern error, with Python's wording where there is one. */
+class PatternError extends Error {}
+
+const FLAG_CHARS = "aiLmsux";
+const ASCII_LETTERS = /^[A-Za-z]$/;
+const OCT = /^[0-7]$/;
+const DEC = /^[0-9]$/;
+const HEX = /^[0-9A-Fa-f]$/;
+const SIMPLE_ESCAPES: Record<string, number> = { a: 7, f: 12, n: 10, r: 13, t: 9, v: 11, "\\": 92 };
+const VERBOSE_SPACE = new Set([" ", "\t", "\n", "\r", "\v", "\f"]);
+
+/** Recursive-descent parser following sre_parse's structure (code points, not UTF-16 units). */
+class Parser {
+  private readonly chars: string[];
+  private pos = 0;
+  /** Groups opened so far + 1, as sre's state.groups. */
+  private groups = 1;
+  private readonly open = new Set<number>();
+  private readonly names = new Map<string, number>();
+  private readonly widths = new Map<number, [number, number]>();
+  /** state.groups when the innermost look-behind began (references to later groups fail). */
+  private lookbehindGroups: number | undefined;
+  globalFlags: Flags = { i: false, m: false, s: false, x: false, a: false };
+
+  constructor(source: string) {
+    this.chars = Array.from(source);
+  }
+
+  parse(): Node {
+    const node = this.parseSub(this.globalFlags, 0);
+    if (this.pos < this.chars.length) {
+      throw new PatternError(`unbalanced parenthesis at position ${this.pos}`);
+    }
+    return node;
+  }
+
+  private peek(): string | undefined {
+    return this.chars[this.pos];
+  }
+
+  private get(): string | undefined {
+    return this.chars[this.pos++];
+  }
+
+  private match(ch: string): boolean {
+    if (this.chars[this.pos] !== ch) return false;
+    this.pos++;
+    return true;
+  }
+
+  private parseSub(flags: Flags, nested: number): Node {
+    const branches: Node[] = [];
+    for (;;) {
+      branches.push(this.parseSeq(flags, nested + 1, nested === 0 && branches.length === 0));
+      if (!this.match("|")) break;
+    }
+    return branches.length === 1 ? (branches[0] as Node) : { type: "alt", branches };
+  }
+
+  private parseSeq(flags: Flags, nested: number, first: boolean): Node {
+    const items: Node[] = [];
+    for (;;) {
+      const next = this.peek();
+      if (next === undefined || next === "|" || next === ")") break;
+      const start = this.pos;
+      const ch = this.get() as string;
+      if (flags.x) {
+        if (VERBOSE_SPACE.has(ch)) continue;
+        if (ch === "#") {
+          while (this.pos < this.chars.length && this.get() !== "\n");
+          continue;
+        }
+      }
+      if (ch === "\\") {
+        items.push(this.escape(flags));
+      } else if (ch === "[") {
+        items.push(this.charClass(flags));
+      } else if (ch === "." ) {
+        items.push({ type: "any", dotall: flags.s });
+      } else if (ch === "^" || ch === "$") {
+        items.push({ type: "at", name: ch, multiline: flags.m, ascii: flags.a });
+      } else if (ch === "(") {
+        const node = this.group(flags, nested, first && items.length === 0);
+        if (node === "flags") {
+          // Global flags change how the rest of the pattern is read (e.g. verbose).
+          flags = this.globalFlags;
+          continue;
+        }
+        if (node) items.push(node);
+      } else if (ch === "*" || ch === "+" || ch === "?" || ch === "{") {
+        const repeat = this.quantifier(ch, start);
+        if (!repeat) {
+          items.push({ type: "char", cp: 0x7b });
+          continue;
+        }
+        const last = items[items.length - 1];
+        if (!last || last.type === "at") {
+          throw new PatternError(`nothing to repeat at position ${start}`);
+        }
+        if (last.type === "repeat") throw new PatternError(`multiple repeat at position ${start}`);
+        if (this.match("+")) {
+          throw new PatternError(
+            "possessive quantifiers (*+, ++, ?+, {m,n}+) have no JavaScript equivalent",
+          );
+        }
+        const lazy = this.match("?");
+        items[items.length - 1] = { type: "repeat", ...repeat, lazy, body: last };
+      } else {
+        items.push({ type: "char", cp: ch.codePointAt(0) as number });
+      }
+    }
+    return items.length === 1 ? (items[0] as Node) : { type: "seq", items };
+  }
+
+  /** `{m,n}` etc.; undefined when `{` is a literal (Python's rule: not followed by a valid repeat). */
+  private quantifier(ch: string, start: number): { min: number; max: number } | undefined {
+    if (ch === "?") return { min: 0, max: 1 };
+    if (ch === "*") return { min: 0, max: MAXREPEAT };
+    if (ch === "+") return { min: 1, max: MAXREPEAT };
+    if (this.peek() === "}") return undefined;
+    let lo = "";
+    let hi = "";
+    while (DEC.test(this.peek() ?? "")) lo += this.get();
+    if (this.match(",")) {
+      while (DEC.test(this.peek() ?? "")) hi += this.get();
+    } else {
+      hi = lo;
+    }
+    if (!this.match("}")) {
+      this.pos = start + 1;
+      return undefined;
+    }
+    const min = lo ? Number(lo) : 0;
+    const max = hi ? Number(hi) : MAXREPEAT;
+    if (min >= MAXREPEAT || (hi && max >= MAXREPEAT)) {
+      throw new PatternError("the repetition number is too large");
+    }
+    if (max < min) throw new PatternError(`min repeat greater than max repeat at position ${start + 1}`);
+    return { min, max };
+  }
+
+  private group(flags: Flags, nested: number, atStart: boolean): Node | "flags" | undefined {
+    const at = this.pos - 1;
+    let index: number | undefined;
+    let name: string | undefined;
+    let inner = flags;
+    if (this.match("?")) {
+      const ch = this.get();
+      if (ch === undefined) throw new PatternError("unexpected end of pattern");
+      if (ch === "P") {
+        if (this.match("<")) {
+          name = this.groupName(">");
+          if (this.names.has(name)) {
+            throw new PatternError(`redefinition of group name '${name}'`);
+          }
+        } else if (this.match("=")) {
+          const ref = this.groupName(")");
+          const gid = this.names.get(ref);
+          if (gid === undefined) throw new PatternError(`unknown group name '${ref}'`);
+          this.checkRef(gid);
+          return { type: "ref", index: gid, name: ref };
+        } else {
+          throw new PatternError(`unknown extension ?P${this.peek() ?? ""} at position ${at + 1}`);
+        }
+      } else if (ch === ":") {
+        return this.closeGroup(undefined, undefined, flags, nested);
+      } else if (ch === "#") {
+        for (;;) {
+          const c = this.get();
+          if (c === undefined) throw new PatternError("missing ), unterminated comment");
+          if (c === ")") return undefined;
+        }
+      } else if (ch === "=" || ch === "!" || ch === "<") {
+        let behind = false;
+        let kind = ch;
+        if (ch === "<") {
+          const c = this.get();
+          if (c !== "=" && c !== "!") {
+            throw new PatternError(`unknown extension ?<${c ?? ""} at position ${at + 1}`);
+          }
+          behind = true;
+          kind = c;
+        }
+        const saved = this.lookbehindGroups;
+        if (behind && saved === undefined) this.lookbehindGroups = this.groups;
+        const body = this.parseSub(flags, nested + 1);
+        if (behind && saved === undefined) this.lookbehindGroups = undefined;
+        if (!this.match(")")) throw new PatternError("missing ), unterminated subpattern");
+        if (behind) {
+          const [lo, hi] = this.width(body);
+          if (lo !== hi) throw new PatternError("look-behind requires fixed-width pattern");
+        }
+        return { type: "look", behind, negative: kind === "!", body };
+      } else if (ch === "(") {
+        throw new PatternError("conditional groups (?(id)yes|no) have no JavaScript equivalent");
+      } else if (ch === ">") {
+        throw new PatternError("atomic groups (?>...) have no JavaScript equivalent");
+      } else if (FLAG_CHARS.includes(ch) || ch === "-") {
+        const scoped = this.inlineFlags(ch, flags);
+        if (!scoped) {
+          if (!atStart) {
+            throw new PatternError(`global flags not at the start of the expression at position ${at}`);
+          }
+          return "flags";
+        }
+        return this.closeGroup(undefined, undefined, scoped, nested);
+      } else {
+        throw new PatternError(`unknown extension ?${ch} at position ${at + 1}`);
+      }
+    }
+    index = this.groups++;
+    this.open.add(index);
+    if (name !== undefined) this.names.set(name, index);
+    inner = flags;
+    return this.closeGroup(index, name, inner, nested);
+  }
+
+  private closeGroup(index: number | undefined, name: string | undefined, flags: Flags, nested: number): Node {
+    const body = this.parseSub(flags, nested + 1);
+    if (!this.match(")")) throw new PatternError("missing ), unterminated subpattern");
+    if (index !== undefined) {
+      this.open.delete(index);
+      this.widths.set(index, this.width(body));
+    }
+    return { type: "group", index, name, body };
+  }
+
+  /** `(?aiLmsux)` (global: returns undefined) or `(?flags-flags:` (scoped: returns its flags). */
+  private inlineFlags(first: string, flags: Flags): Flags | undefined {
+    let add = "";
+    let ch: string | undefined = first;
+    while (ch !== undefined && FLAG_CHARS.includes(ch)) {
+      add += ch;
+      ch = this.get();
+    }
+    if (add.includes("L")) throw new PatternError("bad inline flags: cannot use 'L' flag with a str pattern");
+    if (add.includes("a") && add.includes("u")) {
+      throw new PatternError("bad inline flags: flags 'a', 'u' and 'L' are incompatible");
+    }
+    if (ch === ")") {
+      if (add === "") throw new PatternError("missing flag");
+      const g = this.globalFlags;
+      this.globalFlags = {
+        i: g.i || add.includes("i"),
+        m: g.m || add.includes("m"),
+        s: g.s || add.includes("s"),
+        x: g.x || add.includes("x"),
+        a: g.a || add.includes("a"),
+      };
+      return undefined;
+    }
+    let del = "";
+    if (ch === "-") {
+      ch = this.get();
+      while (ch !== undefined && FLAG_CHARS.includes(ch)) {
+        del += ch;
+        ch = this.get();
+      }
+      if (del === "") throw new PatternError("missing flag");
+      if (/[aLu]/.test(del)) throw new PatternError("bad inline flags: cannot turn off flags 'a', 'u' and 'L'");
+    }
+    if (ch !== ":") throw new PatternError(ch === undefined ? "missing -, : or )" : "unknown flag");
+    const scoped = { ...flags };
+    for (const f of "imsxa") {
+      const key = f as keyof Flags;
+      if (add.includes(f)) scoped[key] = true;
+      if (del.includes(f)) scoped[key] = false;
+    }
+    if (scoped.i !== flags.i) {
+      throw new PatternError(
+        "scoped case flags (?i:...) have no JavaScript equivalent here; put (?i) at the start of the pattern",
+      );
+    }
+    return scoped;
+  }
+
+  private groupName(terminator: string): string {
+    let name = "";
+    for (;;) {
+      const c = this.get();
+      if (c === undefined) throw new PatternError("missing group name");
+      if (c === terminator) break;
+      name += c;
+    }
+    if (!name) throw new PatternError("missing group name");
+    // Python requires str.isidentifier(); JS group names are the same Unicode ID classes.
+    if (!/^[\p{ID_Start}_][\p{ID_Continue}]*$/u.test(name)) {
+      throw new PatternError(`bad character in group name '${name}'`);
+    }
+    return name;
+  }
+
+  private checkRef(gid: number): void {
+    if (this.open.has(gid)) throw new PatternError("cannot refer to an open group");
+    if (this.lookbehindGroups !== undefined && gid >= this.lookbehindGroups) {
+      throw new PatternError("cannot refer to group defined in the same lookbehind subpattern");
+    }
+  }
+
+  private hexEscape(kind: string, digits: number): number {
+    let hex = "";
+    for (let k = 0; k < digits; k++) {
+      const c = this.peek();
+      if (c === undefined || !HEX.test(c)) throw new PatternError(`incomplete escape \\${kind}${hex}`);
+      hex += this.get();
+    }
+    const cp = Number.parseInt(hex, 16);
+    if (cp > 0x10ffff) throw new PatternError(`bad escape \\${kind}${hex}`);
+    return cp;
+  }
+
+  /** Escapes valid both inside and outside classes; undefined when not one of them. */
+  private commonEscape(c: string, flags: Flags): Node | undefined {
+    if (c === "x") return { type: "char", cp: this.hexEscape("x", 2) };
+    if (c === "u") return { type: "char", cp: this.hexEscape("u", 4) };
+    if (c === "U") return { type: "char", cp: this.hexEscape("U", 8) };
+    if (c === "N") {
+      throw new PatternError("\\N{name} escapes are not supported; write the character itself");
+    }
+    const simple = SIMPLE_ESCAPES[c];
+    if (simple !== undefined) return { type: "char", cp: simple };
+    if ("dDsSwW".includes(c)) return { type: "category", name: c, ascii: flags.a };
+    return undefined;
+  }
+
+  private escape(flags: Flags): Node {
+    const c = this.get();
+    if (c === undefined) throw new PatternError("bad escape (end of pattern)");
+    const common = this.commonEscape(c, flags);
+    if (common) return common;
+    if (c === "A" || c === "Z" || c === "b" || c === "B") {
+      return { type: "at", name: c, multiline: flags.m, ascii: flags.a };
+    }
+    if (c === "0") {
+      let oct = "";
+      while (oct.length < 2 && OCT.test(this.peek() ?? "")) oct += this.get();
+      return { type: "char", cp: Number.parseInt(oct || "0", 8) };
+    }
+    if (DEC.test(c)) {
+      let digits = c;
+      if (DEC.test(this.peek() ?? "")) {
+        digits += this.get();
+        if (OCT.test(digits[0] ?? "") && OCT.test(digits[1] ?? "") && OCT.test(this.peek() ?? "")) {
+          digits += this.get();
+          const cp = Number.parseInt(digits, 8);
+          if (cp > 0o377) throw new PatternError(`octal escape value \\${digits} outside of range 0-0o377`);
+          return { type: "char", cp };
+        }
+      }
+      const gid = Number(digits);
+      if (gid >= this.groups) throw new PatternError(`invalid group reference ${gid}`);
+      this.checkRef(gid);
+      return { type: "ref", index: gid, name: undefined };
+    }
+    if (ASCII_LETTERS.test(c)) throw new PatternError(`bad escape \\${c}`);
+    return { type: "char", cp: c.codePointAt(0) as number };
+  }
+
+  private classEscape(flags: Flags): ClassItem | number {
+    const c = this.get();
+    if (c === undefined) throw new PatternError("bad escape (end of pattern)");
+    const common = this.commonEscape(c, flags);
+    if (common?.type === "char") return common.cp;
+    if (common?.type === "category") return { kind: "category", name: common.name, ascii: common.ascii };
+    if (c === "b") return 8;
+    if (OCT.test(c)) {
+      let oct = c;
+      while (oct.length < 3 && OCT.test(this.peek() ?? "")) oct += this.get();
+      const cp = Number.parseInt(oct, 8);
+      if (cp > 0o377) throw new PatternError(`octal escape value \\${oct} outside of range 0-0o377`);
+      return cp;
+    }
+    if (DEC.test(c) || ASCII_LETTERS.test(c)) throw new PatternError(`bad escape \\${c}`);
+    return c.codePointAt(0) as number;
+  }
+
+  private charClass(flags: Flags): Node {
+    const items: ClassItem[] = [];
+    const negated = this.match("^");
+    const classItem = (): ClassItem | number | undefined => {
+      const c = this.get();
+      if (c === undefined) throw new PatternError("unterminated character set");
+      if (c === "\\") return this.classEscape(flags);
+      return c.codePointAt(0) as number;
+    };
+    for (;;) {
+      if (this.peek() === "]" && items.length > 0) {
+        this.pos++;
+        break;
+      }
+      const code1 = classItem();
+      if (this.match("-")) {
+        if (this.peek() === undefined) throw new PatternError("unterminated character set");
+        if (this.peek() === "]") {
+          this.pos++;
+          items.push(asItem(code1), { kind: "range", from: 0x2d, to: 0x2d });
+          break;
+        }
+        const code2 = classItem();
+        if (typeof code1 !== "number" || typeof code2 !== "number") {
+          throw new PatternError("bad character range");
+        }
+        if (code2 < code1) throw new PatternError("bad character range");
+        items.push({ kind: "range", from: code1, to: code2 });
+      } else {
+        items.push(asItem(code1));
+      }
+    }
+    return { type: "class", negated, items };
+  }
+
+  /** sre_parse's getwidth (min, max), used to refuse variable-width look-behind like Python. */
+  width(node: Node): [number, number] {
+    switch (node.type) {
+      case "seq": {
+        let lo = 0;
+        let hi = 0;
+        for (const item of node.items) {
+          const [l, h] = this.width(item);
+          lo += l;
+          hi += h;
+        }
+        return [Math.min(lo, MAXREPEAT - 1), Math.min(hi, MAXREPEAT)];
+      }
+      case "alt": {
+        const ws = node.branches.map((b) => this.width(b));
+        return [Math.min(...ws.map((w) => w[0])), Math.max(...ws.map((w) => w[1]))];
+      }
+      case "char":
+      case "any":
+      case "class":
+      case "category":
+        return [1, 1];
+      case "group":
+        return this.width(node.body);
+      case "repeat": {
+        const [l, h] = this.width(node.body);
+        return [Math.min(l * node.min, MAXREPEAT - 1), Math.min(h * node.max, MAXREPEAT)];
+      }
+      case "ref":
+        return this.widths.get(node.index) ?? [0, 0];
+      default:
+        return [0, 0];
+    }
+  }
+}
+
+function asItem(code: ClassItem | number): ClassItem {
+  return typeof code === "number" ? { kind: "range", from: code, to: code } : code;
+}
+
+const PY_SPACE_CLASS =
+  "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+
+/** A Python category (\d \w \s and negations) as a v-flag class operand. */
+function category(name: string, ascii: boolean): string {
+  const lower = name.toLowerCase();
+  const positive =
+    lower === "d"
+      ? ascii
+        ? "0-9"
+        : "\\p{Nd}"
+      : lower === "w"
+        ? ascii
+          ? "A-Za-z0-9_"
+          : "\\p{L}\\p{N}_"
+        : ascii
+          ? "\\t\\n\\x0b\\x0c\\r\\x20"
+          : PY_SPACE_CLASS;
+  return name === lower ? `[${positive}]` : `[^${positive}]`;
+}
+
+function literal(cp: number): string {
+  if (/^[A-Za-z0-9]$/.test(String.fromCodePoint(cp))) return String.fromCodePoint(cp);
+  if (cp < 0x100) return `\\x${cp.toString(16).padStart(2, "0")}`;
+  return `\\u{${cp.toString(16)}}`;
+}
+
+function emit(node: Node): string {
+  switch (node.type) {
+    case "seq":
+      return node.items.map(emit).join("");
+    case "alt":
+      return node.branches.map(emit).join("|");
+    case "char":
+      return literal(node.cp);
+    case "any":
+      return node.dotall ? "[^]" : "[^\\n]";
+    case "category":
+      return category(node.name, node.ascii);
+    case "class": {
+      const parts = node.items.map((item) =>
+        item.kind === "category"
+          ? category(item.name, item.ascii)
+          : item.from === item.to
+            ? literal(item.from)
+            : `${literal(item.from)}-${literal(item.to)}`,
+      );
+      return `[${node.negated ? "^" : ""}${parts.join("")}]`;
+    }
+    case "at": {
+      if (node.name === "A") return "^";
+      if (node.name === "Z") return "$";
+      if (node.name === "^") return node.multiline ? "(?<![^\\n])" : "^";
+      if (node.name === "$") return node.multiline ? "(?=\\n|$)" : "(?=\\n?$)";
+      const w = category("w", node.ascii);
+      return node.name === "b"
+        ? `(?:(?<=${w})(?!${w})|(?<!${w})(?=${w}))`
+        : `(?:(?<=${w})(?=${w})|(?<!${w})(?!${w}))`;
+    }
+    case "group": {
+      const open = node.index === undefined ? "(?:" : node.name ? `(?<${node.name}>` : "(";
+      return `${open}${emit(node.body)})`;
+    }
+    case "look":
+      return `(?${node.behind ? "<" : ""}${node.negative ? "!" : "="}${emit(node.body)})`;
+    case "repeat": {
+      const { min, max } = node;
+      const q =
+        min === 0 && max === MAXREPEAT
+          ? "*"
+          : min === 1 && max === MAXREPEAT
+            ? "+"
+            : min === 0 && max === 1
+              ? "?"
+              : max === MAXREPEAT
+                ? `{${min},}`
+                : min === max
+                  ? `{${min}}`
+                  : `{${min},${max}}`;
+      return `(?:${emit(node.body)})${q}${node.lazy ? "?" : ""}`;
+    }
+    case "ref":
+      // Wrapped so a following digit cannot extend the group number.
+      return node.name ? `\\k<${node.name}>` : `(?:\\${node.index})`;
+  }
+}
+
+/**
+ * Groups that may not take part in a match (inside an alternative, an optional repeat or a
+ * negative look-around). Python fails a back-reference to such a group when it did not match;
+ * JavaScript matches the empty string instead, so such references are refused.
+ */
+function optionalGroups(node: Node, optional: boolean, out: Set<number>): Set<number> {
+  switch (node.type) {
+    case "seq":
+      for (const item of node.items) optionalGroups(item, optional, out);
+      break;
+    case "alt":
+      for (const b of node.branches) optionalGroups(b, true, out);
+      break;
+    case "group":
+      if (optional && node.index !== undefined) out.add(node.index);
+      optionalGroups(node.body, optional, out);
+      break;
+    case "look":
+      optionalGroups(node.body, optional || node.negative, out);
+      break;
+    case "repeat":
+      optionalGroups(node.body, optional || node.min === 0, out);
+      break;
+  }
+  return out;
+}
+
+function references(node: Node, out: number[] = []): number[] {
+  if (node.type === "ref") out.push(node.index);
+  else if (node.type === "seq") for (const item of node.items) references(item, out);
+  else if (node.type === "alt") for (const b of node.branches) references(b, out);
+  else if (node.type === "group" || node.type === "look" || node.type === "repeat") {
+    references(node.body, out);
+  }
+  return out;
+}
+
+/** Translate a Python pattern to an anchored JavaScript RegExp; throws Error with the reason. */
+export function translatePattern(source: string): RegExp {
+  let tree: Node;
+  let flags: Flags;
+  try {
+    const parser = new Parser(source);
+    tree = parser.parse();
+    flags = parser.globalFlags;
+  } catch (e) {
+    if (e instanceof PatternError) throw new Error(e.message);
+    throw e;
+  }
+  const optional = optionalGroups(tree, false, new Set());
+  for (const gid of references(tree)) {
+    if (optional.has(gid)) {
+      throw new Error(
+        `back-reference to group ${gid}, which may not take part in the match, cannot be translated faithfully`,
+      );
+    }
+  }
+  try {
+    return new RegExp(`^(?:${emit(tree)})$`, flags.i ? "iv" : "v");
+  } catch (e) {
+    throw new Error(`cannot be expressed as a JavaScript regular expression (${(e as Error).message})`);
+  }
+}
+
+/** Compile one `release-packages` line; a bad pattern is a ConfigError naming file, section, line. */
+export function compileReleasePattern(source: string, loc: ConfigLocation): ReleasePattern {
+  const line = loc.line ?? 0;
+  try {
+    return { source, regex: translatePattern(source), line };
+  } catch (e) {
+    const where = `${loc.file}, section [${loc.section}]${loc.line === undefined ? "" : `, line ${loc.line}`}`;
+    throw new ConfigError(
+      `${where}: invalid release-packages pattern ${JSON.stringify(source)}: ${(e as Error).message}`,
+      { hint: "release-packages lines are Python regular expressions matched against the whole project name" },
+    );
+  }
+}
+
+/** True when any pattern fully matches the project name as written or its PEP 503 form. */
+export function matchesProject(patterns: readonly ReleasePattern[], name: string): boolean {
+  const normalized = normalizeName(name);
+  return patterns.some((p) => p.regex.test(name) || p.regex.test(normalized));
+}

@@ -1,0 +1,127 @@
+import type { PypircConfig, ServerConfig } from "../config/types.js";
+import type { Distribution } from "../distributions/types.js";
+import { ResolutionError, UsageError } from "../errors.js";
+
+/** Which servers each file goes to. Pure: config and files in, assignment out. */
+export interface Targets {
+  /** Every server that receives at least one file, in configuration order. */
+  servers: ServerConfig[];
+  /** For each file (same order as given), the servers it goes to. */
+  routes: Array<{ dist: Distribution; servers: ServerConfig[] }>;
+  /** How the servers were chosen, for the plan printout. */
+  mode: "explicit" | "routing" | "default";
+  warnings: string[];
+}
+
+export interface TargetRequest {
+  /** `-r` values (section names or URLs), comma lists already split. */
+  repositories: string[];
+  /** `--repository-url` (or TWINE_REPOSITORY_URL). */
+  repositoryUrl?: string | undefined;
+}
+
+/** Injected so this module stays free of I/O and of the config module's lookup rules. */
+export interface ServerLookup {
+  getServer(config: PypircConfig, name: string): ServerConfig;
+  findServerByUrl(config: PypircConfig, url: string): ServerConfig | undefined;
+  matchesProject(server: ServerConfig, name: string): boolean;
+  adHocServer(url: string): ServerConfig;
+}
+
+const looksLikeUrl = (value: string): boolean => /^https?:\/\//i.test(value);
+
+/** `-r X`: a section name, or (distutils rule) a configured repository URL, or an ad-hoc URL. */
+function selectServer(config: PypircConfig, value: string, lookup: ServerLookup): ServerConfig {
+  if (config.servers.has(value) || config.missingSections.includes(value) || !looksLikeUrl(value)) {
+    return lookup.getServer(config, value);
+  }
+  return lookup.findServerByUrl(config, value) ?? lookup.adHocServer(value);
+}
+
+function uniqueByName(servers: ServerConfig[]): ServerConfig[] {
+  const seen = new Map<string, ServerConfig>();
+  for (const server of servers) if (!seen.has(server.name)) seen.set(server.name, server);
+  return [...seen.values()];
+}
+
+export function resolveTargets(
+  dists: Distribution[],
+  config: PypircConfig,
+  request: TargetRequest,
+  lookup: ServerLookup,
+): Targets {
+  const warnings: string[] = [];
+  const explicit = [
+    ...request.repositories.map((value) => selectServer(config, value, lookup)),
+    ...(request.repositoryUrl ? [lookup.adHocServer(request.repositoryUrl)] : []),
+  ];
+
+  if (explicit.length > 0) {
+    const servers = uniqueByName(explicit);
+    // Naming a server overrides routing, but a mismatch is usually a slip worth a warning.
+    for (const dist of dists) {
+      for (const server of servers) {
+        if (server.releasePackages.length > 0 && !lookup.matchesProject(server, dist.name)) {
+          warnings.push(
+            `${dist.filename}: '${dist.name}' does not match the release-packages of '${server.name}'; uploading anyway because it was named with -r`,
+          );
+        }
+      }
+    }
+    return {
+      servers,
+      routes: dists.map((dist) => ({ dist, servers })),
+      mode: "explicit",
+      warnings,
+    };
+  }
+
+  const candidates = config.indexServers
+    .filter((name) => config.servers.has(name))
+    .map((name) => config.servers.get(name) as ServerConfig);
+  const routing = candidates.filter((server) => server.releasePackages.length > 0);
+
+  if (routing.length === 0) {
+    const pypi = lookup.getServer(config, "pypi");
+    return {
+      servers: [pypi],
+      routes: dists.map((dist) => ({ dist, servers: [pypi] })),
+      mode: "default",
+      warnings,
+    };
+  }
+
+  const routes = dists.map((dist) => ({
+    dist,
+    servers: routing.filter((server) => lookup.matchesProject(server, dist.name)),
+  }));
+  const unrouted = routes.filter((route) => route.servers.length === 0);
+  if (unrouted.length > 0) {
+    const names = routing.map((s) => s.name).join(", ");
+    throw new ResolutionError(
+      unrouted
+        .map(
+          ({ dist }) =>
+            `${dist.filename}: no server's release-packages matches project '${dist.name}' (checked: ${names})`,
+        )
+        .join("\n"),
+      {
+        hint: "add a matching pattern to a server's release-packages in .pypirc, or name the servers with -r",
+      },
+    );
+  }
+  const used = new Set(routes.flatMap((r) => r.servers.map((s) => s.name)));
+  return {
+    servers: routing.filter((s) => used.has(s.name)),
+    routes,
+    mode: "routing",
+    warnings,
+  };
+}
+
+/** `-r a,b -r c` -> [a, b, c]. */
+export function splitRepositoryArgs(values: string[]): string[] {
+  const out = values.flatMap((v) => v.split(",")).map((v) => v.trim());
+  if (out.some((v) => v === "")) throw new UsageError("-r/--repository got an empty name");
+  return out;
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { metadataFields, registerFields, uploadFields } from "../../src/protocol/fields.js";
+import { classifyRegister, classifyUpload, describeResponse, isAlreadyExists } from "../../src/protocol/outcome.js";
+import type { HttpResponse } from "../../src/transport/http.js";
+import { dist } from "./helpers.js";
+
+const response = (status: number, statusText: string, body = "", headers = {}): HttpResponse => ({
+  status,
+  statusText,
+  body,
+  headers,
+});
+
+describe("metadata form fields", () => {
+  it("uses Warehouse's field names and repeats multi-valued fields", () => {
+    const fields = metadataFields({
+      fields: [
+        ["Metadata-Version", "2.4"],
+        ["Name", "demo"],
+        ["Home-page", "https://example.org"],
+        ["Classifier", "A"],
+        ["Classifier", "B"],
+        ["Project-URL", "Docs, https://docs"],
+        ["License-File", "LICENSE"],
+        ["Supported-Platform", "x"],
+        ["Author-email", "a@b"],
+        ["Import-Name", "demo"],
+        ["Summary", "first"],
+        ["Summary", "second"],
+      ],
+      body: "Long description",
+    });
+    expect(fields).toEqual([
+      ["metadata_version", "2.4"],
+      ["name", "demo"],
+      ["home_page", "https://example.org"],
+      ["classifiers", "A"],
+      ["classifiers", "B"],
+      ["project_urls", "Docs, https://docs"],
+      ["license_file", "LICENSE"],
+      ["supported_platform", "x"],
+      ["author_email", "a@b"],
+      ["import_name", "demo"],
+      ["summary", "first"],
+      ["description", "Long description"],
+    ]);
+  });
+
+  it("builds upload and register forms with the protocol fields", () => {
+    const d = dist("collective.foo", "1.0");
+    const upload = uploadFields(d, { sha256: "s", blake2_256: "b", md5: "m" }, { comment: "hi" });
+    const names = upload.map(([n]) => n);
+    expect(upload.slice(0, 7)).toEqual([
+      [":action", "file_upload"],
+      ["protocol_version", "1"],
+      ["name", "collective.foo"],
+      ["version", "1.0"],
+      ["metadata_version", "2.1"],
+      ["filetype", "bdist_wheel"],
+      ["pyversion", "py3"],
+    ]);
+    expect(names.filter((n) => n === "name")).toHaveLength(1);
+    expect(upload).toContainEqual(["requires_python", ""]);
+    expect(upload).toContainEqual(["sha256_digest", "s"]);
+    expect(upload).toContainEqual(["blake2_256_digest", "b"]);
+    expect(upload).toContainEqual(["md5_digest", "m"]);
+    expect(upload).toContainEqual(["comment", "hi"]);
+    const register = registerFields(d);
+    expect(register[0]).toEqual([":action", "submit"]);
+    expect(register.map(([n]) => n)).not.toContain("sha256_digest");
+  });
+});
+
+describe("server answers", () => {
+  it("recognises every server's 'already exists' answer", () => {
+    expect(isAlreadyExists(response(409, "Conflict"))).toBe(true);
+    expect(isAlreadyExists(response(400, "File already exists ('a.whl')"))).toBe(true);
+    expect(isAlreadyExists(response(400, "Bad Request", "<p>Package 'a.whl' already exists!</p>"))).toBe(true);
+    expect(isAlreadyExists(response(400, "Bad Request", "Repository does not allow updating assets"))).toBe(true);
+    expect(isAlreadyExists(response(403, "Forbidden", "Not enough permissions to overwrite artifact x"))).toBe(true);
+    expect(isAlreadyExists(response(400, "Bad Request", "Validation failed: File name has already been taken"))).toBe(true);
+    expect(isAlreadyExists(response(400, "Invalid version"))).toBe(false);
+    expect(isAlreadyExists(response(403, "Invalid or non-existent authentication information."))).toBe(false);
+  });
+
+  it("skips only with --skip-existing", () => {
+    const r = response(400, "File already exists");
+    expect(classifyUpload(r, "u", { skipExisting: false }).status).toBe("failed");
+    expect(classifyUpload(r, "u", { skipExisting: true }).status).toBe("skipped");
+  });
+
+  it("explains redirects, 405 and auth failures", () => {
+    const redirect = classifyUpload(response(301, "Moved Permanently", "", { location: "https://x/legacy/" }), "https://x/legacy", {
+      skipExisting: false,
+    });
+    expect(redirect.status).toBe("failed");
+    expect(redirect.reason).toMatch(/redirects https:\/\/x\/legacy to https:\/\/x\/legacy\//);
+    expect(classifyUpload(response(405, "Method Not Allowed"), "https://x/simple/", { skipExisting: false }).reason).toMatch(
+      /simple index URL/,
+    );
+    expect(classifyUpload(response(403, "Forbidden"), "u", { skipExisting: false }).reason).toMatch(/user name and password/);
+  });
+
+  it("treats register 410 as not needed", () => {
+    expect(classifyRegister(response(410, "Gone"), "u").status).toBe("not-needed");
+    expect(classifyRegister(response(200, "OK"), "u").status).toBe("registered");
+    expect(classifyRegister(response(500, "Oops"), "u").status).toBe("failed");
+  });
+
+  it("trims HTML bodies to one line", () => {
+    const text = describeResponse(
+      response(400, "Bad Request", "<html><body><h1>400</h1>\n<p>Package &#39;a&#39; already exists!</p></body></html>"),
+    );
+    expect(text).toBe("400 Bad Request: 400 Package 'a' already exists!");
+  });
+});

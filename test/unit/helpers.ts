@@ -1,0 +1,48 @@
+import type { ServerConfig } from "../../src/config/types.js";
+import type { Distribution, DistKind } from "../../src/distributions/types.js";
+
+/** A server config for unit tests; patterns are full-match regexes like release-packages. */
+export function server(name: string, overrides: Partial<ServerConfig> & { patterns?: string[] } = {}): ServerConfig {
+  const { patterns = [], ...rest } = overrides;
+  return {
+    name,
+    repository: `https://${name}.example/legacy/`,
+    realm: "pypi",
+    releasePackages: patterns.map((source, i) => ({ source, regex: new RegExp(`^(?:${source})$`), line: i + 1 })),
+    immutable: false,
+    allowInsecureHttp: false,
+    origin: "pypirc",
+    options: {},
+    ...rest,
+  };
+}
+
+const filetypes = { wheel: "bdist_wheel", sdist: "sdist", egg: "bdist_egg" } as const;
+
+export function dist(name: string, version: string, kind: DistKind = "wheel"): Distribution {
+  const filename =
+    kind === "wheel"
+      ? `${name.replace(/[-.]/g, "_")}-${version}-py3-none-any.whl`
+      : kind === "sdist"
+        ? `${name}-${version}.tar.gz`
+        : `${name}-${version}-py3.11.egg`;
+  return {
+    path: `/dist/${filename}`,
+    filename,
+    size: 1234,
+    parsed: {
+      kind,
+      filetype: filetypes[kind],
+      name,
+      version,
+      pyversion: kind === "wheel" ? "py3" : kind === "sdist" ? "source" : "3.11",
+      archive: kind === "sdist" ? "tar.gz" : "zip",
+    },
+    name,
+    version,
+    normalizedName: name.toLowerCase().replace(/[-_.]+/g, "-"),
+    metadataVersion: "2.1",
+    metadata: { fields: [["Metadata-Version", "2.1"], ["Name", name], ["Version", version]] },
+    attestationPaths: [],
+  };
+}

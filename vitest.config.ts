@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // e2e tests spawn the CLI and servers; two workers match the 2-core machines.
+    maxWorkers: 2,
+    globalSetup: ["test/global-setup.ts"],
+  },
+});
