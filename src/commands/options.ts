@@ -19,6 +19,8 @@ export interface PublishCliOptions {
   cert?: string;
   clientCert?: string;
   allowInsecureHttp?: boolean;
+  keyring: boolean;
+  trustedPublishing?: string;
   json?: boolean;
   report?: string;
   quiet?: boolean;

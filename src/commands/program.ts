@@ -27,6 +27,12 @@ function addPublishOptions(command: Command): Command {
     .option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)")
     .option("--client-cert <path>", "client certificate and key (PEM)")
     .option("--allow-insecure-http", "allow sending credentials over plain http to non-local hosts")
+    .addOption(new Option("--no-keyring", "do not look up passwords in the system keyring"))
+    .addOption(
+      new Option("--trusted-publishing <mode>", "OIDC trusted publishing: auto, always or never")
+        .choices(["auto", "always", "never"])
+        .env("PKGPUSH_TRUSTED_PUBLISHING"),
+    )
     .option("--json", "print a JSON report on stdout (the summary goes to stderr)")
     .option("--report <file>", "also write the JSON report to this file")
     .option("-q, --quiet", "print only failures and the summary")
@@ -73,6 +79,19 @@ export function buildProgram(run: (promise: Promise<number>) => void, signal: Ab
     .option("--json", "print as JSON")
     .action((opts: { configFile?: string; json?: boolean }) => {
       run(import("./servers.js").then((m) => m.listServers(opts, ctx)));
+    });
+
+  program
+    .command("login")
+    .description("store a password or token for a server in the system keyring")
+    .option("-r, --repository <name>", "a .pypirc section name or a repository URL")
+    .option("-u, --username <name>", "user name (default: the section's, else __token__)")
+    .option("--password-stdin", "read the password from standard input instead of prompting")
+    .addOption(
+      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env("PKGPUSH_CONFIG_FILE"),
+    )
+    .action((opts) => {
+      run(import("./login.js").then((m) => m.login(opts, ctx)));
     });
 
   return program;

@@ -1,10 +1,14 @@
 import { writeFile } from "node:fs/promises";
+import type { Dispatcher } from "undici";
 import { arch, platform } from "node:os";
 import { loadPypirc, findServerByUrl, getServer } from "../config/pypirc.js";
 import type { PypircConfig } from "../config/types.js";
 import { requireCredentials, resolveCredentials } from "../credentials/resolve.js";
 import { commandLineSource, environmentSource, pypircSource } from "../credentials/sources.js";
-import { checkCredentialTransport } from "../credentials/transport-safety.js";
+import { keyringSource } from "../credentials/keyring.js";
+import { promptSource } from "../credentials/prompt.js";
+import { checkCredentialTransport, passwordOnPypiWarning } from "../credentials/transport-safety.js";
+import { parseTrustedPublishingMode, trustedPublishingSource } from "../credentials/trusted-publishing.js";
 import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { collectFiles } from "../distributions/collect.js";
 import { inspectAll } from "../distributions/inspect.js";
@@ -20,6 +24,7 @@ import { lineReporter, type Verbosity } from "../report/log.js";
 import { formatPlan } from "../report/plan.js";
 import { err, out, registerCredentials } from "../report/redact.js";
 import { formatSummary, totals } from "../report/summary.js";
+import { createDispatcher } from "../transport/http.js";
 import { defaultRetryPolicy } from "../transport/retry.js";
 import { type PublishCliOptions, positiveInt, seconds } from "./options.js";
 
@@ -32,8 +37,32 @@ export interface PublishContext {
 const userAgent = (): string =>
   `pkgpush/${PKGPUSH_VERSION} (node ${process.version}; ${platform()} ${arch()})`;
 
-function credentialSources(opts: PublishCliOptions, env: NodeJS.ProcessEnv): CredentialSource[] {
-  return [commandLineSource(opts.username, opts.password), environmentSource(env), pypircSource()];
+/** The credential sources in twine's order, extended; see README "Credentials". */
+function credentialSources(
+  opts: PublishCliOptions,
+  env: NodeJS.ProcessEnv,
+  debug: (line: string) => void,
+  say: (line: string) => void,
+): CredentialSource[] {
+  const keyringOn = opts.keyring && !/^(0|false|no|off)$/i.test(env.PKGPUSH_KEYRING ?? "");
+  let dispatcher: Dispatcher | undefined;
+  return [
+    commandLineSource(opts.username, opts.password),
+    environmentSource(env),
+    pypircSource(),
+    ...(keyringOn ? [keyringSource(debug)] : []),
+    trustedPublishingSource({
+      mode: parseTrustedPublishingMode(opts.trustedPublishing),
+      env,
+      dispatcher: () => {
+        dispatcher ??= createDispatcher({ connectTimeoutMs: 10_000, stallTimeoutMs: 30_000, caCert: opts.cert });
+        return dispatcher;
+      },
+      writeWorkflowCommand: (line) => process.stdout.write(`${line}\n`),
+      log: say,
+    }),
+    promptSource(),
+  ];
 }
 
 function loadConfig(opts: PublishCliOptions, env: NodeJS.ProcessEnv): Promise<PypircConfig> {
@@ -88,7 +117,15 @@ export async function publish(
   const plan = action === "upload" ? planUploads(targets) : planRegistrations(targets);
 
   // Preflight: every server's credentials are settled before the first byte goes anywhere.
-  const sources = credentialSources(opts, ctx.env);
+  const debug = (line: string): void => {
+    if (verbosity === "verbose") err(`debug: ${line}\n`);
+  };
+  const sources = credentialSources(opts, ctx.env, debug, say);
+  if (opts.password !== undefined && plan.servers.length > 1) {
+    say(
+      `warning: the password given with -p is used for all ${plan.servers.length} servers (${plan.servers.map((s) => s.name).join(", ")}); use PKGPUSH_<SECTION>_PASSWORD or .pypirc for per-server passwords`,
+    );
+  }
   const credentials = new Map<string, Credentials>();
   const problems: PkgpushError[] = [];
   for (const server of plan.servers) {
@@ -98,6 +135,8 @@ export async function publish(
         : await requireCredentials(server, sources);
       registerCredentials(found.username, found.password);
       if (!opts.dryRun) checkCredentialTransport(server, opts.allowInsecureHttp ?? false);
+      const pypiWarning = passwordOnPypiWarning(server, found);
+      if (pypiWarning) say(`warning: ${pypiWarning}`);
       credentials.set(server.name, found);
     } catch (error) {
       problems.push(error as PkgpushError);

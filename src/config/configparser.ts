@@ -217,7 +217,8 @@ export function parseConfig(text: string, file: string): ParsedConfig {
 
   if (badLines.length > 0) {
     const [first, ...rest] = badLines;
-    const more = rest.length > 0 ? ` (also line${rest.length > 1 ? "s" : ""} ${rest.join(", ")})` : "";
+    const more =
+      rest.length > 0 ? ` (also line${rest.length > 1 ? "s" : ""} ${rest.join(", ")})` : "";
     throw new ConfigSyntaxError(
       "parsing",
       first ?? 0,
@@ -229,7 +230,10 @@ export function parseConfig(text: string, file: string): ParsedConfig {
     file,
     defaults: joinValues(defaults),
     sections: new Map(
-      [...sections].map(([name, s]) => [name, { name, line: s.line, options: joinValues(s.options) }]),
+      [...sections].map(([name, s]) => [
+        name,
+        { name, line: s.line, options: joinValues(s.options) },
+      ]),
     ),
   };
 }

@@ -52,6 +52,8 @@ export interface PypircConfig {
   servers: Map<string, ServerConfig>;
   /** Names listed in index-servers without a section; an error only when such a server is used. */
   missingSections: string[];
+  /** Sections present in the file but not servers (not in index-servers): named in errors. */
+  unlistedSections?: string[];
   /** Non-fatal problems (e.g. group-readable file with passwords). */
   warnings: string[];
 }

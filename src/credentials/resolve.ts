@@ -12,6 +12,10 @@ export async function resolveCredentials(
     if (found.username !== undefined && found.password !== undefined) break;
     const hit = await source.lookup(server, found);
     if (!hit) continue;
+    if (hit.pair && hit.password !== undefined) {
+      const from = source.describe(server);
+      return { username: hit.username, password: hit.password, usernameSource: from, passwordSource: from };
+    }
     if (found.username === undefined && hit.username !== undefined && hit.username !== "") {
       found.username = hit.username;
       found.usernameSource = source.describe(server);

@@ -21,3 +21,14 @@ export function checkCredentialTransport(server: ServerConfig, allowInsecureHttp
     },
   );
 }
+
+/** PyPI accepts API tokens only (since 2024): say so before a doomed upload. */
+export function passwordOnPypiWarning(
+  server: ServerConfig,
+  credentials: { username?: string | undefined; password?: string | undefined },
+): string | undefined {
+  const host = new URL(server.repository).hostname;
+  if (!/(^|\.)pypi\.org$/.test(host) || credentials.password === undefined) return undefined;
+  if (credentials.username === "__token__") return undefined;
+  return `${server.name}: ${host} accepts API tokens only, not passwords; use user name __token__ and a pypi- token (user '${credentials.username ?? ""}' will be refused)`;
+}

@@ -9,6 +9,13 @@ export interface Credentials {
   passwordSource?: string | undefined;
 }
 
+export interface CredentialHit {
+  username?: string | undefined;
+  password?: string | undefined;
+  /** The pair belongs together (a minted token needs `__token__`): replace what was found. */
+  pair?: boolean;
+}
+
 /**
  * One place credentials may come from. Sources are asked in order and each half (user name,
  * password) is taken from the first source that has it, as twine does. Later sources (keyring,
@@ -20,5 +27,5 @@ export interface CredentialSource {
   lookup(
     server: ServerConfig,
     found: Credentials,
-  ): Promise<Partial<Pick<Credentials, "username" | "password">> | undefined>;
+  ): Promise<CredentialHit | undefined>;
 }

@@ -38,7 +38,7 @@ const FORMAT_NAMES: Record<ArchiveFormat, string> = {
 };
 
 function corrupt(display: string, format: ArchiveFormat, cause: unknown): DistributionError {
-  const detail = cause instanceof Error ? cause.message : String(cause);
+  const detail = (cause instanceof Error ? cause.message : String(cause)).replace(/\.$/, "");
   return new DistributionError(
     `${display}: not a valid ${FORMAT_NAMES[format]} (${detail}); rebuild the distribution`,
     { cause },

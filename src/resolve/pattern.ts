@@ -20,9 +20,10 @@
  * metadata OR its PEP 503 normalised form, so `Products\..*` matches `Products.Foo` and
  * `products-.*` matches it too; nothing else (no case folding beyond what `(?i)` asks for).
  */
-import { ConfigError } from "../errors.js";
-import { normalizeName } from "../distributions/names.js";
+
 import type { ConfigLocation, ReleasePattern } from "../config/types.js";
+import { normalizeName } from "../distributions/names.js";
+import { ConfigError } from "../errors.js";
 
 const MAXREPEAT = 2 ** 32 - 1;
 
@@ -74,6 +75,8 @@ class Parser {
   /** state.groups when the innermost look-behind began (references to later groups fail). */
   private lookbehindGroups: number | undefined;
   globalFlags: Flags = { i: false, m: false, s: false, x: false, a: false };
+  /** (?a) anywhere: with (?i) Python folds only ASCII letters, JavaScript all of Unicode. */
+  asciiUsed = false;
 
   constructor(source: string) {
     this.chars = Array.from(source);
@@ -106,6 +109,8 @@ class Parser {
     for (;;) {
       branches.push(this.parseSeq(flags, nested + 1, nested === 0 && branches.length === 0));
       if (!this.match("|")) break;
+      // sre_parse re-reads the global flags between top-level alternatives ((?x) applies there).
+      if (nested === 0) flags = this.globalFlags;
     }
     return branches.length === 1 ? (branches[0] as Node) : { type: "alt", branches };
   }
@@ -128,7 +133,7 @@ class Parser {
         items.push(this.escape(flags));
       } else if (ch === "[") {
         items.push(this.charClass(flags));
-      } else if (ch === "." ) {
+      } else if (ch === ".") {
         items.push({ type: "any", dotall: flags.s });
       } else if (ch === "^" || ch === "$") {
         items.push({ type: "at", name: ch, multiline: flags.m, ascii: flags.a });
@@ -188,15 +193,14 @@ class Parser {
     if (min >= MAXREPEAT || (hi && max >= MAXREPEAT)) {
       throw new PatternError("the repetition number is too large");
     }
-    if (max < min) throw new PatternError(`min repeat greater than max repeat at position ${start + 1}`);
+    if (max < min)
+      throw new PatternError(`min repeat greater than max repeat at position ${start + 1}`);
     return { min, max };
   }
 
   private group(flags: Flags, nested: number, atStart: boolean): Node | "flags" | undefined {
     const at = this.pos - 1;
-    let index: number | undefined;
     let name: string | undefined;
-    let inner = flags;
     if (this.match("?")) {
       const ch = this.get();
       if (ch === undefined) throw new PatternError("unexpected end of pattern");
@@ -252,7 +256,9 @@ class Parser {
         const scoped = this.inlineFlags(ch, flags);
         if (!scoped) {
           if (!atStart) {
-            throw new PatternError(`global flags not at the start of the expression at position ${at}`);
+            throw new PatternError(
+              `global flags not at the start of the expression at position ${at}`,
+            );
           }
           return "flags";
         }
@@ -261,14 +267,18 @@ class Parser {
         throw new PatternError(`unknown extension ?${ch} at position ${at + 1}`);
       }
     }
-    index = this.groups++;
+    const index = this.groups++;
     this.open.add(index);
     if (name !== undefined) this.names.set(name, index);
-    inner = flags;
-    return this.closeGroup(index, name, inner, nested);
+    return this.closeGroup(index, name, flags, nested);
   }
 
-  private closeGroup(index: number | undefined, name: string | undefined, flags: Flags, nested: number): Node {
+  private closeGroup(
+    index: number | undefined,
+    name: string | undefined,
+    flags: Flags,
+    nested: number,
+  ): Node {
     const body = this.parseSub(flags, nested + 1);
     if (!this.match(")")) throw new PatternError("missing ), unterminated subpattern");
     if (index !== undefined) {
@@ -286,7 +296,8 @@ class Parser {
       add += ch;
       ch = this.get();
     }
-    if (add.includes("L")) throw new PatternError("bad inline flags: cannot use 'L' flag with a str pattern");
+    if (add.includes("L"))
+      throw new PatternError("bad inline flags: cannot use 'L' flag with a str pattern");
     if (add.includes("a") && add.includes("u")) {
       throw new PatternError("bad inline flags: flags 'a', 'u' and 'L' are incompatible");
     }
@@ -300,6 +311,7 @@ class Parser {
         x: g.x || add.includes("x"),
         a: g.a || add.includes("a"),
       };
+      if (this.globalFlags.a) this.asciiUsed = true;
       return undefined;
     }
     let del = "";
@@ -310,15 +322,20 @@ class Parser {
         ch = this.get();
       }
       if (del === "") throw new PatternError("missing flag");
-      if (/[aLu]/.test(del)) throw new PatternError("bad inline flags: cannot turn off flags 'a', 'u' and 'L'");
+      if (/[aLu]/.test(del))
+        throw new PatternError("bad inline flags: cannot turn off flags 'a', 'u' and 'L'");
     }
     if (ch !== ":") throw new PatternError(ch === undefined ? "missing -, : or )" : "unknown flag");
+    if ([...add].some((f) => del.includes(f))) {
+      throw new PatternError("bad inline flags: flag turned on and off");
+    }
     const scoped = { ...flags };
     for (const f of "imsxa") {
       const key = f as keyof Flags;
       if (add.includes(f)) scoped[key] = true;
       if (del.includes(f)) scoped[key] = false;
     }
+    if (scoped.a) this.asciiUsed = true;
     if (scoped.i !== flags.i) {
       throw new PatternError(
         "scoped case flags (?i:...) have no JavaScript equivalent here; put (?i) at the start of the pattern",
@@ -354,7 +371,8 @@ class Parser {
     let hex = "";
     for (let k = 0; k < digits; k++) {
       const c = this.peek();
-      if (c === undefined || !HEX.test(c)) throw new PatternError(`incomplete escape \\${kind}${hex}`);
+      if (c === undefined || !HEX.test(c))
+        throw new PatternError(`incomplete escape \\${kind}${hex}`);
       hex += this.get();
     }
     const cp = Number.parseInt(hex, 16);
@@ -396,7 +414,8 @@ class Parser {
         if (OCT.test(digits[0] ?? "") && OCT.test(digits[1] ?? "") && OCT.test(this.peek() ?? "")) {
           digits += this.get();
           const cp = Number.parseInt(digits, 8);
-          if (cp > 0o377) throw new PatternError(`octal escape value \\${digits} outside of range 0-0o377`);
+          if (cp > 0o377)
+            throw new PatternError(`octal escape value \\${digits} outside of range 0-0o377`);
           return { type: "char", cp };
         }
       }
@@ -414,13 +433,15 @@ class Parser {
     if (c === undefined) throw new PatternError("bad escape (end of pattern)");
     const common = this.commonEscape(c, flags);
     if (common?.type === "char") return common.cp;
-    if (common?.type === "category") return { kind: "category", name: common.name, ascii: common.ascii };
+    if (common?.type === "category")
+      return { kind: "category", name: common.name, ascii: common.ascii };
     if (c === "b") return 8;
     if (OCT.test(c)) {
       let oct = c;
       while (oct.length < 3 && OCT.test(this.peek() ?? "")) oct += this.get();
       const cp = Number.parseInt(oct, 8);
-      if (cp > 0o377) throw new PatternError(`octal escape value \\${oct} outside of range 0-0o377`);
+      if (cp > 0o377)
+        throw new PatternError(`octal escape value \\${oct} outside of range 0-0o377`);
       return cp;
     }
     if (DEC.test(c) || ASCII_LETTERS.test(c)) throw new PatternError(`bad escape \\${c}`);
@@ -430,7 +451,7 @@ class Parser {
   private charClass(flags: Flags): Node {
     const items: ClassItem[] = [];
     const negated = this.match("^");
-    const classItem = (): ClassItem | number | undefined => {
+    const classItem = (): ClassItem | number => {
       const c = this.get();
       if (c === undefined) throw new PatternError("unterminated character set");
       if (c === "\\") return this.classEscape(flags);
@@ -590,66 +611,66 @@ function emit(node: Node): string {
 }
 
 /**
- * Groups that may not take part in a match (inside an alternative, an optional repeat or a
- * negative look-around). Python fails a back-reference to such a group when it did not match;
- * JavaScript matches the empty string instead, so such references are refused.
+ * Python fails a back-reference to a group that did not take part in the match; JavaScript
+ * matches it as empty (and resets captures on each repeat iteration). Both agree when the group
+ * always matched before the reference is reached: when every conditional scope (alternative,
+ * optional repeat, negative look-around) around the group also surrounds the reference.
  */
-function optionalGroups(node: Node, optional: boolean, out: Set<number>): Set<number> {
-  switch (node.type) {
-    case "seq":
-      for (const item of node.items) optionalGroups(item, optional, out);
-      break;
-    case "alt":
-      for (const b of node.branches) optionalGroups(b, true, out);
-      break;
-    case "group":
-      if (optional && node.index !== undefined) out.add(node.index);
-      optionalGroups(node.body, optional, out);
-      break;
-    case "look":
-      optionalGroups(node.body, optional || node.negative, out);
-      break;
-    case "repeat":
-      optionalGroups(node.body, optional || node.min === 0, out);
-      break;
+function checkReferences(root: Node): void {
+  const groupScopes = new Map<number, number[]>();
+  const refs: Array<{ index: number; scope: number[] }> = [];
+  let nextScope = 0;
+  const walk = (node: Node, scope: number[]): void => {
+    switch (node.type) {
+      case "seq":
+        for (const item of node.items) walk(item, scope);
+        break;
+      case "alt":
+        for (const b of node.branches) walk(b, [...scope, nextScope++]);
+        break;
+      case "group":
+        if (node.index !== undefined) groupScopes.set(node.index, scope);
+        walk(node.body, scope);
+        break;
+      case "look":
+        walk(node.body, node.negative ? [...scope, nextScope++] : scope);
+        break;
+      case "repeat":
+        walk(node.body, node.min === 0 ? [...scope, nextScope++] : scope);
+        break;
+      case "ref":
+        refs.push({ index: node.index, scope });
+        break;
+    }
+  };
+  walk(root, []);
+  for (const ref of refs) {
+    const scope = groupScopes.get(ref.index) ?? [];
+    if (!scope.every((s, k) => ref.scope[k] === s)) {
+      throw new Error(
+        `the back-reference to group ${ref.index} may meet the group unmatched, which JavaScript treats differently; rewrite it without the back-reference`,
+      );
+    }
   }
-  return out;
-}
-
-function references(node: Node, out: number[] = []): number[] {
-  if (node.type === "ref") out.push(node.index);
-  else if (node.type === "seq") for (const item of node.items) references(item, out);
-  else if (node.type === "alt") for (const b of node.branches) references(b, out);
-  else if (node.type === "group" || node.type === "look" || node.type === "repeat") {
-    references(node.body, out);
-  }
-  return out;
 }
 
 /** Translate a Python pattern to an anchored JavaScript RegExp; throws Error with the reason. */
 export function translatePattern(source: string): RegExp {
-  let tree: Node;
-  let flags: Flags;
-  try {
-    const parser = new Parser(source);
-    tree = parser.parse();
-    flags = parser.globalFlags;
-  } catch (e) {
-    if (e instanceof PatternError) throw new Error(e.message);
-    throw e;
+  const parser = new Parser(source);
+  const tree = parser.parse();
+  const flags = parser.globalFlags;
+  if (flags.i && parser.asciiUsed) {
+    throw new Error(
+      "(?a) together with (?i) has no JavaScript equivalent (ASCII-only case folding)",
+    );
   }
-  const optional = optionalGroups(tree, false, new Set());
-  for (const gid of references(tree)) {
-    if (optional.has(gid)) {
-      throw new Error(
-        `back-reference to group ${gid}, which may not take part in the match, cannot be translated faithfully`,
-      );
-    }
-  }
+  checkReferences(tree);
   try {
     return new RegExp(`^(?:${emit(tree)})$`, flags.i ? "iv" : "v");
   } catch (e) {
-    throw new Error(`cannot be expressed as a JavaScript regular expression (${(e as Error).message})`);
+    throw new Error(
+      `cannot be expressed as a JavaScript regular expression (${(e as Error).message})`,
+    );
   }
 }
 
@@ -662,7 +683,9 @@ export function compileReleasePattern(source: string, loc: ConfigLocation): Rele
     const where = `${loc.file}, section [${loc.section}]${loc.line === undefined ? "" : `, line ${loc.line}`}`;
     throw new ConfigError(
       `${where}: invalid release-packages pattern ${JSON.stringify(source)}: ${(e as Error).message}`,
-      { hint: "release-packages lines are Python regular expressions matched against the whole project name" },
+      {
+        hint: "release-packages lines are Python regular expressions matched against the whole project name",
+      },
     );
   }
 }

@@ -190,7 +190,7 @@ export class FaultEngine {
 }
 
 function matches(rule: FaultRule, subject: FaultSubject): boolean {
-  const on = rule.on === undefined ? ["upload"] : Array.isArray(rule.on) ? rule.on : [rule.on];
+  const on: RequestKind[] = rule.on === undefined ? ["upload"] : Array.isArray(rule.on) ? rule.on : [rule.on];
   if (!on.some((k) => k === "any" || subject.kinds.has(k))) return false;
   const m = rule.match;
   if (m?.filename !== undefined) {

@@ -19,7 +19,7 @@ function parse(body: Buffer, contentType: string): Promise<{ fields: Array<[stri
     const bb = busboy({ headers: { "content-type": contentType }, defParamCharset: "utf8" });
     bb.on("field", (name, value) => fields.push([name, value]));
     bb.on("file", (name, stream, info) => {
-      const entry = { name, filename: info.filename, data: Buffer.alloc(0) };
+      const entry = { name, filename: info.filename ?? "", data: Buffer.alloc(0) };
       files.push(entry);
       stream.on("data", (chunk: Buffer) => {
         entry.data = Buffer.concat([entry.data, chunk]);

@@ -1,0 +1,2 @@
+"""Company-only helpers."""
+__version__ = "0.3.0"

@@ -1,0 +1,49 @@
+import { text } from "node:stream/consumers";
+import { getServer, loadPypirc } from "../config/pypirc.js";
+import { storeInKeyring } from "../credentials/keyring.js";
+import { canPrompt, promptSource } from "../credentials/prompt.js";
+import { CredentialsError, ExitCode, UsageError } from "../errors.js";
+import { err, registerSecret } from "../report/redact.js";
+import { adHocServer } from "../resolve/adhoc.js";
+
+export interface LoginOptions {
+  repository?: string;
+  configFile?: string;
+  username?: string;
+  passwordStdin?: boolean;
+}
+
+/**
+ * `pkgpush login -r NAME`: stores a password or token in the system keyring under the server's
+ * repository URL, where pkgpush, twine and Python keyring all look for it.
+ */
+export async function login(opts: LoginOptions, ctx: { env: NodeJS.ProcessEnv }): Promise<number> {
+  if (!opts.repository) throw new UsageError("login needs -r NAME (a .pypirc section or a repository URL)");
+  const config = await loadPypirc({ path: opts.configFile, env: ctx.env });
+  const server = /^https?:\/\//i.test(opts.repository) && !config.servers.has(opts.repository)
+    ? adHocServer(opts.repository)
+    : getServer(config, opts.repository);
+  const username = opts.username ?? server.username ?? "__token__";
+
+  let password: string | undefined;
+  if (opts.passwordStdin) {
+    password = (await text(process.stdin)).replace(/\r?\n$/, "");
+  } else if (canPrompt()) {
+    password = (await promptSource().lookup(server, { username }))?.password;
+  } else {
+    throw new CredentialsError("no terminal to ask for the password", {
+      hint: "pipe it in with --password-stdin, e.g. printf %s \"$TOKEN\" | pkgpush login -r NAME --password-stdin",
+    });
+  }
+  if (!password) throw new CredentialsError("empty password: nothing stored");
+  registerSecret(password);
+  try {
+    await storeInKeyring(server.repository, username, password);
+  } catch (error) {
+    throw new CredentialsError(`could not store the password in the system keyring: ${(error as Error).message}`, {
+      hint: "is a Secret Service (gnome-keyring, KWallet) running and unlocked?",
+    });
+  }
+  err(`stored the password for ${username} at ${server.repository} (${server.name}) in the system keyring\n`);
+  return ExitCode.ok;
+}

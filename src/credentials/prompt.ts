@@ -1,0 +1,44 @@
+import { createInterface } from "node:readline";
+import { Writable } from "node:stream";
+import type { ServerConfig } from "../config/types.js";
+import type { CredentialSource } from "./types.js";
+
+/** Asks on the terminal, the password without echo. Only on a TTY: CI and pipes get an error. */
+async function ask(question: string, hidden: boolean): Promise<string> {
+  let muted = false;
+  const output = new Writable({
+    write(chunk, _encoding, callback) {
+      if (!muted) process.stderr.write(chunk);
+      callback();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      rl.question(question, (answer) => resolve(answer));
+      rl.on("SIGINT", () => reject(new Error("interrupted")));
+      muted = hidden;
+    });
+  } finally {
+    rl.close();
+    if (hidden) process.stderr.write("\n");
+  }
+}
+
+export function canPrompt(): boolean {
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY);
+}
+
+export function promptSource(): CredentialSource {
+  return {
+    describe: () => "interactive prompt",
+    lookup: async (server: ServerConfig, found) => {
+      if (!canPrompt()) return undefined;
+      const label = `${server.name} (${server.repository})`;
+      const username = found.username ?? ((await ask(`Username for ${label}: `, false)).trim() || undefined);
+      const password =
+        found.password ?? ((await ask(`Password or token for ${username ?? ""}@${label}: `, true)) || undefined);
+      return { username, password };
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const root = resolve(import.meta.dirname, "../..");
+export const cli = join(root, "bin/pkgpush.js");
+export const exampleDist = join(root, "examples/dist");
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A scratch directory with a .pypirc (mode 600) and a clean environment for the CLI. */
+export function workspace(pypirc: string): { dir: string; config: string } {
+  const dir = mkdtempSync(join(tmpdir(), "pkgpush-e2e-"));
+  const config = join(dir, ".pypirc");
+  writeFileSync(config, pypirc);
+  chmodSync(config, 0o600);
+  return { dir, config };
+}
+
+/**
+ * Runs the built CLI as a subprocess, as users do, with an environment free of the developer's
+ * own credentials and configuration.
+ */
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; stdin?: string } = {},
+): Promise<CliResult> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: options.cwd ?? tmpdir(),
+    CI: "true",
+    ...options.env,
+  };
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: options.cwd ?? root,
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdin.end(options.stdin ?? "");
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A .pypirc text from sections; values may be arrays (written as indented continuation lines). */
+export function pypirc(sections: Record<string, Record<string, string | string[]>>): string {
+  return Object.entries(sections)
+    .map(([name, options]) => {
+      const lines = Object.entries(options).map(([key, value]) =>
+        Array.isArray(value) ? `${key} =\n${value.map((v) => `    ${v}`).join("\n")}` : `${key} = ${value}`,
+      );
+      return `[${name}]\n${lines.join("\n")}\n`;
+    })
+    .join("\n");
+}
