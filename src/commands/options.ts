@@ -20,6 +20,9 @@ export interface PublishCliOptions {
   clientCert?: string;
   allowInsecureHttp?: boolean;
   keyring: boolean;
+  preflight: boolean;
+  check: boolean;
+  checkUrl?: string[];
   trustedPublishing?: string;
   json?: boolean;
   report?: string;

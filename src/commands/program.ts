@@ -33,6 +33,14 @@ function addPublishOptions(command: Command): Command {
         .choices(["auto", "always", "never"])
         .env("PKGPUSH_TRUSTED_PUBLISHING"),
     )
+    .option(
+      "--check-url <url>",
+      "simple index to check for existing files (NAME=URL with several servers)",
+      collect,
+      [],
+    )
+    .option("--no-check", "do not ask simple indexes whether files already exist")
+    .option("--no-preflight", "skip the checks of every server before the first upload")
     .option("--json", "print a JSON report on stdout (the summary goes to stderr)")
     .option("--report <file>", "also write the JSON report to this file")
     .option("-q, --quiet", "print only failures and the summary")

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import type { Dispatcher } from "undici";
 import { arch, platform } from "node:os";
 import { loadPypirc, findServerByUrl, getServer } from "../config/pypirc.js";
-import type { PypircConfig } from "../config/types.js";
+import type { PypircConfig, ServerConfig } from "../config/types.js";
 import { requireCredentials, resolveCredentials } from "../credentials/resolve.js";
 import { commandLineSource, environmentSource, pypircSource } from "../credentials/sources.js";
 import { keyringSource } from "../credentials/keyring.js";
@@ -12,8 +12,10 @@ import { parseTrustedPublishingMode, trustedPublishingSource } from "../credenti
 import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { collectFiles } from "../distributions/collect.js";
 import { inspectAll } from "../distributions/inspect.js";
-import { AggregateInputError, ExitCode, type PkgpushError } from "../errors.js";
-import { type JobResult, runPlan } from "../execute/run.js";
+import { AggregateInputError, ExitCode, type PkgpushError, UsageError } from "../errors.js";
+import { ExistenceChecker } from "../execute/existence.js";
+import { preflight } from "../execute/preflight.js";
+import { digestCache, type JobResult, type RunEvents, runPlan } from "../execute/run.js";
 import { closeSessions, openSessions } from "../execute/session.js";
 import { type Action, type Plan, planRegistrations, planUploads } from "../plan/plan.js";
 import { adHocServer } from "../resolve/adhoc.js";
@@ -114,6 +116,7 @@ export async function publish(
     },
   );
   for (const warning of targets.warnings) say(`warning: ${warning}`);
+  applyCheckUrls(targets.servers, opts.checkUrl ?? [], opts.check);
   const plan = action === "upload" ? planUploads(targets) : planRegistrations(targets);
 
   // Preflight: every server's credentials are settled before the first byte goes anywhere.
@@ -161,11 +164,29 @@ export async function publish(
       clientCert: opts.clientCert,
     },
   );
+  const context = {
+    sessions,
+    digestsOf: digestCache(ctx.signal),
+    checker: new ExistenceChecker(sessions, {
+      userAgent: userAgent(),
+      stallTimeoutMs: limits.stallTimeoutMs,
+      signal: ctx.signal,
+    }),
+  };
+  const events = await reporterFor(plan, verbosity, ctx.env);
   let results: JobResult[];
   try {
+    if (opts.preflight && (plan.servers.length > 1 || plan.servers.some((s) => s.checkUrl))) {
+      say(`preflight: checking ${plan.servers.length} server${plan.servers.length === 1 ? "" : "s"}`);
+      await preflight(plan, sessions, context.checker, context.digestsOf, {
+        userAgent: userAgent(),
+        timeoutMs: limits.stallTimeoutMs,
+        signal: ctx.signal,
+      });
+    }
     results = await runPlan(
       plan,
-      sessions,
+      context,
       {
         concurrency: limits.concurrency,
         perServer: limits.perServer,
@@ -177,9 +198,10 @@ export async function publish(
         userAgent: userAgent(),
         signal: ctx.signal,
       },
-      lineReporter((line) => err(`${line}\n`), verbosity),
+      events,
     );
   } finally {
+    events.stop?.();
     await closeSessions(sessions);
   }
 
@@ -196,6 +218,41 @@ export async function publish(
   }
   await writeReports(opts, plan, results, { dryRun: false, exitCode, usernames });
   return exitCode;
+}
+
+/** Bars on an interactive terminal; plain lines in CI, in pipes and with TERM=dumb. */
+async function reporterFor(
+  plan: Plan,
+  verbosity: Verbosity,
+  env: NodeJS.ProcessEnv,
+): Promise<RunEvents & { stop?: () => void }> {
+  const interactive =
+    process.stderr.isTTY && !env.CI && env.TERM !== "dumb" && verbosity === "normal";
+  if (!interactive || plan.action !== "upload") return lineReporter((line) => err(`${line}\n`), verbosity);
+  const { terminalReporter } = await import("../report/progress.js");
+  return terminalReporter(plan.jobs.reduce((sum, job) => sum + job.dist.size, 0));
+}
+
+/**
+ * `--check-url URL` (one server selected) or `--check-url NAME=URL` (repeatable) override the
+ * servers' own check-url; `--no-check` turns existence checks off.
+ */
+function applyCheckUrls(servers: ServerConfig[], values: string[], enabled: boolean): void {
+  for (const value of values) {
+    const named = /^([^=]+)=(https?:\/\/.*)$/i.exec(value);
+    if (named) {
+      const server = servers.find((s) => s.name === named[1]);
+      if (!server) {
+        throw new UsageError(`--check-url ${value}: '${named[1]}' is not one of the selected servers (${servers.map((s) => s.name).join(", ")})`);
+      }
+      server.checkUrl = named[2];
+    } else if (servers.length === 1 && /^https?:\/\//i.test(value)) {
+      (servers[0] as ServerConfig).checkUrl = value;
+    } else {
+      throw new UsageError(`--check-url ${value}: with several servers, name one: --check-url NAME=URL`);
+    }
+  }
+  if (!enabled) for (const server of servers) server.checkUrl = undefined;
 }
 
 async function writeReports(

@@ -7,6 +7,7 @@ import { type FilePart, buildMultipart } from "../protocol/multipart.js";
 import { type Outcome, classifyRegister, classifyUpload } from "../protocol/outcome.js";
 import { send } from "../transport/http.js";
 import { type RetryEvent, type RetryPolicy, withRetries } from "../transport/retry.js";
+import { ExistenceChecker } from "./existence.js";
 import { type ScheduleLimits, runScheduled } from "./scheduler.js";
 import type { ServerSession } from "./session.js";
 
@@ -39,13 +40,13 @@ export interface RunOptions extends ScheduleLimits {
 }
 
 /** Each file is hashed once per run, however many servers it goes to. */
-export function digestCache(signal?: AbortSignal): (dist: Distribution) => Promise<Digests> {
+export function digestCache(signal?: AbortSignal): (path: string) => Promise<Digests> {
   const cache = new Map<string, Promise<Digests>>();
-  return (dist) => {
-    let digests = cache.get(dist.path);
+  return (path) => {
+    let digests = cache.get(path);
     if (!digests) {
-      digests = computeDigests(dist.path, signal);
-      cache.set(dist.path, digests);
+      digests = computeDigests(path, signal);
+      cache.set(path, digests);
     }
     return digests;
   };
@@ -59,13 +60,20 @@ async function readAttestations(dist: Distribution): Promise<string | undefined>
   return JSON.stringify(objects);
 }
 
+export interface RunContext {
+  sessions: Map<string, ServerSession>;
+  digestsOf: (path: string) => Promise<Digests>;
+  /** Asks simple indexes whether a file is already there (servers with a check URL). */
+  checker: ExistenceChecker;
+}
+
 export async function runPlan(
   plan: Plan,
-  sessions: Map<string, ServerSession>,
+  context: RunContext,
   options: RunOptions,
   events: RunEvents = {},
 ): Promise<JobResult[]> {
-  const digestsOf = digestCache(options.signal);
+  const { sessions, digestsOf, checker } = context;
 
   const runJob = async (job: Job): Promise<JobResult> => {
     const started = Date.now();
@@ -76,8 +84,30 @@ export async function runPlan(
       let fields: FormFields;
       const files: FilePart[] = [];
       if (job.action === "upload") {
-        const digests = await digestsOf(job.dist);
+        const digests = await digestsOf(job.dist.path);
         sha256 = digests.sha256;
+        const before = await checker.presence(job.server, job.dist, digests.sha256);
+        if (before.state === "same") {
+          return finish({
+            job,
+            outcome: { status: "skipped", reason: "already on the server with the same sha256 (check URL)" },
+            attempts: 0,
+            durationMs: Date.now() - started,
+            sha256,
+          });
+        }
+        if (before.state === "conflict") {
+          return finish({
+            job,
+            outcome: {
+              status: "failed",
+              reason: `the server already has a different file with this name (sha256 ${before.sha256 ?? "?"}); bump the version or build number`,
+            },
+            attempts: 0,
+            durationMs: Date.now() - started,
+            sha256,
+          });
+        }
         const attestations = options.attestations ? await readAttestations(job.dist) : undefined;
         fields = uploadFields(job.dist, digests, { comment: options.comment, attestations });
         files.push({ name: "content", filename: job.dist.filename, path: job.dist.path, size: job.dist.size });
@@ -118,21 +148,31 @@ export async function runPlan(
         options.retry,
         { signal: options.signal, onRetry: (event) => events.onRetry?.(job, event) },
       );
-      const outcome =
+      let outcome =
         job.action === "upload"
           ? classifyUpload(response, job.server.repository, { skipExisting: options.skipExisting })
           : classifyRegister(response, job.server.repository);
+      if (outcome.status === "failed" && sha256 !== undefined) outcome = await recheck(job, sha256, outcome);
       return finish({ job, outcome, attempts, durationMs: Date.now() - started, sha256 });
     } catch (error) {
       const reason = options.signal?.aborted ? "interrupted" : (error as Error).message;
+      const failed: Outcome = { status: "failed", reason };
       return finish({
         job,
-        outcome: { status: "failed", reason },
+        outcome: sha256 !== undefined && !options.signal?.aborted ? await recheck(job, sha256, failed) : failed,
         attempts,
         durationMs: Date.now() - started,
         sha256,
       });
     }
+  };
+  // A failed answer does not prove the file is missing: a proxy may have timed out after the
+  // server stored it. Where the simple index can tell, look again.
+  const recheck = async (job: Job, sha256: string, failed: Outcome): Promise<Outcome> => {
+    if (job.action !== "upload" || !ExistenceChecker.canCheck(job.server)) return failed;
+    const after = await checker.presence(job.server, job.dist, sha256, true);
+    if (after.state !== "same") return failed;
+    return { status: "uploaded", reason: `the file is on the server (same sha256) although the upload reported: ${failed.reason ?? "an error"}` };
   };
   const finish = (result: JobResult): JobResult => {
     events.onFinish?.(result);

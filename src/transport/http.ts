@@ -84,6 +84,8 @@ export interface SendRequest {
   stallTimeoutMs: number;
   /** Called with the size of every chunk of request body handed to the socket. */
   onProgress?: (bytes: number) => void;
+  /** Keep at most this much of the answer (default 64 KiB: enough for messages). */
+  maxBodyBytes?: number;
 }
 
 /**
@@ -101,6 +103,7 @@ export function send(dispatcher: Dispatcher, req: SendRequest): Promise<HttpResp
     const chunks: Buffer[] = [];
     let kept = 0;
     let lastProgress = Date.now();
+    const cap = req.maxBodyBytes ?? BODY_CAP;
 
     const finish = (error: Error | undefined, value?: HttpResponse): void => {
       if (settled) return;
@@ -172,7 +175,7 @@ export function send(dispatcher: Dispatcher, req: SendRequest): Promise<HttpResp
         },
         onResponseData(_c, chunk) {
           progress();
-          if (kept < BODY_CAP) {
+          if (kept < cap) {
             chunks.push(chunk);
             kept += chunk.length;
           }
@@ -182,7 +185,7 @@ export function send(dispatcher: Dispatcher, req: SendRequest): Promise<HttpResp
             status,
             statusText,
             headers,
-            body: Buffer.concat(chunks).subarray(0, BODY_CAP).toString("utf8"),
+            body: Buffer.concat(chunks).subarray(0, cap).toString("utf8"),
           });
         },
         onResponseError(_c, error) {

@@ -13,7 +13,11 @@ import { ConfigError } from "../../src/errors.js";
 
 /** What both parsers report for one file, in a shape JSON can carry with order preserved. */
 type Outcome =
-  | { ok: true; defaults: Array<[string, string]>; sections: Array<[string, Array<[string, string]>]> }
+  | {
+      ok: true;
+      defaults: Array<[string, string]>;
+      sections: Array<[string, Array<[string, string]>]>;
+    }
   | { ok: false; kind: string; line: number };
 
 function ours(bytes: Uint8Array): Outcome {
@@ -35,7 +39,7 @@ function ours(bytes: Uint8Array): Outcome {
 
 // Reads a JSON list of paths on stdin; for each, Python's own outcome. utf-8-sig because pkgpush
 // strips a BOM (see decodeConfigBytes); _defaults/_sections hold each section's own options.
-const PYTHON = String.raw`
+const PYTHON = `
 import configparser, json, sys
 KINDS = {"DuplicateSectionError": "duplicate-section", "DuplicateOptionError": "duplicate-option",
          "MissingSectionHeaderError": "missing-section-header", "ParsingError": "parsing"}
@@ -55,14 +59,16 @@ json.dump(out, sys.stdout)
 
 /** Hand-written files for the corners of RawConfigParser._read. */
 const CORPUS: Record<string, string> = {
-  "basic multi-server": "[distutils]\nindex-servers =\n    pypi\n    plone\n\n[pypi]\nusername:tarek\npassword:secret\n",
+  "basic multi-server":
+    "[distutils]\nindex-servers =\n    pypi\n    plone\n\n[pypi]\nusername:tarek\npassword:secret\n",
   "continuation with blank lines inside": "[s]\nk = a\n\n  b\n\n\n  c\n\n\nother = 1\n",
   "trailing blank lines dropped": "[s]\nk = a\n  b\n\n\n",
   "blank then unindented is a new option": "[s]\nk = a\n\nj = b\n",
   "colon and equals mixed": "[s]\na: b = c\nd = e: f\ng:h\ni=j\n",
   "a = b = c": "[s]\na = b = c\n",
   "keys with spaces and case": "[s]\nSome Key = v\nUPPER: W\n",
-  "comments outside and inside values": "# top\n; top2\n[s]\n  # indented comment\nk = a\n  # inside value\n  b\n ; also inside\n  c\n",
+  "comments outside and inside values":
+    "# top\n; top2\n[s]\n  # indented comment\nk = a\n  # inside value\n  b\n ; also inside\n  c\n",
   "inline # is kept": "[s]\nurl = http://x/#frag ; not a comment\n",
   tabs: "[s]\nk =\ta\n\tb\n\t\tc\nj\t=\tv\t\n",
   CRLF: "[s]\r\nk = a\r\n  b\r\n\r\nj = c\r\n",
@@ -97,7 +103,8 @@ const CORPUS: Record<string, string> = {
   "comment-only value line does not add blank": "[s]\nk = a\n#c\n  b\n",
   "whitespace-only line is blank": "[s]\nk = a\n   \n  b\n",
   "option named like DEFAULT section": "[default]\nk = v\n",
-  "release-packages patterns": "[plone]\nrelease-packages =\n    Products\\..*\n    collective\\..*\n",
+  "release-packages patterns":
+    "[plone]\nrelease-packages =\n    Products\\..*\n    collective\\..*\n",
 };
 
 // Seeded generator: mulberry32, so failures are reproducible.
@@ -115,15 +122,37 @@ function generate(count: number, seed: number): string[] {
   const next = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
   const indents = ["", "", "", " ", "  ", "    ", "\t", " \t", "\u00a0", "\u3000"];
-  const keys = ["username", "UserName", "password", "repository", "realm", "a key", "k", "ünï", "x.y"];
+  const keys = [
+    "username",
+    "UserName",
+    "password",
+    "repository",
+    "realm",
+    "a key",
+    "k",
+    "ünï",
+    "x.y",
+  ];
   const delims = ["=", ":", " = ", ": ", " :", "\t=\t", "==", ":="];
-  const values = ["", "v", "v=w", "a:b", "http://h/#x", "x ; y", "  spaced  ", "☃", "\u000bvt", "\u0085"];
+  const values = [
+    "",
+    "v",
+    "v=w",
+    "a:b",
+    "http://h/#x",
+    "x ; y",
+    "  spaced  ",
+    "☃",
+    "\u000bvt",
+    "\u0085",
+  ];
   const headers = ["[pypi]", "[plone]", "[DEFAULT]", "[ a b ]", "[a] x]", "[Pypi]", "[]", "[x]y]"];
   const lineFor = (): string => {
     const r = next();
     if (r < 0.12) return `${pick(indents)}${pick(headers)}${pick(["", " ", " # c"])}`;
     if (r < 0.55) return `${pick(indents)}${pick(keys)}${pick(delims)}${pick(values)}`;
-    if (r < 0.75) return `${pick(indents)}${pick(["cont", "Products\\..*", "a = b", "# x", "[y]"])}`;
+    if (r < 0.75)
+      return `${pick(indents)}${pick(["cont", "Products\\..*", "a = b", "# x", "[y]"])}`;
     if (r < 0.85) return pick(["", "", "   ", "\t"]);
     if (r < 0.93) return `${pick(indents)}${pick(["#", ";"])} comment`;
     return `${pick(indents)}${pick(["bogus", "= v", ": v", "\uFEFFk = v"])}`;
@@ -153,7 +182,10 @@ describe("parseConfig against python3 configparser.RawConfigParser", () => {
     texts.forEach((text, i) => {
       writeFileSync(paths[i] as string, text, "utf8");
     });
-    const run = spawnSync("python3", ["-c", PYTHON], { input: JSON.stringify(paths), encoding: "utf8" });
+    const run = spawnSync("python3", ["-c", PYTHON], {
+      input: JSON.stringify(paths),
+      encoding: "utf8",
+    });
     if (run.error) {
       throw new Error(`python3 is required for the differential test: ${run.error.message}`);
     }
@@ -204,7 +236,9 @@ describe("parseConfig details", () => {
   };
 
   it("records key lines and per-line value lines", () => {
-    const parsed = parse("[plone]\nrelease-packages =\n    Products\\..*\n\n    collective\\..*\n\n");
+    const parsed = parse(
+      "[plone]\nrelease-packages =\n    Products\\..*\n\n    collective\\..*\n\n",
+    );
     const option = parsed.sections.get("plone")?.options.get("release-packages");
     expect(option?.value).toBe("\nProducts\\..*\n\ncollective\\..*");
     expect(option?.line).toBe(2);
@@ -241,7 +275,9 @@ describe("parseConfig details", () => {
 
   it("names both lines of a duplicate section", () => {
     const e = error("[pypi]\n[plone]\n[pypi]\n");
-    expect(e.message).toMatch(/^~\/\.pypirc, line 3: duplicate section \[pypi\] \(first on line 1\)/);
+    expect(e.message).toMatch(
+      /^~\/\.pypirc, line 3: duplicate section \[pypi\] \(first on line 1\)/,
+    );
   });
 
   it("reports a key before any section", () => {
@@ -262,7 +298,11 @@ describe("parseConfig details", () => {
   it("decodes UTF-8, keeps one BOM for parseConfig to drop, and names the line of bad bytes", () => {
     const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode("[s]\nk = v\n")]);
     expect(parse(decodeConfigBytes(bom, "f")).sections.has("s")).toBe(true);
-    const latin1 = new Uint8Array([...new TextEncoder().encode("[s]\r\nk = v\r\nname = Jos"), 0xe9, 0x0a]);
+    const latin1 = new Uint8Array([
+      ...new TextEncoder().encode("[s]\r\nk = v\r\nname = Jos"),
+      0xe9,
+      0x0a,
+    ]);
     expect(() => decodeConfigBytes(latin1, "~/.pypirc")).toThrow(
       /^~\/\.pypirc, line 3: not valid UTF-8/,
     );

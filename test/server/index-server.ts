@@ -1227,7 +1227,7 @@ class TestIndexServer implements IndexServer {
         // bottle's error page, as pypiserver sends it.
         return plain(
           409,
-          `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html>\n<head>\n<title>Error: 409 Conflict</title>\n</head>\n<body>\n<h1>Error: 409 Conflict</h1>\n<p>Sorry, the requested URL <tt>&#039;${escapeHtml(this.uploadUrl)}&#039;</tt> caused an error:</p>\n<pre>${escapeHtml(`Package '${file.filename}' already exists!`)}</pre>\n</body>\n</html>\n`,
+          `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html>\n<head>\n<title>Error: 409 Conflict</title>\n</head>\n<body>\n<h1>Error: 409 Conflict</h1>\n<p>Sorry, the requested URL <tt>&#39;${escapeHtml(this.uploadUrl)}&#39;</tt> caused an error:</p>\n<pre>${escapeHtml(`Package '${file.filename}' already exists!`)}</pre>\n</body>\n</html>\n`,
           "text/html; charset=UTF-8",
         );
       case "nexus": {

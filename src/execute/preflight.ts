@@ -1,0 +1,61 @@
+import { PkgpushError, ExitCode } from "../errors.js";
+import type { Plan } from "../plan/plan.js";
+import { send } from "../transport/http.js";
+import type { ExistenceChecker } from "./existence.js";
+import type { ServerSession } from "./session.js";
+
+/** Problems found before anything was sent; the run stops with nothing uploaded. */
+export class PreflightError extends PkgpushError {
+  constructor(problems: string[]) {
+    super(`preflight found ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was uploaded:\n${problems.map((p) => `  ${p}`).join("\n")}`, {
+      exitCode: ExitCode.failed,
+      hint: "fix these and run again, or skip the checks with --no-preflight",
+    });
+  }
+}
+
+/**
+ * Before the first byte goes anywhere: every server answers (DNS, TCP, TLS), and no server with a
+ * known simple index already has a different file under a planned file name.
+ */
+export async function preflight(
+  plan: Plan,
+  sessions: Map<string, ServerSession>,
+  checker: ExistenceChecker,
+  digestOf: (path: string) => Promise<{ sha256: string }>,
+  options: { userAgent: string; timeoutMs: number; signal?: AbortSignal | undefined },
+): Promise<void> {
+  const problems: string[] = [];
+  await Promise.all(
+    plan.servers.map(async (server) => {
+      const session = sessions.get(server.name) as ServerSession;
+      try {
+        // Any HTTP answer proves DNS, TCP and TLS; no credentials are needed for that.
+        await send(session.dispatcher, {
+          method: "GET",
+          url: server.repository,
+          headers: { "user-agent": options.userAgent },
+          stallTimeoutMs: options.timeoutMs,
+          signal: options.signal,
+        });
+      } catch (error) {
+        problems.push(`${server.name} (${server.repository}): ${(error as Error).message}`);
+      }
+    }),
+  );
+  if (plan.action === "upload") {
+    await Promise.all(
+      plan.jobs.map(async (job) => {
+        if (!job.server.checkUrl) return;
+        const { sha256 } = await digestOf(job.dist.path);
+        const presence = await checker.presence(job.server, job.dist, sha256);
+        if (presence.state === "conflict") {
+          problems.push(
+            `${job.dist.filename} on ${job.server.name}: the server already has a different file with this name (sha256 ${presence.sha256 ?? "?"}, ours ${sha256}); a file name can only be used once: bump the version or build number`,
+          );
+        }
+      }),
+    );
+  }
+  if (problems.length > 0) throw new PreflightError(problems.sort());
+}
