@@ -318,7 +318,7 @@ export function getServer(config: PypircConfig, name: string): ServerConfig {
     }
     if (config.unlistedSections?.includes(name)) {
       throw new ConfigError(
-        `${file} has a [${name}] section but [distutils] index-servers does not list it; add '${name}' to index-servers`,
+        `${file} has a [${name}] section but it is not listed in [distutils] index-servers; add '${name}' there`,
       );
     }
     throw new ResolutionError(`no server named '${name}' (configured: ${available(config)})`, {

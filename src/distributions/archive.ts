@@ -254,7 +254,8 @@ export async function readMetadataFile(
     missing = "no EGG-INFO/PKG-INFO in the egg; rebuild it";
   } else {
     member = await readMember(path, parsed.archive, (n) => /^[^/]+\/PKG-INFO$/.test(n), opts);
-    missing = "no PKG-INFO in the top-level directory of the sdist; rebuild it (python -m build --sdist)";
+    missing =
+      "no PKG-INFO in the top-level directory of the sdist; rebuild it (python -m build --sdist)";
   }
   if (!member) throw new DistributionError(`${display}: ${missing}`);
   return member;

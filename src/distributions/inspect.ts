@@ -138,7 +138,8 @@ export async function inspectDistribution(path: string): Promise<Distribution> {
     return await inspectOne(path, display);
   } catch (err) {
     if (err instanceof PkgpushError) throw err;
-    if ((err as NodeJS.ErrnoException)?.code) throw fsProblem(err as NodeJS.ErrnoException, display);
+    if ((err as NodeJS.ErrnoException)?.code)
+      throw fsProblem(err as NodeJS.ErrnoException, display);
     const detail = err instanceof Error ? err.message : String(err);
     throw new DistributionError(`${display}: cannot be inspected (${detail})`, { cause: err });
   }

@@ -51,7 +51,8 @@ function unfold(raw: string): string {
 /** The raw value compat32 stores: first line left-trimmed, continuation lines kept verbatim. */
 function rawValue(lines: string[]): string {
   const first = lines[0] ?? "";
-  const value = first.slice(first.indexOf(":") + 1).replace(/^[ \t]+/, "") + lines.slice(1).join("");
+  const value =
+    first.slice(first.indexOf(":") + 1).replace(/^[ \t]+/, "") + lines.slice(1).join("");
   return value.replace(/[\r\n]+$/, "");
 }
 
@@ -64,7 +65,8 @@ export function parseMetadata(text: string): Metadata {
   // is the separator and is dropped; any other line (a defect) is the first line of the body.
   let end = 0;
   while (end < lines.length && HEADER_LINE.test(lines[end] as string)) end++;
-  const bodyStart = end < lines.length && /^(\r\n|\r|\n)/.test(lines[end] as string) ? end + 1 : end;
+  const bodyStart =
+    end < lines.length && /^(\r\n|\r|\n)/.test(lines[end] as string) ? end + 1 : end;
 
   let current: string[] | undefined;
   let pushedBack: string | undefined;
@@ -73,7 +75,10 @@ export function parseMetadata(text: string): Metadata {
     const first = current[0] as string;
     const name = first.slice(0, first.indexOf(":"));
     const raw = rawValue(current);
-    fields.push([name, name.toLowerCase() === "description" ? unindentDescription(raw) : unfold(raw)]);
+    fields.push([
+      name,
+      name.toLowerCase() === "description" ? unindentDescription(raw) : unfold(raw),
+    ]);
     current = undefined;
   };
   for (let i = 0; i < end; i++) {

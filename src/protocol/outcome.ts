@@ -28,11 +28,32 @@ export function trimBody(body: string, max = MAX_REASON): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** Standard reason phrases: a status text equal to one of these carries no server message. */
+const STATUS_PHRASES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  410: "Gone",
+  413: "Payload Too Large",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
 /** "400 Bad Request: File already exists ..." without repeating the status text in the body. */
 export function describeResponse(response: HttpResponse): string {
   const head = `${response.status} ${response.statusText}`.trim();
   const body = trimBody(response.body);
-  if (body === "" || body === response.statusText.trim()) return head;
+  const text = response.statusText.trim();
+  // Warehouse repeats its message (status text) in a boilerplate body: the status line says it all.
+  if (body === "" || (text.length > 0 && body.includes(text) && text !== STATUS_PHRASES[response.status])) {
+    return head;
+  }
   if (body.startsWith(head)) return body;
   return `${head}: ${body}`;
 }

@@ -12,9 +12,9 @@
  *   str.isspace()'s set), ASCII under `(?a)`. Unicode tables are the JS engine's version.
  * - literals are escaped uniformly, so `\_`, `\-` or a lone `{` need no special casing.
  * Constructs JavaScript cannot express faithfully are refused with a clear message: scoped case
- * flags `(?i:...)`, conditionals `(?(1)..)`, atomic groups, possessive quantifiers, `\N{name}`,
- * and back-references to a group that may not take part in the match (Python fails such a
- * reference, JavaScript matches it as empty).
+ * flags `(?i:...)`, `(?a)` with `(?i)` (ASCII-only folding), conditionals `(?(1)..)`, atomic
+ * groups, possessive quantifiers, `\N{name}`, and back-references to a group that may not take
+ * part in the match (Python fails such a reference, JavaScript matches it as empty).
  *
  * Matching rule: a project matches when a pattern fully matches its name as written in the
  * metadata OR its PEP 503 normalised form, so `Products\..*` matches `Products.Foo` and

@@ -111,9 +111,12 @@ export function resolveTargets(
     );
   }
   const used = new Set(routes.flatMap((r) => r.servers.map((s) => s.name)));
+  // A routed server is "used": now its section must be complete (repository set, and so on).
+  const servers = routing.filter((s) => used.has(s.name)).map((s) => lookup.getServer(config, s.name));
+  const byName = new Map(servers.map((s) => [s.name, s]));
   return {
-    servers: routing.filter((s) => used.has(s.name)),
-    routes,
+    servers,
+    routes: routes.map((r) => ({ dist: r.dist, servers: r.servers.map((s) => byName.get(s.name) as ServerConfig) })),
     mode: "routing",
     warnings,
   };

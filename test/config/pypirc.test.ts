@@ -165,7 +165,7 @@ describe("loadPypirc: multi-server format", () => {
     const unlisted = errorOf(() => getServer(config, "extra"));
     expect(unlisted).toBeInstanceOf(ConfigError);
     expect(unlisted.message).toMatch(
-      /has a \[extra\] section but \[distutils\] index-servers does not list it/,
+      /has a \[extra\] section but it is not listed in \[distutils\] index-servers; add 'extra' there$/,
     );
   });
 

@@ -62,7 +62,9 @@ describe("collectFiles", () => {
       at("dist", "b-1.0-py3-none-any.whl"),
       at("dist", "c-1.0-py2.7.egg"),
     ]);
-    expect(await collectFiles(["dist/*.whl"], root)).toEqual([at("dist", "b-1.0-py3-none-any.whl")]);
+    expect(await collectFiles(["dist/*.whl"], root)).toEqual([
+      at("dist", "b-1.0-py3-none-any.whl"),
+    ]);
     expect(await collectFiles(["*/*.{zip,egg}"], root)).toEqual([
       at("dist", "c-1.0-py2.7.egg"),
       at("other", "z-1.0.zip"),
@@ -125,7 +127,9 @@ describe("collectFiles errors", () => {
   it("a file with an unknown extension", async () => {
     const err = await failure(["x.txt"]);
     expect(err).toBeInstanceOf(DistributionError);
-    expect(err.message).toBe("x.txt: not a distribution (expected .whl, .tar.gz, .zip, .tar.bz2 or .egg)");
+    expect(err.message).toBe(
+      "x.txt: not a distribution (expected .whl, .tar.gz, .zip, .tar.bz2 or .egg)",
+    );
   });
 
   it("a missing file and an empty directory", async () => {

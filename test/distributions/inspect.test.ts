@@ -202,7 +202,9 @@ describe("checkMetadataVersion", () => {
     expect(() => checkMetadataVersion(v, "f")).toThrow(/^f: unsupported Metadata-Version/);
   });
   it("missing", () => {
-    expect(() => checkMetadataVersion(undefined, "f")).toThrow(/^f: the metadata has no Metadata-Version/);
+    expect(() => checkMetadataVersion(undefined, "f")).toThrow(
+      /^f: the metadata has no Metadata-Version/,
+    );
   });
 });
 

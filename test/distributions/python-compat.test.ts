@@ -62,7 +62,8 @@ const asPython = (md: Metadata) => ({ fields: md.fields, body: md.body ?? null }
 
 const SYNTHETIC: Record<string, string> = {
   folded: "Name: foo\nKeywords: a b\n   c\n\td\nSummary:   padded  \n",
-  description10: "Description: Title\n        =====\n        \n        Para.\n          code\nPlatform: x\n",
+  description10:
+    "Description: Title\n        =====\n        \n        Para.\n          code\nPlatform: x\n",
   pipes: "Description: one\n       |\n       |    two\n       |three\n",
   body: "Metadata-Version: 2.1\nName: foo\n\n# Title\n\nText: not a header\n\n    code\n",
   crlf: "Name: foo\r\nKeywords: a\r\n b\r\nVersion: 1\r\n\r\nbody\r\nmore\r\n",
@@ -85,7 +86,9 @@ beforeAll(async () => {
 
 describe("metadata parsing agrees with Python's email parser", () => {
   it("on every fixture's METADATA / PKG-INFO", async () => {
-    const good = Object.entries(fx).filter(([, f]) => f.metadataMember !== "" && !f.path.includes("/bad/"));
+    const good = Object.entries(fx).filter(
+      ([, f]) => f.metadataMember !== "" && !f.path.includes("/bad/"),
+    );
     expect(good.length).toBeGreaterThanOrEqual(15);
     const python = await parseWithPython(
       good.map(([id, f]) => ({ id, path: f.path, member: f.metadataMember })),
@@ -98,7 +101,9 @@ describe("metadata parsing agrees with Python's email parser", () => {
   });
 
   it("on tricky inputs", async () => {
-    const python = await parseWithPython(Object.entries(SYNTHETIC).map(([id, text]) => ({ id, text })));
+    const python = await parseWithPython(
+      Object.entries(SYNTHETIC).map(([id, text]) => ({ id, text })),
+    );
     for (const [id, text] of Object.entries(SYNTHETIC)) {
       expect(asPython(parseMetadata(text)), id).toEqual(python[id]);
     }

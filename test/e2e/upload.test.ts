@@ -1,0 +1,209 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { type IndexServer, startIndexServer } from "../server/index-server.js";
+import { exampleDist, pypirc, runCli, workspace } from "./harness.js";
+
+const SENTINEL = "sentinel-pw-7f3a9c";
+
+let pypi: IndexServer;
+let plone: IndexServer;
+let company: IndexServer;
+let fixtures: FixtureSet;
+let config: string;
+let dir: string;
+
+const examples = readdirSync(exampleDist).map((f) => join(exampleDist, f));
+
+beforeAll(async () => {
+  fixtures = await ensureFixtures();
+  [pypi, plone, company] = await Promise.all([
+    startIndexServer({ mode: "pypi", users: { __token__: `pypi-${SENTINEL}` } }),
+    startIndexServer({ mode: "devpi", users: { tarek: SENTINEL } }),
+    startIndexServer({ mode: "devpi", users: { ci: `${SENTINEL}-company` } }),
+  ]);
+  ({ config, dir } = workspace(
+    pypirc({
+      distutils: { "index-servers": ["pypi", "plone", "company"] },
+      pypi: {
+        repository: pypi.uploadUrl,
+        username: "__token__",
+        password: `pypi-${SENTINEL}`,
+        "release-packages": ["Products\\..*", "collective\\..*"],
+      },
+      plone: {
+        repository: plone.uploadUrl,
+        username: "tarek",
+        password: SENTINEL,
+        "release-packages": ["Products\\..*", "collective\\..*", "plone\\..*"],
+      },
+      company: {
+        repository: company.uploadUrl,
+        username: "ci",
+        password: `${SENTINEL}-company`,
+        "release-packages": ["acme-.*"],
+      },
+    }),
+  ));
+});
+
+afterAll(async () => {
+  await Promise.all([pypi?.close(), plone?.close(), company?.close()]);
+});
+
+const noSecrets = (text: string): void => {
+  expect(text).not.toContain(SENTINEL);
+  expect(text).not.toContain(Buffer.from(`tarek:${SENTINEL}`).toString("base64"));
+};
+
+describe("pkgpush upload (routing by release-packages, three servers)", () => {
+  it("sends every example file to exactly the servers whose patterns match", async () => {
+    const r = await runCli(["upload", "--config-file", config, ...examples]);
+    noSecrets(r.stdout + r.stderr);
+    expect(r.stderr).not.toContain("error");
+    expect(r.code).toBe(0);
+    const names = (s: IndexServer): string[] => s.files().map((f) => f.filename).sort();
+    expect(names(pypi)).toEqual([
+      "Products.HelloWorld-1.2.3-py3-none-any.whl",
+      "Products.HelloWorld-1.2.3.tar.gz",
+      "collective.demo-1.0.0-py3-none-any.whl",
+      "collective.demo-1.0.0.tar.gz",
+    ]);
+    expect(names(plone)).toEqual(names(pypi));
+    expect(names(company)).toEqual(["acme-internal-0.3.0.tar.gz", "acme_internal-0.3.0-py3-none-any.whl"]);
+    expect(r.stdout).toMatch(/Summary: 10 uploaded \(6 files x 3 servers\)/);
+    // Wheels before sdists on each server.
+    for (const server of [pypi, plone, company]) {
+      const uploads = server.requests.filter((q) => q.action === "file_upload").map((q) => q.file?.filename ?? "");
+      const firstSdist = uploads.findIndex((f) => f.endsWith(".tar.gz"));
+      const lastWheel = uploads.map((f) => f.endsWith(".whl")).lastIndexOf(true);
+      expect(lastWheel).toBeLessThan(firstSdist);
+    }
+  });
+
+  it("sends the protocol fields Warehouse expects, with all three digests", async () => {
+    const request = plone.requests.find((q) => q.file?.filename === "collective.demo-1.0.0-py3-none-any.whl");
+    expect(request?.status).toBe(200);
+    const fields = new Map<string, string[]>();
+    for (const [k, v] of request?.fields ?? []) fields.set(k, [...(fields.get(k) ?? []), v]);
+    expect(fields.get(":action")).toEqual(["file_upload"]);
+    expect(fields.get("protocol_version")).toEqual(["1"]);
+    expect(fields.get("name")).toEqual(["collective.demo"]);
+    expect(fields.get("version")).toEqual(["1.0.0"]);
+    expect(fields.get("filetype")).toEqual(["bdist_wheel"]);
+    expect(fields.get("pyversion")).toEqual(["py3"]);
+    expect(fields.get("requires_python")).toEqual([">=3.8"]);
+    expect(fields.get("classifiers")).toEqual(["Framework :: Plone", "Programming Language :: Python :: 3"]);
+    expect(fields.get("description")?.[0]).toContain("Ünïcode ✓");
+    expect(fields.get("sha256_digest")?.[0]).toBe(request?.file?.sha256);
+    expect(fields.get("blake2_256_digest")?.[0]).toBe(request?.file?.blake2_256);
+    expect(fields.get("md5_digest")?.[0]).toBe(request?.file?.md5);
+    expect(request?.headers["user-agent"]).toMatch(/^pkgpush\/\d+\.\d+\.\d+ /);
+    expect(request?.headers.authorization).toBe("Basic tarek");
+    expect(request?.chunked).toBe(false);
+    expect(request?.contentLength).toBe(request?.bodyBytes);
+  });
+
+  it("re-uploading the same files is fine; --skip-existing is not needed for identical files", async () => {
+    const r = await runCli(["upload", "--config-file", config, "-q", ...examples]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/10 uploaded/);
+  });
+
+  it("a conflicting file fails on that server only; --skip-existing turns it into a skip", async () => {
+    const wheel = fixtures.collectiveFoo.path;
+    const other = await startIndexServer({ mode: "pypi", existsStyle: "pypiserver", users: { u: SENTINEL } });
+    try {
+      await other.seed("collective_foo-1.0.0-py3-none-any.whl", "different bytes");
+      const args = ["upload", "--config-file", config, "-r", "plone", "-r", other.uploadUrl, wheel];
+      // Per-server variables beat the global ones: plone keeps its own user.
+      const env = { PKGPUSH_USERNAME: "u", PKGPUSH_PASSWORD: SENTINEL, PKGPUSH_PLONE_USERNAME: "tarek" };
+      const failed = await runCli(args, { env });
+      noSecrets(failed.stdout + failed.stderr);
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toMatch(/collective_foo-1\.0\.0-py3-none-any\.whl\s+plone\s+uploaded/);
+      expect(failed.stdout).toMatch(/failed\s+\S+\s+409 Conflict/);
+      const skipped = await runCli([...args, "--skip-existing"], { env });
+      expect(skipped.code).toBe(0);
+      expect(skipped.stdout).toMatch(/skipped\s+\S+\s+already exists/);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("refuses, before sending anything, a file that no server accepts", async () => {
+    const before = pypi.requests.length + plone.requests.length + company.requests.length;
+    const r = await runCli(["upload", "--config-file", config, fixtures.collectiveFoo.path, fixtures.oldSdist.path]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/demo-pkg-0\.1\.0\.tar\.gz: no server's release-packages matches project 'demo-pkg'/);
+    expect(pypi.requests.length + plone.requests.length + company.requests.length).toBe(before);
+  });
+
+  it("reports every bad file by name and sends nothing", async () => {
+    const before = plone.requests.length;
+    const r = await runCli([
+      "upload",
+      "--config-file",
+      config,
+      "-r",
+      "plone",
+      fixtures.badName.path,
+      fixtures.corruptZip.path,
+      fixtures.collectiveFoo.path,
+    ]);
+    expect(r.code).toBe(2);
+    const errors = r.stderr.split("\n").filter((l) => l.startsWith("pkgpush: error:"));
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+    expect(r.stderr).toContain("mismatch-1.0-py3-none-any.whl");
+    expect(r.stderr).toContain(fixtures.corruptZip.path.split("/").pop() as string);
+    expect(plone.requests.length).toBe(before);
+  });
+
+  it("--dry-run prints the plan with URLs and users, never passwords, and sends nothing", async () => {
+    const before = pypi.requests.length + plone.requests.length + company.requests.length;
+    const r = await runCli(["upload", "--config-file", config, "--dry-run", ...examples]);
+    expect(r.code).toBe(0);
+    noSecrets(r.stdout + r.stderr);
+    expect(r.stdout).toContain(plone.uploadUrl);
+    expect(r.stdout).toContain("user tarek");
+    expect(r.stdout).toMatch(/acme_internal-0\.3\.0-py3-none-any\.whl .* -> company/);
+    expect(r.stdout).toMatch(/collective\.demo-1\.0\.0\.tar\.gz .* -> plone, pypi|-> pypi, plone/);
+    expect(pypi.requests.length + plone.requests.length + company.requests.length).toBe(before);
+  });
+
+  it("a failure on one server does not stop the others, and the summary says why", async () => {
+    const env = { PKGPUSH_COMPANY_PASSWORD: "wrong-password" };
+    const r = await runCli(["upload", "--config-file", config, "-r", "plone,company", "--retries", "0", fixtures.acmeInternal.path], {
+      env,
+      cwd: dir,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/acme_internal-0\.9\.0-py3-none-any\.whl\s+plone\s+uploaded/);
+    expect(r.stdout).toMatch(/acme_internal-0\.9\.0-py3-none-any\.whl\s+company\s+failed\s+\S+\s+403/);
+    expect(r.stdout + r.stderr).not.toContain("wrong-password");
+  });
+
+  it("writes a JSON report with the sha256 of each file", async () => {
+    const r = await runCli(["upload", "--config-file", config, "-r", "plone", "--json", fixtures.ploneBar.path]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.schema).toBe("pkgpush-report/1");
+    expect(report.files[0].sha256).toBe(fixtures.ploneBar.sha256);
+    expect(report.results[0]).toMatchObject({ server: "plone", status: "uploaded", httpStatus: 200 });
+    expect(report.totals.uploaded).toBe(1);
+  });
+});
+
+describe("pkgpush register", () => {
+  it("registers on a plone/devpi-like index and reports PyPI's 410 as not needed", async () => {
+    const r = await runCli(["register", "--config-file", config, "-r", "plone", "-r", "pypi", ...examples.filter((f) => f.includes("collective"))]);
+    noSecrets(r.stdout + r.stderr);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/collective\.demo-1\.0\.0-py3-none-any\.whl\s+plone\s+registered/);
+    expect(r.stdout).toMatch(/pypi\s+not-needed\s+\S+\s+410/);
+    const submit = plone.requests.find((q) => q.action === "submit");
+    expect(submit?.fields).toContainEqual(["name", "collective.demo"]);
+    expect(submit?.fields.map(([k]) => k)).not.toContain("sha256_digest");
+  });
+});
