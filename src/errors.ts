@@ -18,7 +18,10 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 export class PkgpushError extends Error {
   readonly exitCode: ExitCodeValue;
   readonly hint: string | undefined;
-  constructor(message: string, options: { hint?: string; exitCode?: ExitCodeValue; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { hint?: string; exitCode?: ExitCodeValue; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.exitCode = options.exitCode ?? ExitCode.usage;

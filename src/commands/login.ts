@@ -18,11 +18,13 @@ export interface LoginOptions {
  * repository URL, where pkgpush, twine and Python keyring all look for it.
  */
 export async function login(opts: LoginOptions, ctx: { env: NodeJS.ProcessEnv }): Promise<number> {
-  if (!opts.repository) throw new UsageError("login needs -r NAME (a .pypirc section or a repository URL)");
+  if (!opts.repository)
+    throw new UsageError("login needs -r NAME (a .pypirc section or a repository URL)");
   const config = await loadPypirc({ path: opts.configFile, env: ctx.env });
-  const server = /^https?:\/\//i.test(opts.repository) && !config.servers.has(opts.repository)
-    ? adHocServer(opts.repository)
-    : getServer(config, opts.repository);
+  const server =
+    /^https?:\/\//i.test(opts.repository) && !config.servers.has(opts.repository)
+      ? adHocServer(opts.repository)
+      : getServer(config, opts.repository);
   const username = opts.username ?? server.username ?? "__token__";
 
   let password: string | undefined;
@@ -32,7 +34,7 @@ export async function login(opts: LoginOptions, ctx: { env: NodeJS.ProcessEnv })
     password = (await promptSource().lookup(server, { username }))?.password;
   } else {
     throw new CredentialsError("no terminal to ask for the password", {
-      hint: "pipe it in with --password-stdin, e.g. printf %s \"$TOKEN\" | pkgpush login -r NAME --password-stdin",
+      hint: 'pipe it in with --password-stdin, e.g. printf %s "$TOKEN" | pkgpush login -r NAME --password-stdin',
     });
   }
   if (!password) throw new CredentialsError("empty password: nothing stored");
@@ -40,10 +42,15 @@ export async function login(opts: LoginOptions, ctx: { env: NodeJS.ProcessEnv })
   try {
     await storeInKeyring(server.repository, username, password);
   } catch (error) {
-    throw new CredentialsError(`could not store the password in the system keyring: ${(error as Error).message}`, {
-      hint: "is a Secret Service (gnome-keyring, KWallet) running and unlocked?",
-    });
+    throw new CredentialsError(
+      `could not store the password in the system keyring: ${(error as Error).message}`,
+      {
+        hint: "is a Secret Service (gnome-keyring, KWallet) running and unlocked?",
+      },
+    );
   }
-  err(`stored the password for ${username} at ${server.repository} (${server.name}) in the system keyring\n`);
+  err(
+    `stored the password for ${username} at ${server.repository} (${server.name}) in the system keyring\n`,
+  );
   return ExitCode.ok;
 }

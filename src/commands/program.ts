@@ -14,7 +14,9 @@ function addPublishOptions(command: Command): Command {
     )
     .option("--repository-url <url>", "upload to this URL (an ad-hoc server)")
     .addOption(
-      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env("PKGPUSH_CONFIG_FILE"),
+      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env(
+        "PKGPUSH_CONFIG_FILE",
+      ),
     )
     .option("-u, --username <name>", "user name for every selected server")
     .option("-p, --password <secret>", "password or token for every selected server")
@@ -47,7 +49,10 @@ function addPublishOptions(command: Command): Command {
     .option("-v, --verbose", "print more detail");
 }
 
-export function buildProgram(run: (promise: Promise<number>) => void, signal: AbortSignal): Command {
+export function buildProgram(
+  run: (promise: Promise<number>) => void,
+  signal: AbortSignal,
+): Command {
   const program = new Command("pkgpush")
     .description("Publish Python distributions to many package indexes at once.")
     .version(PKGPUSH_VERSION, "-V, --version")
@@ -72,7 +77,9 @@ export function buildProgram(run: (promise: Promise<number>) => void, signal: Ab
   addPublishOptions(
     program
       .command("register")
-      .description("register releases (:action=submit) from distributions' metadata (default: dist/*)")
+      .description(
+        "register releases (:action=submit) from distributions' metadata (default: dist/*)",
+      )
       .argument("[files...]", "wheels, sdists, eggs, directories or glob patterns"),
   ).action((files: string[], opts: PublishCliOptions) => {
     run(import("./publish.js").then((m) => m.publish("register", files, opts, ctx)));
@@ -82,7 +89,9 @@ export function buildProgram(run: (promise: Promise<number>) => void, signal: Ab
     .command("servers")
     .description("list configured servers, their URLs, routing patterns and credential sources")
     .addOption(
-      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env("PKGPUSH_CONFIG_FILE"),
+      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env(
+        "PKGPUSH_CONFIG_FILE",
+      ),
     )
     .option("--json", "print as JSON")
     .action((opts: { configFile?: string; json?: boolean }) => {
@@ -96,7 +105,9 @@ export function buildProgram(run: (promise: Promise<number>) => void, signal: Ab
     .option("-u, --username <name>", "user name (default: the section's, else __token__)")
     .option("--password-stdin", "read the password from standard input instead of prompting")
     .addOption(
-      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env("PKGPUSH_CONFIG_FILE"),
+      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env(
+        "PKGPUSH_CONFIG_FILE",
+      ),
     )
     .action((opts) => {
       run(import("./login.js").then((m) => m.login(opts, ctx)));

@@ -1,14 +1,20 @@
 import { writeFile } from "node:fs/promises";
-import type { Dispatcher } from "undici";
 import { arch, platform } from "node:os";
-import { loadPypirc, findServerByUrl, getServer } from "../config/pypirc.js";
+import type { Dispatcher } from "undici";
+import { findServerByUrl, getServer, loadPypirc } from "../config/pypirc.js";
 import type { PypircConfig, ServerConfig } from "../config/types.js";
-import { requireCredentials, resolveCredentials } from "../credentials/resolve.js";
-import { commandLineSource, environmentSource, pypircSource } from "../credentials/sources.js";
 import { keyringSource } from "../credentials/keyring.js";
 import { promptSource } from "../credentials/prompt.js";
-import { checkCredentialTransport, passwordOnPypiWarning } from "../credentials/transport-safety.js";
-import { parseTrustedPublishingMode, trustedPublishingSource } from "../credentials/trusted-publishing.js";
+import { requireCredentials, resolveCredentials } from "../credentials/resolve.js";
+import { commandLineSource, environmentSource, pypircSource } from "../credentials/sources.js";
+import {
+  checkCredentialTransport,
+  passwordOnPypiWarning,
+} from "../credentials/transport-safety.js";
+import {
+  parseTrustedPublishingMode,
+  trustedPublishingSource,
+} from "../credentials/trusted-publishing.js";
 import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { collectFiles } from "../distributions/collect.js";
 import { inspectAll } from "../distributions/inspect.js";
@@ -18,14 +24,14 @@ import { preflight } from "../execute/preflight.js";
 import { digestCache, type JobResult, type RunEvents, runPlan } from "../execute/run.js";
 import { closeSessions, openSessions } from "../execute/session.js";
 import { type Action, type Plan, planRegistrations, planUploads } from "../plan/plan.js";
-import { adHocServer } from "../resolve/adhoc.js";
-import { matchesProject } from "../resolve/pattern.js";
-import { resolveTargets, splitRepositoryArgs } from "../resolve/targets.js";
 import { buildJsonReport } from "../report/json.js";
 import { lineReporter, type Verbosity } from "../report/log.js";
 import { formatPlan } from "../report/plan.js";
 import { err, out, registerCredentials } from "../report/redact.js";
 import { formatSummary, totals } from "../report/summary.js";
+import { adHocServer } from "../resolve/adhoc.js";
+import { matchesProject } from "../resolve/pattern.js";
+import { resolveTargets, splitRepositoryArgs } from "../resolve/targets.js";
 import { createDispatcher } from "../transport/http.js";
 import { defaultRetryPolicy } from "../transport/retry.js";
 import { type PublishCliOptions, positiveInt, seconds } from "./options.js";
@@ -57,7 +63,11 @@ function credentialSources(
       mode: parseTrustedPublishingMode(opts.trustedPublishing),
       env,
       dispatcher: () => {
-        dispatcher ??= createDispatcher({ connectTimeoutMs: 10_000, stallTimeoutMs: 30_000, caCert: opts.cert });
+        dispatcher ??= createDispatcher({
+          connectTimeoutMs: 10_000,
+          stallTimeoutMs: 30_000,
+          caCert: opts.cert,
+        });
         return dispatcher;
       },
       writeWorkflowCommand: (line) => process.stdout.write(`${line}\n`),
@@ -106,7 +116,8 @@ export async function publish(
       repositories: splitRepositoryArgs(
         named || !ctx.env.TWINE_REPOSITORY ? opts.repository : [ctx.env.TWINE_REPOSITORY],
       ),
-      repositoryUrl: opts.repositoryUrl ?? (named ? undefined : ctx.env.TWINE_REPOSITORY_URL || undefined),
+      repositoryUrl:
+        opts.repositoryUrl ?? (named ? undefined : ctx.env.TWINE_REPOSITORY_URL || undefined),
     },
     {
       getServer,
@@ -156,7 +167,10 @@ export async function publish(
   }
 
   const sessions = openSessions(
-    plan.servers.map((server) => ({ server, credentials: credentials.get(server.name) as Credentials })),
+    plan.servers.map((server) => ({
+      server,
+      credentials: credentials.get(server.name) as Credentials,
+    })),
     {
       connectTimeoutMs: limits.connectTimeoutMs,
       stallTimeoutMs: limits.stallTimeoutMs,
@@ -177,7 +191,9 @@ export async function publish(
   let results: JobResult[];
   try {
     if (opts.preflight && (plan.servers.length > 1 || plan.servers.some((s) => s.checkUrl))) {
-      say(`preflight: checking ${plan.servers.length} server${plan.servers.length === 1 ? "" : "s"}`);
+      say(
+        `preflight: checking ${plan.servers.length} server${plan.servers.length === 1 ? "" : "s"}`,
+      );
       await preflight(plan, sessions, context.checker, context.digestsOf, {
         userAgent: userAgent(),
         timeoutMs: limits.stallTimeoutMs,
@@ -211,7 +227,9 @@ export async function publish(
       ? ExitCode.failed
       : ExitCode.ok;
   if (opts.json) {
-    out(`${JSON.stringify(buildJsonReport(plan, results, { dryRun: false, exitCode, usernames }), null, 2)}\n`);
+    out(
+      `${JSON.stringify(buildJsonReport(plan, results, { dryRun: false, exitCode, usernames }), null, 2)}\n`,
+    );
     if (verbosity !== "quiet") err(`${formatSummary(results)}\n`);
   } else {
     out(`${formatSummary(results)}\n`);
@@ -228,7 +246,8 @@ async function reporterFor(
 ): Promise<RunEvents & { stop?: () => void }> {
   const interactive =
     process.stderr.isTTY && !env.CI && env.TERM !== "dumb" && verbosity === "normal";
-  if (!interactive || plan.action !== "upload") return lineReporter((line) => err(`${line}\n`), verbosity);
+  if (!interactive || plan.action !== "upload")
+    return lineReporter((line) => err(`${line}\n`), verbosity);
   const { terminalReporter } = await import("../report/progress.js");
   return terminalReporter(plan.jobs.reduce((sum, job) => sum + job.dist.size, 0));
 }
@@ -243,13 +262,17 @@ function applyCheckUrls(servers: ServerConfig[], values: string[], enabled: bool
     if (named) {
       const server = servers.find((s) => s.name === named[1]);
       if (!server) {
-        throw new UsageError(`--check-url ${value}: '${named[1]}' is not one of the selected servers (${servers.map((s) => s.name).join(", ")})`);
+        throw new UsageError(
+          `--check-url ${value}: '${named[1]}' is not one of the selected servers (${servers.map((s) => s.name).join(", ")})`,
+        );
       }
       server.checkUrl = named[2];
     } else if (servers.length === 1 && /^https?:\/\//i.test(value)) {
       (servers[0] as ServerConfig).checkUrl = value;
     } else {
-      throw new UsageError(`--check-url ${value}: with several servers, name one: --check-url NAME=URL`);
+      throw new UsageError(
+        `--check-url ${value}: with several servers, name one: --check-url NAME=URL`,
+      );
     }
   }
   if (!enabled) for (const server of servers) server.checkUrl = undefined;
@@ -262,6 +285,8 @@ async function writeReports(
   meta: { dryRun: boolean; exitCode: number; usernames: Map<string, string | undefined> },
 ): Promise<void> {
   if (!opts.report) return;
-  await writeFile(opts.report, `${JSON.stringify(buildJsonReport(plan, results, meta), null, 2)}\n`);
+  await writeFile(
+    opts.report,
+    `${JSON.stringify(buildJsonReport(plan, results, meta), null, 2)}\n`,
+  );
 }
-

@@ -39,14 +39,20 @@ export async function listServers(
     });
   }
   if (opts.json) {
-    out(`${JSON.stringify({ config: config.path, exists: config.exists, servers: rows, missingSections: config.missingSections }, null, 2)}\n`);
+    out(
+      `${JSON.stringify({ config: config.path, exists: config.exists, servers: rows, missingSections: config.missingSections }, null, 2)}\n`,
+    );
     return ExitCode.ok;
   }
   out(`Config: ${config.path}${config.exists ? "" : " (not found: built-in servers only)"}\n`);
   for (const row of rows) {
-    out(`\n${row.name}${row.inIndexServers ? "" : " (not in index-servers)"}${row.permanent ? " [permanent uploads]" : ""}\n`);
+    out(
+      `\n${row.name}${row.inIndexServers ? "" : " (not in index-servers)"}${row.permanent ? " [permanent uploads]" : ""}\n`,
+    );
     out(`  url:      ${row.url}\n`);
-    out(`  routes:   ${row.releasePackages.length > 0 ? row.releasePackages.join("  ") : "(no release-packages)"}\n`);
+    out(
+      `  routes:   ${row.releasePackages.length > 0 ? row.releasePackages.join("  ") : "(no release-packages)"}\n`,
+    );
     out(`  user:     ${row.username ? `${row.username} (from ${row.usernameFrom})` : "(none)"}\n`);
     out(`  password: ${row.passwordFrom ? `from ${row.passwordFrom}` : "(none found)"}\n`);
   }

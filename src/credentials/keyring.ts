@@ -22,7 +22,9 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   return Promise.race([
     promise,
     new Promise<never>((_, reject) =>
-      signal.addEventListener("abort", () => reject(new Error(`${what} timed out`)), { once: true }),
+      signal.addEventListener("abort", () => reject(new Error(`${what} timed out`)), {
+        once: true,
+      }),
     ),
   ]);
 }
@@ -68,10 +70,19 @@ export function keyringSource(debug: (message: string) => void): CredentialSourc
 }
 
 /** `pkgpush login`: stores a password where Python keyring (and twine) will find it too. */
-export async function storeInKeyring(service: string, username: string, password: string): Promise<void> {
+export async function storeInKeyring(
+  service: string,
+  username: string,
+  password: string,
+): Promise<void> {
   const keyring = await loadKeyring(() => undefined);
   if (!keyring) {
-    throw new Error("the system keyring is not available (optional dependency @napi-rs/keyring is missing)");
+    throw new Error(
+      "the system keyring is not available (optional dependency @napi-rs/keyring is missing)",
+    );
   }
-  await withTimeout(new keyring.AsyncEntry(service, username).setPassword(password), "keyring store");
+  await withTimeout(
+    new keyring.AsyncEntry(service, username).setPassword(password),
+    "keyring store",
+  );
 }

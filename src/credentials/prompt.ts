@@ -35,9 +35,11 @@ export function promptSource(): CredentialSource {
     lookup: async (server: ServerConfig, found) => {
       if (!canPrompt()) return undefined;
       const label = `${server.name} (${server.repository})`;
-      const username = found.username ?? ((await ask(`Username for ${label}: `, false)).trim() || undefined);
+      const username =
+        found.username ?? ((await ask(`Username for ${label}: `, false)).trim() || undefined);
       const password =
-        found.password ?? ((await ask(`Password or token for ${username ?? ""}@${label}: `, true)) || undefined);
+        found.password ??
+        ((await ask(`Password or token for ${username ?? ""}@${label}: `, true)) || undefined);
       return { username, password };
     },
   };

@@ -14,7 +14,12 @@ export async function resolveCredentials(
     if (!hit) continue;
     if (hit.pair && hit.password !== undefined) {
       const from = source.describe(server);
-      return { username: hit.username, password: hit.password, usernameSource: from, passwordSource: from };
+      return {
+        username: hit.username,
+        password: hit.password,
+        usernameSource: from,
+        passwordSource: from,
+      };
     }
     if (found.username === undefined && hit.username !== undefined && hit.username !== "") {
       found.username = hit.username;

@@ -16,7 +16,10 @@ export function parseTrustedPublishingMode(value: string | undefined): TrustedPu
 const TRUSTED_HOSTS = new Set(["upload.pypi.org", "test.pypi.org", "pypi.org"]);
 
 /** Where the CI offers an OIDC ID token, and how to get one for an audience. */
-type IdTokenProvider = { ci: "GitHub Actions" | "GitLab CI"; get: (audience: string) => Promise<string> };
+type IdTokenProvider = {
+  ci: "GitHub Actions" | "GitLab CI";
+  get: (audience: string) => Promise<string>;
+};
 
 export interface TrustedPublishingOptions {
   mode: TrustedPublishingMode;
@@ -55,9 +58,12 @@ function detectProvider(env: NodeJS.ProcessEnv, request: Requester): IdTokenProv
         const specific = `${audience.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_ID_TOKEN`;
         const token = env[specific] || env.PYPI_ID_TOKEN;
         if (!token) {
-          throw new CredentialsError(`GitLab CI exposes no ID token in ${specific} or PYPI_ID_TOKEN`, {
-            hint: `add to the job: id_tokens: { PYPI_ID_TOKEN: { aud: "${audience}" } }`,
-          });
+          throw new CredentialsError(
+            `GitLab CI exposes no ID token in ${specific} or PYPI_ID_TOKEN`,
+            {
+              hint: `add to the job: id_tokens: { PYPI_ID_TOKEN: { aud: "${audience}" } }`,
+            },
+          );
         }
         return token;
       },
@@ -86,7 +92,10 @@ export function publicClaims(jwt: string): Record<string, unknown> {
   const payload = jwt.split(".")[1];
   if (!payload) return {};
   try {
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<
+      string,
+      unknown
+    >;
     const keep = [
       "iss",
       "aud",
@@ -110,7 +119,9 @@ export function publicClaims(jwt: string): Record<string, unknown> {
 
 function mintErrors(response: HttpResponse): string {
   try {
-    const body = JSON.parse(response.body) as { errors?: Array<{ code?: string; description?: string }> };
+    const body = JSON.parse(response.body) as {
+      errors?: Array<{ code?: string; description?: string }>;
+    };
     if (Array.isArray(body.errors) && body.errors.length > 0) {
       return body.errors.map((e) => `${e.code ?? "error"}: ${e.description ?? ""}`).join("; ");
     }
@@ -130,7 +141,11 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
     send(options.dispatcher(), {
       method,
       url,
-      headers: { accept: "application/json", ...headers, ...(body ? { "content-type": "application/json" } : {}) },
+      headers: {
+        accept: "application/json",
+        ...headers,
+        ...(body ? { "content-type": "application/json" } : {}),
+      },
       body,
       stallTimeoutMs: 30_000,
     });
@@ -161,7 +176,12 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
       }
       const idToken = await provider.get(audience);
       registerSecret(idToken);
-      const mint = await request("POST", `${origin}/_/oidc/mint-token`, {}, JSON.stringify({ token: idToken }));
+      const mint = await request(
+        "POST",
+        `${origin}/_/oidc/mint-token`,
+        {},
+        JSON.stringify({ token: idToken }),
+      );
       const token = jsonField(mint, "token");
       if (mint.status !== 200 || typeof token !== "string") {
         const claims = JSON.stringify(publicClaims(idToken));
@@ -174,7 +194,9 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
       }
       registerSecret(token);
       if (provider.ci === "GitHub Actions") options.writeWorkflowCommand(`::add-mask::${token}`);
-      options.log(`trusted publishing: minted a short-lived token for '${server.name}' (${provider.ci})`);
+      options.log(
+        `trusted publishing: minted a short-lived token for '${server.name}' (${provider.ci})`,
+      );
       return { username: "__token__", password: token, pair: true };
     },
   };

@@ -24,8 +24,5 @@ export interface CredentialHit {
 export interface CredentialSource {
   /** Human description, e.g. "command line", "PKGPUSH_PLONE_PASSWORD", "~/.pypirc [plone]". */
   describe(server: ServerConfig): string;
-  lookup(
-    server: ServerConfig,
-    found: Credentials,
-  ): Promise<CredentialHit | undefined>;
+  lookup(server: ServerConfig, found: Credentials): Promise<CredentialHit | undefined>;
 }

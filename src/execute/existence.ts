@@ -1,6 +1,11 @@
 import type { ServerConfig } from "../config/types.js";
 import type { Distribution } from "../distributions/types.js";
-import { SIMPLE_ACCEPT, type ProjectFiles, parseProjectPage, projectPageUrl } from "../protocol/simple-index.js";
+import {
+  type ProjectFiles,
+  parseProjectPage,
+  projectPageUrl,
+  SIMPLE_ACCEPT,
+} from "../protocol/simple-index.js";
 import { send } from "../transport/http.js";
 import type { ServerSession } from "./session.js";
 
@@ -27,14 +32,23 @@ export class ExistenceChecker {
 
   constructor(
     private readonly sessions: Map<string, ServerSession>,
-    private readonly options: { userAgent: string; stallTimeoutMs: number; signal?: AbortSignal | undefined },
+    private readonly options: {
+      userAgent: string;
+      stallTimeoutMs: number;
+      signal?: AbortSignal | undefined;
+    },
   ) {}
 
   static canCheck(server: ServerConfig): boolean {
     return server.checkUrl !== undefined && server.checkUrl !== "";
   }
 
-  async presence(server: ServerConfig, dist: Distribution, sha256: string, fresh = false): Promise<Presence> {
+  async presence(
+    server: ServerConfig,
+    dist: Distribution,
+    sha256: string,
+    fresh = false,
+  ): Promise<Presence> {
     if (!server.checkUrl) return { state: "unknown", reason: "no check URL" };
     const key = `${server.name}\0${dist.normalizedName}`;
     if (fresh) this.pages.delete(key);
@@ -57,18 +71,24 @@ export class ExistenceChecker {
     let target = url;
     try {
       for (let hop = 0; hop < 5; hop++) {
-        const headers: Record<string, string> = { accept: SIMPLE_ACCEPT, "user-agent": this.options.userAgent };
+        const headers: Record<string, string> = {
+          accept: SIMPLE_ACCEPT,
+          "user-agent": this.options.userAgent,
+        };
         if (session?.authorization && sameOrigin(target, server.repository)) {
           headers.authorization = session.authorization;
         }
-        const response = await send(session?.dispatcher as NonNullable<typeof session>["dispatcher"], {
-          method: "GET",
-          url: target,
-          headers,
-          stallTimeoutMs: this.options.stallTimeoutMs,
-          signal: this.options.signal,
-          maxBodyBytes: MAX_PAGE,
-        });
+        const response = await send(
+          session?.dispatcher as NonNullable<typeof session>["dispatcher"],
+          {
+            method: "GET",
+            url: target,
+            headers,
+            stallTimeoutMs: this.options.stallTimeoutMs,
+            signal: this.options.signal,
+            maxBodyBytes: MAX_PAGE,
+          },
+        );
         if (response.status >= 300 && response.status < 400 && response.headers.location) {
           const next = new URL(String(response.headers.location), target).toString();
           if (!sameOrigin(next, url)) return `check URL redirects to another origin (${next})`;

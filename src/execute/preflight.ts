@@ -1,4 +1,4 @@
-import { PkgpushError, ExitCode } from "../errors.js";
+import { ExitCode, PkgpushError } from "../errors.js";
 import type { Plan } from "../plan/plan.js";
 import { send } from "../transport/http.js";
 import type { ExistenceChecker } from "./existence.js";
@@ -7,10 +7,13 @@ import type { ServerSession } from "./session.js";
 /** Problems found before anything was sent; the run stops with nothing uploaded. */
 export class PreflightError extends PkgpushError {
   constructor(problems: string[]) {
-    super(`preflight found ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was uploaded:\n${problems.map((p) => `  ${p}`).join("\n")}`, {
-      exitCode: ExitCode.failed,
-      hint: "fix these and run again, or skip the checks with --no-preflight",
-    });
+    super(
+      `preflight found ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was uploaded:\n${problems.map((p) => `  ${p}`).join("\n")}`,
+      {
+        exitCode: ExitCode.failed,
+        hint: "fix these and run again, or skip the checks with --no-preflight",
+      },
+    );
   }
 }
 

@@ -1,14 +1,14 @@
 import { readFile, stat } from "node:fs/promises";
-import { type Digests, computeDigests } from "../distributions/digests.js";
+import { computeDigests, type Digests } from "../distributions/digests.js";
 import type { Distribution } from "../distributions/types.js";
 import type { Job, Plan } from "../plan/plan.js";
 import { type FormFields, registerFields, uploadFields } from "../protocol/fields.js";
-import { type FilePart, buildMultipart } from "../protocol/multipart.js";
-import { type Outcome, classifyRegister, classifyUpload } from "../protocol/outcome.js";
+import { buildMultipart, type FilePart } from "../protocol/multipart.js";
+import { classifyRegister, classifyUpload, type Outcome } from "../protocol/outcome.js";
 import { send } from "../transport/http.js";
 import { type RetryEvent, type RetryPolicy, withRetries } from "../transport/retry.js";
 import { ExistenceChecker } from "./existence.js";
-import { type ScheduleLimits, runScheduled } from "./scheduler.js";
+import { runScheduled, type ScheduleLimits } from "./scheduler.js";
 import type { ServerSession } from "./session.js";
 
 export interface JobResult {
@@ -90,7 +90,10 @@ export async function runPlan(
         if (before.state === "same") {
           return finish({
             job,
-            outcome: { status: "skipped", reason: "already on the server with the same sha256 (check URL)" },
+            outcome: {
+              status: "skipped",
+              reason: "already on the server with the same sha256 (check URL)",
+            },
             attempts: 0,
             durationMs: Date.now() - started,
             sha256,
@@ -110,7 +113,12 @@ export async function runPlan(
         }
         const attestations = options.attestations ? await readAttestations(job.dist) : undefined;
         fields = uploadFields(job.dist, digests, { comment: options.comment, attestations });
-        files.push({ name: "content", filename: job.dist.filename, path: job.dist.path, size: job.dist.size });
+        files.push({
+          name: "content",
+          filename: job.dist.filename,
+          path: job.dist.path,
+          size: job.dist.size,
+        });
         if (job.dist.signaturePath) {
           const { size } = await stat(job.dist.signaturePath);
           files.push({
@@ -152,14 +160,18 @@ export async function runPlan(
         job.action === "upload"
           ? classifyUpload(response, job.server.repository, { skipExisting: options.skipExisting })
           : classifyRegister(response, job.server.repository);
-      if (outcome.status === "failed" && sha256 !== undefined) outcome = await recheck(job, sha256, outcome);
+      if (outcome.status === "failed" && sha256 !== undefined)
+        outcome = await recheck(job, sha256, outcome);
       return finish({ job, outcome, attempts, durationMs: Date.now() - started, sha256 });
     } catch (error) {
       const reason = options.signal?.aborted ? "interrupted" : (error as Error).message;
       const failed: Outcome = { status: "failed", reason };
       return finish({
         job,
-        outcome: sha256 !== undefined && !options.signal?.aborted ? await recheck(job, sha256, failed) : failed,
+        outcome:
+          sha256 !== undefined && !options.signal?.aborted
+            ? await recheck(job, sha256, failed)
+            : failed,
         attempts,
         durationMs: Date.now() - started,
         sha256,
@@ -172,7 +184,10 @@ export async function runPlan(
     if (job.action !== "upload" || !ExistenceChecker.canCheck(job.server)) return failed;
     const after = await checker.presence(job.server, job.dist, sha256, true);
     if (after.state !== "same") return failed;
-    return { status: "uploaded", reason: `the file is on the server (same sha256) although the upload reported: ${failed.reason ?? "an error"}` };
+    return {
+      status: "uploaded",
+      reason: `the file is on the server (same sha256) although the upload reported: ${failed.reason ?? "an error"}`,
+    };
   };
   const finish = (result: JobResult): JobResult => {
     events.onFinish?.(result);

@@ -31,7 +31,9 @@ const releaseKey = (d: Distribution): string => `${d.normalizedName}==${d.versio
  * can still be fixed.
  */
 export function planUploads(targets: Targets): Plan {
-  const pairs = targets.routes.flatMap(({ dist, servers }) => servers.map((server) => ({ dist, server })));
+  const pairs = targets.routes.flatMap(({ dist, servers }) =>
+    servers.map((server) => ({ dist, server })),
+  );
   pairs.sort(
     (a, b) =>
       Number(a.server.immutable) - Number(b.server.immutable) ||
@@ -44,8 +46,11 @@ export function planUploads(targets: Targets): Plan {
       const sameServer = other.server.name === job.server.name;
       const sameRelease = releaseKey(other.dist) === releaseKey(job.dist);
       const wheelFirst =
-        sameServer && sameRelease && kindRank[other.dist.parsed.kind] < kindRank[job.dist.parsed.kind];
-      const mutableFirst = other.dist.path === job.dist.path && !other.server.immutable && job.server.immutable;
+        sameServer &&
+        sameRelease &&
+        kindRank[other.dist.parsed.kind] < kindRank[job.dist.parsed.kind];
+      const mutableFirst =
+        other.dist.path === job.dist.path && !other.server.immutable && job.server.immutable;
       if (wheelFirst || mutableFirst) job.after.push(other.id);
     }
   }

@@ -31,7 +31,11 @@ function quoteParam(value: string): string {
   return value.replace(/"/g, "%22").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 }
 
-export function buildMultipart(fields: FormFields, files: FilePart[], boundary?: string): MultipartBody {
+export function buildMultipart(
+  fields: FormFields,
+  files: FilePart[],
+  boundary?: string,
+): MultipartBody {
   const b = boundary ?? `pkgpush-${randomBytes(16).toString("hex")}`;
   const head = (name: string, filename?: string, type?: string): string =>
     `--${b}${CRLF}Content-Disposition: form-data; name="${quoteParam(name)}"` +

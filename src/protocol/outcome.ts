@@ -51,7 +51,10 @@ export function describeResponse(response: HttpResponse): string {
   const body = trimBody(response.body);
   const text = response.statusText.trim();
   // Warehouse repeats its message (status text) in a boilerplate body: the status line says it all.
-  if (body === "" || (text.length > 0 && body.includes(text) && text !== STATUS_PHRASES[response.status])) {
+  if (
+    body === "" ||
+    (text.length > 0 && body.includes(text) && text !== STATUS_PHRASES[response.status])
+  ) {
     return head;
   }
   if (body.startsWith(head)) return body;
@@ -95,7 +98,11 @@ export function classifyUpload(
   const { status } = response;
   if (status >= 200 && status < 300) return { status: "uploaded", httpStatus: status };
   if (options.skipExisting && isAlreadyExists(response)) {
-    return { status: "skipped", reason: `already exists (${describeResponse(response)})`, httpStatus: status };
+    return {
+      status: "skipped",
+      reason: `already exists (${describeResponse(response)})`,
+      httpStatus: status,
+    };
   }
   return { status: "failed", reason: failureReason(response, requestUrl), httpStatus: status };
 }
@@ -104,7 +111,8 @@ export function classifyRegister(response: HttpResponse, requestUrl: string): Ou
   const { status } = response;
   if (status >= 200 && status < 300) return { status: "registered", httpStatus: status };
   // PyPI has refused pre-registration since 2018: uploading creates the project.
-  if (status === 410) return { status: "not-needed", reason: describeResponse(response), httpStatus: status };
+  if (status === 410)
+    return { status: "not-needed", reason: describeResponse(response), httpStatus: status };
   return { status: "failed", reason: failureReason(response, requestUrl), httpStatus: status };
 }
 

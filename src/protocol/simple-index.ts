@@ -22,7 +22,9 @@ function decodeEntities(text: string): string {
 
 /** PEP 691 JSON: `files[]` with `filename` and `hashes.sha256`. */
 export function parseSimpleJson(body: string): ProjectFiles {
-  const data = JSON.parse(body) as { files?: Array<{ filename?: unknown; hashes?: Record<string, unknown> }> };
+  const data = JSON.parse(body) as {
+    files?: Array<{ filename?: unknown; hashes?: Record<string, unknown> }>;
+  };
   const files: ProjectFiles = new Map();
   for (const file of data.files ?? []) {
     if (typeof file.filename !== "string") continue;

@@ -12,7 +12,14 @@ export interface JsonReport {
   dryRun: boolean;
   exitCode: number;
   servers: Array<{ name: string; url: string; username: string | null }>;
-  files: Array<{ file: string; path: string; project: string; version: string; size: number; sha256: string | null }>;
+  files: Array<{
+    file: string;
+    path: string;
+    project: string;
+    version: string;
+    size: number;
+    sha256: string | null;
+  }>;
   results: Array<{
     file: string;
     server: string;
@@ -30,7 +37,9 @@ export function buildJsonReport(
   results: JobResult[],
   options: { dryRun: boolean; exitCode: number; usernames: Map<string, string | undefined> },
 ): JsonReport {
-  const sha = new Map(results.filter((r) => r.sha256).map((r) => [r.job.dist.path, r.sha256 as string]));
+  const sha = new Map(
+    results.filter((r) => r.sha256).map((r) => [r.job.dist.path, r.sha256 as string]),
+  );
   const files = new Map(plan.jobs.map((j) => [j.dist.path, j.dist]));
   return {
     schema: "pkgpush-report/1",

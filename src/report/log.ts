@@ -29,7 +29,8 @@ export function lineReporter(write: (line: string) => void, verbosity: Verbosity
   if (verbosity === "quiet") {
     return {
       onFinish: (r: JobResult) => {
-        if (r.outcome.status === "failed") write(`failed: ${what(r.job)}: ${r.outcome.reason ?? ""}`);
+        if (r.outcome.status === "failed")
+          write(`failed: ${what(r.job)}: ${r.outcome.reason ?? ""}`);
       },
     };
   }

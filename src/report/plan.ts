@@ -20,16 +20,21 @@ export function formatPlan(plan: Plan, credentials: Map<string, Credentials>): s
     const c = credentials.get(server.name) ?? {};
     const user = c.username ? `user ${c.username} (from ${c.usernameSource})` : "no user name";
     const password = c.password ? `password from ${c.passwordSource}` : "no password found";
-    lines.push(`  ${server.name}  ${server.repository}  ${user}, ${password}${server.immutable ? ", permanent" : ""}`);
+    lines.push(
+      `  ${server.name}  ${server.repository}  ${user}, ${password}${server.immutable ? ", permanent" : ""}`,
+    );
   }
   lines.push("", "Files:");
   for (const dist of files) {
     const to = plan.jobs.filter((j) => j.dist.path === dist.path).map((j) => j.server.name);
-    lines.push(`  ${dist.filename} (${dist.name} ${dist.version}, ${formatBytes(dist.size)}) -> ${to.join(", ")}`);
+    lines.push(
+      `  ${dist.filename} (${dist.name} ${dist.version}, ${formatBytes(dist.size)}) -> ${to.join(", ")}`,
+    );
   }
   lines.push("", "Order:");
   for (const job of plan.jobs) {
-    const wait = job.after.length > 0 ? ` (after ${job.after.map((id) => `#${id + 1}`).join(", ")})` : "";
+    const wait =
+      job.after.length > 0 ? ` (after ${job.after.map((id) => `#${id + 1}`).join(", ")})` : "";
     lines.push(`  #${job.id + 1} ${job.action} ${job.dist.filename} -> ${job.server.name}${wait}`);
   }
   return lines.join("\n");

@@ -54,7 +54,10 @@ export function terminalReporter(totalBytes: number): RunEvents & { stop(): void
         done: formatBytes(entry.bytes),
         speed: speed(entry.bytes, entry.since),
       });
-      overall.update(Math.min(sent, totalBytes), { done: formatBytes(sent), speed: speed(sent, started) });
+      overall.update(Math.min(sent, totalBytes), {
+        done: formatBytes(sent),
+        speed: speed(sent, started),
+      });
     },
     onRetry(job, event) {
       const entry = bars.get(job.id);
@@ -65,7 +68,9 @@ export function terminalReporter(totalBytes: number): RunEvents & { stop(): void
         entry.bar.update(0, { done: formatBytes(0) });
       }
       multibar.log(
-        redact(`retrying ${job.dist.filename} on ${job.server.name} in ${(event.delayMs / 1000).toFixed(1)}s: ${event.reason}\n`),
+        redact(
+          `retrying ${job.dist.filename} on ${job.server.name} in ${(event.delayMs / 1000).toFixed(1)}s: ${event.reason}\n`,
+        ),
       );
     },
     onFinish(result: JobResult) {
@@ -75,7 +80,11 @@ export function terminalReporter(totalBytes: number): RunEvents & { stop(): void
         bars.delete(result.job.id);
       }
       const reason = result.outcome.reason ? `: ${result.outcome.reason}` : "";
-      multibar.log(redact(`${result.outcome.status}: ${result.job.dist.filename} -> ${result.job.server.name}${reason}\n`));
+      multibar.log(
+        redact(
+          `${result.outcome.status}: ${result.job.dist.filename} -> ${result.job.server.name}${reason}\n`,
+        ),
+      );
     },
     stop() {
       multibar.stop();

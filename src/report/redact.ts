@@ -9,7 +9,10 @@ export function registerSecret(secret: string | undefined): void {
   if (secret !== undefined && secret.length >= 4) secrets.add(secret);
 }
 
-export function registerCredentials(username: string | undefined, password: string | undefined): void {
+export function registerCredentials(
+  username: string | undefined,
+  password: string | undefined,
+): void {
   if (password === undefined) return;
   registerSecret(password);
   const basic = Buffer.from(`${username ?? ""}:${password}`, "utf8").toString("base64");

@@ -51,13 +51,23 @@ export function formatSummary(results: JobResult[]): string {
     .map(([status, n]) => `${n} ${status}`);
   const header = `Summary: ${parts.join(", ") || "nothing to do"} (${t.files} file${t.files === 1 ? "" : "s"} x ${t.servers} server${t.servers === 1 ? "" : "s"})`;
   const rows = [
-    ["FILE", "SERVER", "RESULT", "TIME", "DETAIL"],
+    [
+      results[0]?.job.action === "register" ? "RELEASE" : "FILE",
+      "SERVER",
+      "RESULT",
+      "TIME",
+      "DETAIL",
+    ],
     ...results.map((r) => [
-      r.job.dist.filename,
+      r.job.action === "register"
+        ? `${r.job.dist.name} ${r.job.dist.version}`
+        : r.job.dist.filename,
       r.job.server.name,
       r.outcome.status,
       formatDuration(r.durationMs),
-      [r.outcome.reason ?? "", r.attempts > 1 ? `(${r.attempts} attempts)` : ""].filter(Boolean).join(" "),
+      [r.outcome.reason ?? "", r.attempts > 1 ? `(${r.attempts} attempts)` : ""]
+        .filter(Boolean)
+        .join(" "),
     ]),
   ];
   return [header, ...table(rows)].join("\n");

@@ -63,7 +63,7 @@ export function resolveTargets(
       for (const server of servers) {
         if (server.releasePackages.length > 0 && !lookup.matchesProject(server, dist.name)) {
           warnings.push(
-            `${dist.filename}: '${dist.name}' does not match the release-packages of '${server.name}'; uploading anyway because it was named with -r`,
+            `${dist.filename}: '${dist.name}' does not match the release-packages of '${server.name}'; sending anyway because it was named with -r`,
           );
         }
       }
@@ -112,11 +112,16 @@ export function resolveTargets(
   }
   const used = new Set(routes.flatMap((r) => r.servers.map((s) => s.name)));
   // A routed server is "used": now its section must be complete (repository set, and so on).
-  const servers = routing.filter((s) => used.has(s.name)).map((s) => lookup.getServer(config, s.name));
+  const servers = routing
+    .filter((s) => used.has(s.name))
+    .map((s) => lookup.getServer(config, s.name));
   const byName = new Map(servers.map((s) => [s.name, s]));
   return {
     servers,
-    routes: routes.map((r) => ({ dist: r.dist, servers: r.servers.map((s) => byName.get(s.name) as ServerConfig) })),
+    routes: routes.map((r) => ({
+      dist: r.dist,
+      servers: r.servers.map((s) => byName.get(s.name) as ServerConfig),
+    })),
     mode: "routing",
     warnings,
   };

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { rootCertificates } from "node:tls";
 import type { Readable } from "node:stream";
+import { rootCertificates } from "node:tls";
 import { type Dispatcher, EnvHttpProxyAgent } from "undici";
 import { ConfigError } from "../errors.js";
 
@@ -151,7 +151,9 @@ export function send(dispatcher: Dispatcher, req: SendRequest): Promise<HttpResp
     req.signal?.addEventListener("abort", onAbort, { once: true });
 
     if (typeof body === "object") {
-      body.on("error", (error) => abort(new TransportError(error.message, "BODY", { cause: error })));
+      body.on("error", (error) =>
+        abort(new TransportError(error.message, "BODY", { cause: error })),
+      );
     }
 
     dispatcher.dispatch(

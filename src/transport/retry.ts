@@ -27,7 +27,10 @@ export function isRetryableError(error: unknown): boolean {
 }
 
 /** Retry-After in milliseconds (delta-seconds or HTTP date), or undefined. */
-export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  now = Date.now(),
+): number | undefined {
   const raw = Array.isArray(value) ? value[0] : value;
   if (raw === undefined || raw.trim() === "") return undefined;
   if (/^\d+$/.test(raw.trim())) return Number(raw.trim()) * 1000;

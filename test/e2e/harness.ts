@@ -61,7 +61,9 @@ export function pypirc(sections: Record<string, Record<string, string | string[]
   return Object.entries(sections)
     .map(([name, options]) => {
       const lines = Object.entries(options).map(([key, value]) =>
-        Array.isArray(value) ? `${key} =\n${value.map((v) => `    ${v}`).join("\n")}` : `${key} = ${value}`,
+        Array.isArray(value)
+          ? `${key} =\n${value.map((v) => `    ${v}`).join("\n")}`
+          : `${key} = ${value}`,
       );
       return `[${name}]\n${lines.join("\n")}\n`;
     })

@@ -63,7 +63,11 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
     noSecrets(r.stdout + r.stderr);
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
-    const names = (s: IndexServer): string[] => s.files().map((f) => f.filename).sort();
+    const names = (s: IndexServer): string[] =>
+      s
+        .files()
+        .map((f) => f.filename)
+        .sort();
     expect(names(pypi)).toEqual([
       "Products.HelloWorld-1.2.3-py3-none-any.whl",
       "Products.HelloWorld-1.2.3.tar.gz",
@@ -71,11 +75,16 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
       "collective.demo-1.0.0.tar.gz",
     ]);
     expect(names(plone)).toEqual(names(pypi));
-    expect(names(company)).toEqual(["acme-internal-0.3.0.tar.gz", "acme_internal-0.3.0-py3-none-any.whl"]);
+    expect(names(company)).toEqual([
+      "acme-internal-0.3.0.tar.gz",
+      "acme_internal-0.3.0-py3-none-any.whl",
+    ]);
     expect(r.stdout).toMatch(/Summary: 10 uploaded \(6 files x 3 servers\)/);
     // Wheels before sdists on each server.
     for (const server of [pypi, plone, company]) {
-      const uploads = server.requests.filter((q) => q.action === "file_upload").map((q) => q.file?.filename ?? "");
+      const uploads = server.requests
+        .filter((q) => q.action === "file_upload")
+        .map((q) => q.file?.filename ?? "");
       const firstSdist = uploads.findIndex((f) => f.endsWith(".tar.gz"));
       const lastWheel = uploads.map((f) => f.endsWith(".whl")).lastIndexOf(true);
       expect(lastWheel).toBeLessThan(firstSdist);
@@ -83,7 +92,9 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
   });
 
   it("sends the protocol fields Warehouse expects, with all three digests", async () => {
-    const request = plone.requests.find((q) => q.file?.filename === "collective.demo-1.0.0-py3-none-any.whl");
+    const request = plone.requests.find(
+      (q) => q.file?.filename === "collective.demo-1.0.0-py3-none-any.whl",
+    );
     expect(request?.status).toBe(200);
     const fields = new Map<string, string[]>();
     for (const [k, v] of request?.fields ?? []) fields.set(k, [...(fields.get(k) ?? []), v]);
@@ -94,7 +105,10 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
     expect(fields.get("filetype")).toEqual(["bdist_wheel"]);
     expect(fields.get("pyversion")).toEqual(["py3"]);
     expect(fields.get("requires_python")).toEqual([">=3.8"]);
-    expect(fields.get("classifiers")).toEqual(["Framework :: Plone", "Programming Language :: Python :: 3"]);
+    expect(fields.get("classifiers")).toEqual([
+      "Framework :: Plone",
+      "Programming Language :: Python :: 3",
+    ]);
     expect(fields.get("description")?.[0]).toContain("Ünïcode ✓");
     expect(fields.get("sha256_digest")?.[0]).toBe(request?.file?.sha256);
     expect(fields.get("blake2_256_digest")?.[0]).toBe(request?.file?.blake2_256);
@@ -113,12 +127,20 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
 
   it("a conflicting file fails on that server only; --skip-existing turns it into a skip", async () => {
     const wheel = fixtures.collectiveFoo.path;
-    const other = await startIndexServer({ mode: "pypi", existsStyle: "pypiserver", users: { u: SENTINEL } });
+    const other = await startIndexServer({
+      mode: "pypi",
+      existsStyle: "pypiserver",
+      users: { u: SENTINEL },
+    });
     try {
       await other.seed("collective_foo-1.0.0-py3-none-any.whl", "different bytes");
       const args = ["upload", "--config-file", config, "-r", "plone", "-r", other.uploadUrl, wheel];
       // Per-server variables beat the global ones: plone keeps its own user.
-      const env = { PKGPUSH_USERNAME: "u", PKGPUSH_PASSWORD: SENTINEL, PKGPUSH_PLONE_USERNAME: "tarek" };
+      const env = {
+        PKGPUSH_USERNAME: "u",
+        PKGPUSH_PASSWORD: SENTINEL,
+        PKGPUSH_PLONE_USERNAME: "tarek",
+      };
       const failed = await runCli(args, { env });
       noSecrets(failed.stdout + failed.stderr);
       expect(failed.code).toBe(1);
@@ -134,9 +156,17 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
 
   it("refuses, before sending anything, a file that no server accepts", async () => {
     const before = pypi.requests.length + plone.requests.length + company.requests.length;
-    const r = await runCli(["upload", "--config-file", config, fixtures.collectiveFoo.path, fixtures.oldSdist.path]);
+    const r = await runCli([
+      "upload",
+      "--config-file",
+      config,
+      fixtures.collectiveFoo.path,
+      fixtures.oldSdist.path,
+    ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/demo-pkg-0\.1\.0\.tar\.gz: no server's release-packages matches project 'demo-pkg'/);
+    expect(r.stderr).toMatch(
+      /demo-pkg-0\.1\.0\.tar\.gz: no server's release-packages matches project 'demo-pkg'/,
+    );
     expect(pypi.requests.length + plone.requests.length + company.requests.length).toBe(before);
   });
 
@@ -174,33 +204,68 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
 
   it("a failure on one server does not stop the others, and the summary says why", async () => {
     const env = { PKGPUSH_COMPANY_PASSWORD: "wrong-password" };
-    const r = await runCli(["upload", "--config-file", config, "-r", "plone,company", "--retries", "0", fixtures.acmeInternal.path], {
-      env,
-      cwd: dir,
-    });
+    const r = await runCli(
+      [
+        "upload",
+        "--config-file",
+        config,
+        "-r",
+        "plone,company",
+        "--retries",
+        "0",
+        fixtures.acmeInternal.path,
+      ],
+      {
+        env,
+        cwd: dir,
+      },
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/acme_internal-0\.9\.0-py3-none-any\.whl\s+plone\s+uploaded/);
-    expect(r.stdout).toMatch(/acme_internal-0\.9\.0-py3-none-any\.whl\s+company\s+failed\s+\S+\s+403/);
+    expect(r.stdout).toMatch(
+      /acme_internal-0\.9\.0-py3-none-any\.whl\s+company\s+failed\s+\S+\s+403/,
+    );
     expect(r.stdout + r.stderr).not.toContain("wrong-password");
   });
 
   it("writes a JSON report with the sha256 of each file", async () => {
-    const r = await runCli(["upload", "--config-file", config, "-r", "plone", "--json", fixtures.ploneBar.path]);
+    const r = await runCli([
+      "upload",
+      "--config-file",
+      config,
+      "-r",
+      "plone",
+      "--json",
+      fixtures.ploneBar.path,
+    ]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.schema).toBe("pkgpush-report/1");
     expect(report.files[0].sha256).toBe(fixtures.ploneBar.sha256);
-    expect(report.results[0]).toMatchObject({ server: "plone", status: "uploaded", httpStatus: 200 });
+    expect(report.results[0]).toMatchObject({
+      server: "plone",
+      status: "uploaded",
+      httpStatus: 200,
+    });
     expect(report.totals.uploaded).toBe(1);
   });
 });
 
 describe("pkgpush register", () => {
   it("registers on a plone/devpi-like index and reports PyPI's 410 as not needed", async () => {
-    const r = await runCli(["register", "--config-file", config, "-r", "plone", "-r", "pypi", ...examples.filter((f) => f.includes("collective"))]);
+    const r = await runCli([
+      "register",
+      "--config-file",
+      config,
+      "-r",
+      "plone",
+      "-r",
+      "pypi",
+      ...examples.filter((f) => f.includes("collective")),
+    ]);
     noSecrets(r.stdout + r.stderr);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/collective\.demo-1\.0\.0-py3-none-any\.whl\s+plone\s+registered/);
+    expect(r.stdout).toMatch(/collective\.demo 1\.0\.0\s+plone\s+registered/);
     expect(r.stdout).toMatch(/pypi\s+not-needed\s+\S+\s+410/);
     const submit = plone.requests.find((q) => q.action === "submit");
     expect(submit?.fields).toContainEqual(["name", "collective.demo"]);

@@ -13,7 +13,12 @@
  */
 import { parseArgs } from "node:util";
 import { type FaultRule, validateFaultPlan } from "./faults.js";
-import type { ExistsStyle, IndexServerOptions, RedirectStatus, ServerMode } from "./index-server.js";
+import type {
+  ExistsStyle,
+  IndexServerOptions,
+  RedirectStatus,
+  ServerMode,
+} from "./index-server.js";
 
 export interface ServerSpec {
   name: string;
@@ -105,23 +110,27 @@ function toOptions(raw: Raw, where: string): { name?: string; options: IndexServ
   const options: IndexServerOptions = {};
   const one = (key: string): string | undefined => raw.get(key)?.at(-1);
   for (const key of raw.keys()) {
-    if (!VALUED.includes(key) && !FLAGS.has(key)) throw new CliError(`${where}: unknown option '${key}'`);
+    if (!VALUED.includes(key) && !FLAGS.has(key))
+      throw new CliError(`${where}: unknown option '${key}'`);
   }
   const host = one("host");
   if (host !== undefined) options.host = host.replace(/^\[(.*)\]$/, "$1");
   const port = one("port");
   if (port !== undefined) {
-    if (!/^[0-9]+$/.test(port) || Number(port) > 65535) throw new CliError(`${where}: invalid port ${port}`);
+    if (!/^[0-9]+$/.test(port) || Number(port) > 65535)
+      throw new CliError(`${where}: invalid port ${port}`);
     options.port = Number(port);
   }
   const mode = one("mode");
   if (mode !== undefined) {
-    if (!MODES.includes(mode as ServerMode)) throw new CliError(`${where}: mode must be pypi or devpi`);
+    if (!MODES.includes(mode as ServerMode))
+      throw new CliError(`${where}: mode must be pypi or devpi`);
     options.mode = mode as ServerMode;
   }
   for (const user of raw.get("user") ?? []) {
     const colon = user.indexOf(":");
-    if (colon <= 0) throw new CliError(`${where}: --user wants NAME:PASSWORD, got ${JSON.stringify(user)}`);
+    if (colon <= 0)
+      throw new CliError(`${where}: --user wants NAME:PASSWORD, got ${JSON.stringify(user)}`);
     options.users = { ...options.users, [user.slice(0, colon)]: user.slice(colon + 1) };
   }
   if (raw.has("auth-challenge")) options.authChallenge = one("auth-challenge") !== "false";
@@ -129,9 +138,13 @@ function toOptions(raw: Raw, where: string): { name?: string; options: IndexServ
   if (realm !== undefined) options.realm = realm;
   for (const owner of raw.get("owner") ?? []) {
     const eq = owner.indexOf("=");
-    if (eq <= 0) throw new CliError(`${where}: --owner wants PROJECT=USER, got ${JSON.stringify(owner)}`);
+    if (eq <= 0)
+      throw new CliError(`${where}: --owner wants PROJECT=USER, got ${JSON.stringify(owner)}`);
     const project = owner.slice(0, eq);
-    options.owners = { ...options.owners, [project]: [...(options.owners?.[project] ?? []), owner.slice(eq + 1)] };
+    options.owners = {
+      ...options.owners,
+      [project]: [...(options.owners?.[project] ?? []), owner.slice(eq + 1)],
+    };
   }
   const paths = [
     ["upload-path", "uploadPath"],
@@ -147,14 +160,16 @@ function toOptions(raw: Raw, where: string): { name?: string; options: IndexServ
   }
   const exists = one("exists-style");
   if (exists !== undefined) {
-    if (!EXISTS.includes(exists as ExistsStyle)) throw new CliError(`${where}: exists-style must be one of ${EXISTS.join(", ")}`);
+    if (!EXISTS.includes(exists as ExistsStyle))
+      throw new CliError(`${where}: exists-style must be one of ${EXISTS.join(", ")}`);
     options.existsStyle = exists as ExistsStyle;
   }
   const size = one("max-file-size");
   if (size !== undefined) options.maxFileSize = parseSize(size);
   const status = one("redirect-status");
   if (status !== undefined) {
-    if (!REDIRECTS.includes(Number(status) as RedirectStatus)) throw new CliError(`${where}: invalid redirect status ${status}`);
+    if (!REDIRECTS.includes(Number(status) as RedirectStatus))
+      throw new CliError(`${where}: invalid redirect status ${status}`);
     options.redirectStatus = Number(status) as RedirectStatus;
   }
   const faults = raw.get("fault");
@@ -196,16 +211,21 @@ function kebab(key: string): string {
 }
 
 /** A JSON spec: IndexServerOptions plus `name`. */
-function parseJsonSpec(spec: string, where: string): { name?: string; options: IndexServerOptions } {
+function parseJsonSpec(
+  spec: string,
+  where: string,
+): { name?: string; options: IndexServerOptions } {
   let value: unknown;
   try {
     value = JSON.parse(spec);
   } catch {
     throw new CliError(`${where}: not valid JSON`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new CliError(`${where}: not a JSON object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new CliError(`${where}: not a JSON object`);
   const { name, ...options } = value as IndexServerOptions & { name?: unknown };
-  if (name !== undefined && typeof name !== "string") throw new CliError(`${where}: name must be a string`);
+  if (name !== undefined && typeof name !== "string")
+    throw new CliError(`${where}: name must be a string`);
   if (options.faults !== undefined) {
     try {
       validateFaultPlan(options.faults);
@@ -241,7 +261,8 @@ export function parseCli(argv: string[]): CliConfig {
     const v = values[key];
     if (v === undefined) continue;
     const list = Array.isArray(v) ? v : [String(v)];
-    if (list.length > 1 && !REPEATABLE.has(key)) throw new CliError(`--${key} given more than once`);
+    if (list.length > 1 && !REPEATABLE.has(key))
+      throw new CliError(`--${key} given more than once`);
     top.set(key, list);
   }
   const defaults = toOptions(top, "options");
@@ -252,7 +273,9 @@ export function parseCli(argv: string[]): CliConfig {
   } else {
     specs.forEach((spec, i) => {
       const where = `--server #${i + 1}`;
-      const own = spec.trim().startsWith("{") ? parseJsonSpec(spec, where) : toOptions(parseSpec(spec, where), where);
+      const own = spec.trim().startsWith("{")
+        ? parseJsonSpec(spec, where)
+        : toOptions(parseSpec(spec, where), where);
       servers.push({
         name: own.name ?? `index${i + 1}`,
         options: { ...defaults.options, ...own.options },
@@ -265,7 +288,8 @@ export function parseCli(argv: string[]): CliConfig {
   const ports = servers.map((s) => s.options.port ?? 0).filter((p) => p !== 0);
   if (new Set(ports).size !== ports.length) throw new CliError("two servers ask for the same port");
   const stores = servers.map((s) => s.options.storeDir).filter((d) => d !== undefined);
-  if (new Set(stores).size !== stores.length) throw new CliError("two servers share a store directory");
+  if (new Set(stores).size !== stores.length)
+    throw new CliError("two servers share a store directory");
   return {
     servers,
     log: values.log === true,

@@ -116,9 +116,14 @@ export function validateFaultPlan(plan: unknown): FaultPlan {
     const r = rule as Record<string, unknown>;
     const on = r.on === undefined ? [] : Array.isArray(r.on) ? r.on : [r.on];
     for (const k of on) {
-      if (!kinds.includes(k as RequestKind)) throw new TypeError(`${where}: unknown kind ${JSON.stringify(k)}`);
+      if (!kinds.includes(k as RequestKind))
+        throw new TypeError(`${where}: unknown kind ${JSON.stringify(k)}`);
     }
-    if (r.times !== undefined && r.times !== "always" && !(Number.isInteger(r.times) && (r.times as number) >= 0)) {
+    if (
+      r.times !== undefined &&
+      r.times !== "always" &&
+      !(Number.isInteger(r.times) && (r.times as number) >= 0)
+    ) {
       throw new TypeError(`${where}: times must be a non-negative integer or "always"`);
     }
     if (r.skip !== undefined && !(Number.isInteger(r.skip) && (r.skip as number) >= 0)) {
@@ -128,7 +133,8 @@ export function validateFaultPlan(plan: unknown): FaultPlan {
     if (typeof a !== "object" || a === null) throw new TypeError(`${where}: action missing`);
     const keys = ["status", "resetAfterBytes", "stallMs", "drop"].filter((k) => k in a);
     if (keys.length > 1) throw new TypeError(`${where}: action mixes ${keys.join(" and ")}`);
-    if (keys.length === 0 && !("delayMs" in a)) throw new TypeError(`${where}: action does nothing`);
+    if (keys.length === 0 && !("delayMs" in a))
+      throw new TypeError(`${where}: action does nothing`);
     for (const k of ["status", "resetAfterBytes", "stallMs", "delayMs"]) {
       const v = (a as Record<string, unknown>)[k];
       if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 0)) {
@@ -190,12 +196,16 @@ export class FaultEngine {
 }
 
 function matches(rule: FaultRule, subject: FaultSubject): boolean {
-  const on: RequestKind[] = rule.on === undefined ? ["upload"] : Array.isArray(rule.on) ? rule.on : [rule.on];
+  const on: RequestKind[] =
+    rule.on === undefined ? ["upload"] : Array.isArray(rule.on) ? rule.on : [rule.on];
   if (!on.some((k) => k === "any" || subject.kinds.has(k))) return false;
   const m = rule.match;
   if (m?.filename !== undefined) {
     if (subject.filename === undefined) return false;
-    const ok = typeof m.filename === "string" ? m.filename === subject.filename : m.filename.test(subject.filename);
+    const ok =
+      typeof m.filename === "string"
+        ? m.filename === subject.filename
+        : m.filename.test(subject.filename);
     if (!ok) return false;
   }
   if (m?.project !== undefined) {

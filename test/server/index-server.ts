@@ -36,11 +36,11 @@ import {
   type RequestKind,
 } from "./faults.js";
 import {
+  canonicalVersion,
   checkDistributionFilename,
   FILE_TYPES,
   FilenameError,
   type FileType,
-  canonicalVersion,
   guessFromFilename,
   isValidProjectName,
   normalizeName,
@@ -109,7 +109,14 @@ export interface RecordedRequest {
   /** Every non-file form field, in order, repeated ones repeated. */
   fields: Array<[string, string]>;
   /** The `content` file part as received (also when the upload was refused). */
-  file?: { filename: string; size: number; sha256: string; blake2_256: string; md5: string; contentType: string };
+  file?: {
+    filename: string;
+    size: number;
+    sha256: string;
+    blake2_256: string;
+    md5: string;
+    contentType: string;
+  };
   /** The `gpg_signature` file part, when sent. */
   signature?: { filename: string; size: number };
   /** User name of valid credentials. */
@@ -267,7 +274,10 @@ function plain(status: number, body?: string, contentType = "text/plain; charset
  * printable latin-1, so line breaks become spaces and other characters `?`.
  */
 export function sanitizeReason(message: string): string {
-  const oneLine = message.replace(/[\r\n\t]+/g, " ").replace(/[^\x20-\x7e\xa0-\xff]/g, "?").trim();
+  const oneLine = message
+    .replace(/[\r\n\t]+/g, " ")
+    .replace(/[^\x20-\x7e\xa0-\xff]/g, "?")
+    .trim();
   return oneLine.length > 1024 ? `${oneLine.slice(0, 1021)}...` : oneLine;
 }
 
@@ -289,7 +299,8 @@ const SINGLE_FIELDS = [
   "blake2_256_digest",
   "md5_digest",
 ];
-const METADATA_HELP = "See https://packaging.python.org/specifications/core-metadata for more information.";
+const METADATA_HELP =
+  "See https://packaging.python.org/specifications/core-metadata for more information.";
 const AUTH_MESSAGE =
   "Invalid or non-existent authentication information. See https://pypi.org/help/#invalid-auth for more information.";
 const JSON_TYPE = "application/vnd.pypi.simple.v1+json";
@@ -337,8 +348,6 @@ interface Ctx {
   classified: boolean;
   delayMs: number;
   fault?: { index: number; action: FaultAction };
-  /** The answer of an `early` status fault, sent while the body is still arriving. */
-  earlyAnswer?: Promise<unknown>;
   tempFiles: Set<string>;
 }
 
@@ -415,7 +424,9 @@ class TestIndexServer implements IndexServer {
   }
 
   files(): StoredFile[] {
-    return [...this.fileMap.values()].filter((f) => f.state === "stored").map(({ state: _state, ...f }) => f);
+    return [...this.fileMap.values()]
+      .filter((f) => f.state === "stored")
+      .map(({ state: _state, ...f }) => f);
   }
 
   projects(): ProjectRecord[] {
@@ -449,7 +460,12 @@ class TestIndexServer implements IndexServer {
     const guess = guessFromFilename(filename);
     const name = options.name ?? guess?.name;
     const version = options.version ?? guess?.version;
-    if (name === undefined || version === undefined || filename.includes("/") || filename.startsWith(".")) {
+    if (
+      name === undefined ||
+      version === undefined ||
+      filename.includes("/") ||
+      filename.startsWith(".")
+    ) {
       throw new Error(`seed: cannot tell project and version from ${JSON.stringify(filename)}`);
     }
     const filetype = options.filetype ?? guess?.filetype ?? "sdist";
@@ -469,7 +485,12 @@ class TestIndexServer implements IndexServer {
       filePath = path.join(this.storeDir, filename);
       await writeFile(filePath, bytes);
     } else {
-      digests = { sha256: content.sha256, blake2_256: content.blake2_256 ?? "", md5: "", size: content.size ?? 0 };
+      digests = {
+        sha256: content.sha256,
+        blake2_256: content.blake2_256 ?? "",
+        md5: "",
+        size: content.size ?? 0,
+      };
     }
     const entry: FileEntry = {
       state: "stored",
@@ -528,7 +549,9 @@ class TestIndexServer implements IndexServer {
       bodyBytes: 0,
       outcome: "pending",
       faults: [],
-      ...(declared !== undefined && /^[0-9]+$/.test(declared) ? { contentLength: Number(declared) } : {}),
+      ...(declared !== undefined && /^[0-9]+$/.test(declared)
+        ? { contentLength: Number(declared) }
+        : {}),
     };
     this.requests.push(rec);
     const ctx: Ctx = {
@@ -551,7 +574,7 @@ class TestIndexServer implements IndexServer {
         req.socket.destroy();
       }
     } finally {
-      await Promise.all([...ctx.tempFiles].map((p) => rm(p, { force: true })));
+      await this.discardTemps(ctx);
       if (rec.outcome === "pending") rec.outcome = res.writableEnded ? "answered" : "aborted";
       this.opts.onRequest?.(rec);
       if (--this.inFlight === 0) {
@@ -563,7 +586,10 @@ class TestIndexServer implements IndexServer {
   /** Applies the fault plan to one classification of the request. */
   private classify(ctx: Ctx, kinds: RequestKind[], extra: Omit<FaultSubject, "kinds"> = {}): void {
     if (ctx.fault) return;
-    const selected = this.faults.select({ ...extra, kinds: new Set([...kinds, "any"]) }, ctx.seenRules);
+    const selected = this.faults.select(
+      { ...extra, kinds: new Set([...kinds, "any"]) },
+      ctx.seenRules,
+    );
     for (const index of selected.applied) {
       const rule = this.faults.rules[index];
       if (!rule) continue;
@@ -578,8 +604,11 @@ class TestIndexServer implements IndexServer {
   /** Writes an answer, after the request's injected latency. */
   private async send(ctx: Ctx, answer: Answer): Promise<void> {
     const { res, rec } = ctx;
-    const faultDelay = ctx.fault && "delayMs" in ctx.fault.action ? (ctx.fault.action.delayMs ?? 0) : 0;
+    const faultDelay =
+      ctx.fault && "delayMs" in ctx.fault.action ? (ctx.fault.action.delayMs ?? 0) : 0;
     await this.sleep(ctx.delayMs + faultDelay);
+    // Temporary files go before the answer: once a client has it, the store is settled.
+    await this.discardTemps(ctx);
     if (res.headersSent || res.destroyed || this.closing) return;
     const body = Buffer.from(answer.body ?? "", "utf8");
     rec.status = answer.status;
@@ -629,6 +658,12 @@ class TestIndexServer implements IndexServer {
     return false;
   }
 
+  private async discardTemps(ctx: Ctx): Promise<void> {
+    const paths = [...ctx.tempFiles];
+    ctx.tempFiles.clear();
+    await Promise.all(paths.map((p) => rm(p, { force: true })));
+  }
+
   private reset(ctx: Ctx): void {
     ctx.rec.outcome = "reset";
     const socket = ctx.req.socket as Socket & { resetAndDestroy?: () => void };
@@ -660,7 +695,8 @@ class TestIndexServer implements IndexServer {
     const kinds: RequestKind[] = [];
     if (isGet) {
       kinds.push("get");
-      if (pathname === this.simplePath.slice(0, -1) || pathname.startsWith(this.simplePath)) kinds.push("simple");
+      if (pathname === this.simplePath.slice(0, -1) || pathname.startsWith(this.simplePath))
+        kinds.push("simple");
       if (pathname.startsWith(this.filesPath)) kinds.push("files");
     }
     this.classify(ctx, kinds);
@@ -671,7 +707,10 @@ class TestIndexServer implements IndexServer {
       await this.send(ctx, { ...plain(405), headers: { Allow: this.allowFor(pathname) } });
       return;
     }
-    if (pathname.startsWith(this.filesPath) && (await this.serveFile(ctx, pathname.slice(this.filesPath.length)))) {
+    if (
+      pathname.startsWith(this.filesPath) &&
+      (await this.serveFile(ctx, pathname.slice(this.filesPath.length)))
+    ) {
       return;
     }
     await this.send(ctx, this.answerGet(ctx, pathname));
@@ -683,7 +722,8 @@ class TestIndexServer implements IndexServer {
 
   private answerGet(ctx: Ctx, pathname: string): Answer {
     if (pathname === this.uploadPath) return { ...plain(405), headers: { Allow: "POST" } };
-    if (pathname === this.simplePath.slice(0, -1)) return redirect(301, this.simplePath + ctx.url.search);
+    if (pathname === this.simplePath.slice(0, -1))
+      return redirect(301, this.simplePath + ctx.url.search);
     if (pathname.startsWith(this.simplePath)) {
       if (this.opts.redirectSimpleTo !== undefined) {
         const rest = pathname.slice(this.simplePath.length) + ctx.url.search;
@@ -699,9 +739,14 @@ class TestIndexServer implements IndexServer {
     if (rest === "") {
       const names = [...this.projectMap.keys()].sort();
       if (json) {
-        return jsonAnswer({ meta: { "api-version": "1.1" }, projects: names.map((name) => ({ name })) });
+        return jsonAnswer({
+          meta: { "api-version": "1.1" },
+          projects: names.map((name) => ({ name })),
+        });
       }
-      const links = names.map((n) => `    <a href="${escapeHtml(encodeURIComponent(n))}/">${escapeHtml(n)}</a><br/>`);
+      const links = names.map(
+        (n) => `    <a href="${escapeHtml(encodeURIComponent(n))}/">${escapeHtml(n)}</a><br/>`,
+      );
       return htmlAnswer("Simple index", links);
     }
     let raw: string;
@@ -727,7 +772,7 @@ class TestIndexServer implements IndexServer {
       return jsonAnswer({
         meta: { "api-version": "1.1" },
         name: normalized,
-        versions: [...project.releases.keys()],
+        versions: [...project.releases.values()].map((r) => r.version),
         files: files.map((f) => ({
           filename: f.filename,
           url: `${this.filesUrl}${encodeURIComponent(f.filename)}`,
@@ -787,16 +832,21 @@ class TestIndexServer implements IndexServer {
     if (actionField !== undefined) rec.action = actionField;
     if (!ctx.classified) {
       ctx.classified = true;
-      const kind = actionField === "submit" ? "register" : actionField === "file_upload" || form.contentParts ? "upload" : undefined;
+      const kind =
+        actionField === "submit"
+          ? "register"
+          : actionField === "file_upload" || form.contentParts
+            ? "upload"
+            : undefined;
       if (kind) this.classify(ctx, [kind], { project: projectOf(form.fields) });
     }
     const fault = ctx.fault?.action;
-    if (fault && !("afterCommit" in fault && fault.afterCommit) && !("status" in fault && fault.early)) {
+    if (
+      fault &&
+      !("afterCommit" in fault && fault.afterCommit) &&
+      !("status" in fault && fault.early)
+    ) {
       if (await this.enact(ctx, fault)) return;
-    }
-    if (ctx.earlyAnswer) {
-      await ctx.earlyAnswer; // an early fault answered already
-      return;
     }
 
     let answer: Answer;
@@ -834,7 +884,12 @@ class TestIndexServer implements IndexServer {
           defParamCharset: "utf8",
           // Keep the file name as sent: a path in it must be refused, not silently cut.
           preservePath: true,
-          limits: { fieldSize: 16 * 1024 * 1024, fields: 10_000, parts: 10_010, fieldNameSize: 200 },
+          limits: {
+            fieldSize: 16 * 1024 * 1024,
+            fields: 10_000,
+            parts: 10_010,
+            fieldNameSize: 200,
+          },
         });
       } catch (err) {
         form.error = errorMessage(err);
@@ -867,7 +922,7 @@ class TestIndexServer implements IndexServer {
             return;
           }
         } else if (name === "gpg_signature") {
-          parts.push(receiveSignature(form, stream, info.filename ?? ""));
+          parts.push(receiveSignature(ctx.rec, form, stream, info.filename ?? ""));
           return;
         }
         stream.resume(); // other file parts are read and ignored, as Warehouse does
@@ -893,16 +948,21 @@ class TestIndexServer implements IndexServer {
           await this.enact(ctx, action);
           break;
         }
-        if (action && "status" in action && action.early && !ctx.earlyAnswer) {
-          ctx.earlyAnswer = this.enact(ctx, action); // answer now, keep reading the rest of the body
+        if (action && "status" in action && action.early) {
+          // Answer now, then close the connection, as a proxy refusing a body does (Node would
+          // close it after an answer to an unread body anyway).
+          await this.enact(ctx, action);
+          if (!ctx.res.writableFinished)
+            await new Promise((resolve) => ctx.res.once("close", resolve));
+          break;
         }
       }
     } catch {
       // The client went away (or our own reset/stall destroyed the socket).
     }
-    const complete = req.complete && (rec.outcome === "pending" || rec.outcome === "answered");
+    const complete = req.complete && rec.outcome === "pending";
     if (!complete) {
-      if (rec.outcome === "pending" || rec.outcome === "answered") rec.outcome = "aborted";
+      if (rec.outcome === "pending") rec.outcome = "aborted";
       bb?.destroy();
       await bbClosed;
       await Promise.allSettled(parts);
@@ -998,7 +1058,10 @@ class TestIndexServer implements IndexServer {
     }
     const contentType = String(ctx.req.headers["content-type"] ?? "");
     if (!/^multipart\/form-data\s*(;|$)/i.test(contentType)) {
-      refuse(400, `Invalid request: Content-Type must be multipart/form-data, not '${contentType}'.`);
+      refuse(
+        400,
+        `Invalid request: Content-Type must be multipart/form-data, not '${contentType}'.`,
+      );
     }
     if (form.error !== undefined) refuse(400, `Invalid multipart/form-data body: ${form.error}`);
 
@@ -1006,10 +1069,16 @@ class TestIndexServer implements IndexServer {
     const action = get(":action");
     if (action === undefined) refuse(400, "Missing ':action' field.");
     if (action === "doc_upload") {
-      refuse(410, "Uploading documentation is no longer supported, we recommend using https://readthedocs.org/.");
+      refuse(
+        410,
+        "Uploading documentation is no longer supported, we recommend using https://readthedocs.org/.",
+      );
     }
     if ((action === "submit" || action === "verify") && this.mode === "pypi") {
-      refuse(410, "Project pre-registration is no longer required or supported, upload your files instead.");
+      refuse(
+        410,
+        "Project pre-registration is no longer required or supported, upload your files instead.",
+      );
     }
     if (action !== "file_upload" && action !== "submit" && action !== "verify") {
       refuse(400, `Unknown :action '${action}'.`);
@@ -1018,16 +1087,22 @@ class TestIndexServer implements IndexServer {
     const user = this.authenticate(ctx);
     if (get("protocol_version") !== "1") refuse(400, "Unknown protocol version.");
     for (const name of SINGLE_FIELDS) {
-      if (form.fields.filter(([k]) => k === name).length > 1) refuse(400, `Field '${name}' was sent more than once.`);
+      if (form.fields.filter(([k]) => k === name).length > 1)
+        refuse(400, `Field '${name}' was sent more than once.`);
     }
     const meta = this.checkMetadata(form, action !== "file_upload");
     this.checkOwner(meta.name, user);
 
-    if (action === "verify") return { status: 200, body: "OK\n", contentType: "text/plain; charset=UTF-8" };
+    if (action === "verify")
+      return { status: 200, body: "OK\n", contentType: "text/plain; charset=UTF-8" };
     if (action === "submit") {
       const release = this.release(meta.name, meta.version);
       release.registrations.push([...form.fields]);
-      return { status: 200, body: `Registered ${meta.name} ${meta.version}.\n`, contentType: "text/plain; charset=UTF-8" };
+      return {
+        status: 200,
+        body: `Registered ${meta.name} ${meta.version}.\n`,
+        contentType: "text/plain; charset=UTF-8",
+      };
     }
     return this.upload(form, meta, user);
   }
@@ -1046,7 +1121,11 @@ class TestIndexServer implements IndexServer {
         headers: { "WWW-Authenticate": `Basic realm="${this.opts.realm ?? "pypi"}"` },
       });
     }
-    if (!credentials || !Object.hasOwn(users, credentials.user) || users[credentials.user] !== credentials.password) {
+    if (
+      !credentials ||
+      !Object.hasOwn(users, credentials.user) ||
+      users[credentials.user] !== credentials.password
+    ) {
       refuse(403, AUTH_MESSAGE);
     }
     ctx.rec.user = credentials.user;
@@ -1070,7 +1149,10 @@ class TestIndexServer implements IndexServer {
   private checkMetadata(form: ParsedForm, register: boolean): { name: string; version: string } {
     const get = (name: string): string | undefined => form.fields.find(([k]) => k === name)?.[1];
     const invalid = (value: string | undefined, field: string, error: string): never =>
-      refuse(400, `'${value ?? ""}' is an invalid value for ${field}. Error: ${error} ${METADATA_HELP}`);
+      refuse(
+        400,
+        `'${value ?? ""}' is an invalid value for ${field}. Error: ${error} ${METADATA_HELP}`,
+      );
     const metadataVersion = get("metadata_version");
     // distutils' register sent Metadata-Version too; devpi tolerates its absence there.
     if (!(register && this.mode === "devpi" && metadataVersion === undefined)) {
@@ -1091,21 +1173,30 @@ class TestIndexServer implements IndexServer {
       );
     }
     const version = get("version");
-    if (version === undefined || version === "") return invalid(version, "Version", "This field is required.");
+    if (version === undefined || version === "")
+      return invalid(version, "Version", "This field is required.");
     if (this.mode === "pypi" && canonicalVersion(version) === undefined) {
       invalid(version, "Version", "Must be a valid PEP 440 version.");
     }
-    if (this.mode === "devpi" && /[\s/]/.test(version)) invalid(version, "Version", "Must not contain spaces or '/'.");
+    if (this.mode === "devpi" && /[\s/]/.test(version))
+      invalid(version, "Version", "Must not contain spaces or '/'.");
     const summary = get("summary");
-    if (summary !== undefined && /[\r\n]/.test(summary)) invalid(summary, "Summary", "Use a single line only.");
-    if (summary !== undefined && summary.length > 512) invalid(summary, "Summary", "Use 512 characters or fewer.");
+    if (summary !== undefined && /[\r\n]/.test(summary))
+      invalid(summary, "Summary", "Use a single line only.");
+    if (summary !== undefined && summary.length > 512)
+      invalid(summary, "Summary", "Use 512 characters or fewer.");
     return { name, version };
   }
 
-  private async upload(form: ParsedForm, meta: { name: string; version: string }, user: string | undefined): Promise<Answer> {
+  private async upload(
+    form: ParsedForm,
+    meta: { name: string; version: string },
+    user: string | undefined,
+  ): Promise<Answer> {
     const get = (name: string): string | undefined => form.fields.find(([k]) => k === name)?.[1];
     const filetype = get("filetype");
-    if (filetype === undefined || filetype === "") refuse(400, `'' is an invalid value for Filetype. Error: This field is required.`);
+    if (filetype === undefined || filetype === "")
+      refuse(400, `'' is an invalid value for Filetype. Error: This field is required.`);
     if (!FILE_TYPES.includes(filetype as FileType)) {
       refuse(400, `'${filetype}' is an invalid value for Filetype. Error: Use a known file type.`);
     }
@@ -1115,13 +1206,20 @@ class TestIndexServer implements IndexServer {
     }
     const pyversion = get("pyversion") ?? "";
     if (type === "sdist" && pyversion !== "" && pyversion !== "source") {
-      refuse(400, `'${pyversion}' is an invalid value for Python version. Error: Use 'source' as Python version for an sdist.`);
+      refuse(
+        400,
+        `'${pyversion}' is an invalid value for Python version. Error: Use 'source' as Python version for an sdist.`,
+      );
     }
     if (type !== "sdist" && pyversion === "") {
-      refuse(400, "'' is an invalid value for Python version. Error: Python version is required for binary distribution uploads.");
+      refuse(
+        400,
+        "'' is an invalid value for Python version. Error: Python version is required for binary distribution uploads.",
+      );
     }
 
-    if (form.contentParts === 0 || form.content === undefined) refuse(400, "Upload payload does not have a file.");
+    if (form.contentParts === 0 || form.content === undefined)
+      refuse(400, "Upload payload does not have a file.");
     if (form.contentParts > 1) refuse(400, "Upload payload has more than one 'content' file.");
     const file = form.content;
     if (file.tooLarge) {
@@ -1132,7 +1230,13 @@ class TestIndexServer implements IndexServer {
       );
     }
     try {
-      checkDistributionFilename(file.filename, type, meta.name, meta.version, this.mode === "devpi");
+      checkDistributionFilename(
+        file.filename,
+        type,
+        meta.name,
+        meta.version,
+        this.mode === "devpi",
+      );
     } catch (err) {
       if (err instanceof FilenameError) refuse(400, err.message);
       throw err;
@@ -1141,8 +1245,13 @@ class TestIndexServer implements IndexServer {
     const sha256 = get("sha256_digest")?.toLowerCase();
     const blake = get("blake2_256_digest")?.toLowerCase();
     const md5 = get("md5_digest")?.toLowerCase();
-    if (this.mode === "pypi" && !sha256 && !blake) refuse(400, "Include at least one message digest.");
-    if ((sha256 && sha256 !== file.sha256) || (blake && blake !== file.blake2_256) || (md5 && md5 !== file.md5)) {
+    if (this.mode === "pypi" && !sha256 && !blake)
+      refuse(400, "Include at least one message digest.");
+    if (
+      (sha256 && sha256 !== file.sha256) ||
+      (blake && blake !== file.blake2_256) ||
+      (md5 && md5 !== file.md5)
+    ) {
       refuse(400, "The digest supplied does not match a digest calculated from the uploaded file.");
     }
     const attestations = get("attestations");
@@ -1160,20 +1269,34 @@ class TestIndexServer implements IndexServer {
     // with respect to concurrent uploads of the same file name.
     const existing = this.fileMap.get(file.filename);
     if (existing) {
-      if (existing.sha256 === file.sha256 && (!existing.blake2_256 || existing.blake2_256 === file.blake2_256)) {
+      if (
+        existing.sha256 === file.sha256 &&
+        (!existing.blake2_256 || existing.blake2_256 === file.blake2_256)
+      ) {
         // Warehouse (and devpi for non-volatile indexes) accept the very same file again.
         return this.mode === "devpi"
-          ? { status: 200, body: "Upload of identical file to non volatile index.\n", contentType: "text/plain; charset=UTF-8" }
+          ? {
+              status: 200,
+              body: "Upload of identical file to non volatile index.\n",
+              contentType: "text/plain; charset=UTF-8",
+            }
           : { status: 200, body: "", contentType: "text/plain; charset=UTF-8" };
       }
       throw new Refusal(this.existsAnswer(file, meta, user));
     }
     if (this.mode === "pypi") {
       // Warehouse also refuses the same bytes under another name.
-      const sameBytes = [...this.fileMap.values()].find((f) => f.blake2_256 !== "" && f.blake2_256 === file.blake2_256);
+      const sameBytes = [...this.fileMap.values()].find(
+        (f) => f.blake2_256 !== "" && f.blake2_256 === file.blake2_256,
+      );
       if (sameBytes) throw new Refusal(this.existsAnswer(file, meta, user));
-      const release = this.projectMap.get(normalizeName(meta.name))?.releases.get(releaseKey(meta.version));
-      if (type === "sdist" && release?.files.some((f) => this.fileMap.get(f)?.filetype === "sdist")) {
+      const release = this.projectMap
+        .get(normalizeName(meta.name))
+        ?.releases.get(releaseKey(meta.version));
+      if (
+        type === "sdist" &&
+        release?.files.some((f) => this.fileMap.get(f)?.filetype === "sdist")
+      ) {
         refuse(400, "Only one sdist may be uploaded per release.");
       }
     }
@@ -1211,12 +1334,20 @@ class TestIndexServer implements IndexServer {
     entry.state = "stored";
     this.release(meta.name, meta.version).files.push(file.filename);
     return this.mode === "devpi"
-      ? { status: 200, body: `Upload of ${file.filename} succeeded.\n`, contentType: "text/plain; charset=UTF-8" }
+      ? {
+          status: 200,
+          body: `Upload of ${file.filename} succeeded.\n`,
+          contentType: "text/plain; charset=UTF-8",
+        }
       : { status: 200, body: "", contentType: "text/plain; charset=UTF-8" };
   }
 
   /** The answer for a file name already taken by other content, per the configured server. */
-  private existsAnswer(file: ReceivedFile, meta: { name: string; version: string }, user: string | undefined): Answer {
+  private existsAnswer(
+    file: ReceivedFile,
+    meta: { name: string; version: string },
+    user: string | undefined,
+  ): Answer {
     switch (this.opts.existsStyle ?? "pypi") {
       case "pypi":
         return warehouse(
@@ -1233,15 +1364,28 @@ class TestIndexServer implements IndexServer {
       case "nexus": {
         // Nexus puts its message in the status line.
         const message = "Repository does not allow updating assets: pypi-hosted";
-        return { status: 400, reason: message, body: `${message}\n`, contentType: "text/plain; charset=UTF-8" };
+        return {
+          status: 400,
+          reason: message,
+          body: `${message}\n`,
+          contentType: "text/plain; charset=UTF-8",
+        };
       }
       case "artifactory": {
         const target = `pypi-local:${normalizeName(meta.name)}/${meta.version}/${file.filename}`;
         const message = `Not enough permissions to overwrite artifact '${target}' (user '${user ?? "anonymous"}' needs DELETE permission).`;
-        return plain(403, `${JSON.stringify({ errors: [{ status: 403, message }] }, null, 2)}\n`, "application/json");
+        return plain(
+          403,
+          `${JSON.stringify({ errors: [{ status: 403, message }] }, null, 2)}\n`,
+          "application/json",
+        );
       }
       case "gitlab":
-        return plain(400, `${JSON.stringify({ message: "Validation failed: File name has already been taken" })}\n`, "application/json");
+        return plain(
+          400,
+          `${JSON.stringify({ message: "Validation failed: File name has already been taken" })}\n`,
+          "application/json",
+        );
     }
   }
 
@@ -1287,7 +1431,10 @@ function errorMessage(err: unknown): string {
 }
 
 function redirect(status: number, location: string): Answer {
-  return { ...plain(status, `${status} ${http.STATUS_CODES[status] ?? ""}\n\nLocation: ${location}\n`), headers: { Location: location } };
+  return {
+    ...plain(status, `${status} ${http.STATUS_CODES[status] ?? ""}\n\nLocation: ${location}\n`),
+    headers: { Location: location },
+  };
 }
 
 function jsonAnswer(value: unknown): Answer {
@@ -1321,13 +1468,18 @@ export function wantsJson(accept: string | undefined): boolean {
   let json = 0;
   let html = 0;
   for (const item of accept.split(",")) {
-    const [type = "", ...params] = item.trim().split(";").map((s) => s.trim());
+    const [type = "", ...params] = item
+      .trim()
+      .split(";")
+      .map((s) => s.trim());
     const qParam = params.find((p) => /^q=/i.test(p));
     const q = qParam === undefined ? 1 : Number(qParam.slice(2));
     if (!Number.isFinite(q)) continue;
     const t = type.toLowerCase();
-    if (t === JSON_TYPE || t === "application/vnd.pypi.simple.latest+json") json = Math.max(json, q);
-    else if (t === "text/html" || t.startsWith("application/vnd.pypi.simple.") || t === "*/*") html = Math.max(html, q);
+    if (t === JSON_TYPE || t === "application/vnd.pypi.simple.latest+json")
+      json = Math.max(json, q);
+    else if (t === "text/html" || t.startsWith("application/vnd.pypi.simple.") || t === "*/*")
+      html = Math.max(html, q);
   }
   return json > 0 && json >= html;
 }
@@ -1378,7 +1530,12 @@ function drained(stream: busboy.Busboy): Promise<boolean> {
 }
 
 /** Collects a (small) signature part; only its name and size are kept. */
-async function receiveSignature(form: ParsedForm, stream: Readable, filename: string): Promise<void> {
+async function receiveSignature(
+  rec: RecordedRequest,
+  form: ParsedForm,
+  stream: Readable,
+  filename: string,
+): Promise<void> {
   let size = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) size += chunk.length;
@@ -1386,4 +1543,5 @@ async function receiveSignature(form: ParsedForm, stream: Readable, filename: st
     return;
   }
   form.signature = { filename, size };
+  rec.signature = { filename, size };
 }

@@ -7,7 +7,11 @@ import { CliError, parseCli, USAGE } from "./cli-args.js";
 import { type IndexServer, type RecordedRequest, startIndexServer } from "./index-server.js";
 
 function logLine(name: string, r: RecordedRequest): string {
-  const what = r.file ? ` ${r.file.filename} (${r.file.size} bytes)` : r.action ? ` ${r.action}` : "";
+  const what = r.file
+    ? ` ${r.file.filename} (${r.file.size} bytes)`
+    : r.action
+      ? ` ${r.action}`
+      : "";
   const status = r.status ? `${r.status} ${r.reason}` : r.outcome;
   const faults = r.faults.length ? ` [fault: ${r.faults.join("; ")}]` : "";
   const user = r.user ? ` user=${r.user}` : "";
@@ -31,7 +35,9 @@ async function main(argv: string[]): Promise<number> {
   const servers: Array<{ name: string; server: IndexServer }> = [];
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopping ??= Promise.allSettled(servers.map(({ server }) => server.close())).then(() => undefined);
+    stopping ??= Promise.allSettled(servers.map(({ server }) => server.close())).then(
+      () => undefined,
+    );
     return stopping;
   };
   // Handlers first: a signal during start-up still closes what has started.
@@ -51,7 +57,10 @@ async function main(argv: string[]): Promise<number> {
       const onRequest = config.log
         ? (r: RecordedRequest) => void process.stderr.write(logLine(spec.name, r))
         : undefined;
-      const server = await startIndexServer({ ...spec.options, ...(onRequest ? { onRequest } : {}) });
+      const server = await startIndexServer({
+        ...spec.options,
+        ...(onRequest ? { onRequest } : {}),
+      });
       servers.push({ name: spec.name, server });
     }
   } catch (err) {
@@ -76,7 +85,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`index-server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `index-server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -35,7 +35,10 @@ export function closing(boundary: string): Buffer {
   return Buffer.from(`--${boundary}--\r\n`);
 }
 
-export function buildMultipart(parts: FormPart[], boundary = `----pkgpush-test-${randomBytes(8).toString("hex")}`): MultipartBody {
+export function buildMultipart(
+  parts: FormPart[],
+  boundary = `----pkgpush-test-${randomBytes(8).toString("hex")}`,
+): MultipartBody {
   const chunks: Buffer[] = [];
   for (const part of parts) {
     chunks.push(partHead(boundary, part));
@@ -44,7 +47,11 @@ export function buildMultipart(parts: FormPart[], boundary = `----pkgpush-test-$
     chunks.push(Buffer.from("\r\n"));
   }
   chunks.push(closing(boundary));
-  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}`, boundary };
+  return {
+    body: Buffer.concat(chunks),
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    boundary,
+  };
 }
 
 export interface Digests {
@@ -85,11 +92,20 @@ export async function uploadParts(o: UploadFormOptions): Promise<FormPart[]> {
   const bytes = typeof o.data === "string" ? Buffer.from(o.data) : o.data;
   const d = await digestsOf(bytes);
   const stem = o.filename.replace(/(\.tar\.gz|\.zip|\.whl|\.egg|\.tar\.bz2)$/, "");
-  const [fname = "", fversion = ""] = o.filename.endsWith(".whl") || o.filename.endsWith(".egg")
-    ? stem.split("-")
-    : [stem.slice(0, stem.lastIndexOf("-")), stem.slice(stem.lastIndexOf("-") + 1)];
-  const filetype = o.filetype ?? (o.filename.endsWith(".whl") ? "bdist_wheel" : o.filename.endsWith(".egg") ? "bdist_egg" : "sdist");
-  const pyversion = o.pyversion ?? (filetype === "bdist_wheel" ? "py3" : filetype === "bdist_egg" ? "3.11" : "source");
+  const [fname = "", fversion = ""] =
+    o.filename.endsWith(".whl") || o.filename.endsWith(".egg")
+      ? stem.split("-")
+      : [stem.slice(0, stem.lastIndexOf("-")), stem.slice(stem.lastIndexOf("-") + 1)];
+  const filetype =
+    o.filetype ??
+    (o.filename.endsWith(".whl")
+      ? "bdist_wheel"
+      : o.filename.endsWith(".egg")
+        ? "bdist_egg"
+        : "sdist");
+  const pyversion =
+    o.pyversion ??
+    (filetype === "bdist_wheel" ? "py3" : filetype === "bdist_egg" ? "3.11" : "source");
   const fields: Array<[string, string]> = [
     [":action", "file_upload"],
     ["protocol_version", "1"],
@@ -109,6 +125,7 @@ export async function uploadParts(o: UploadFormOptions): Promise<FormPart[]> {
     parts.push({ name, value: o.override?.[name] ?? value });
   }
   for (const [name, value] of o.extra ?? []) parts.push({ name, value });
-  if (!o.omit?.includes("content")) parts.push({ name: "content", filename: o.filename, data: bytes });
+  if (!o.omit?.includes("content"))
+    parts.push({ name: "content", filename: o.filename, data: bytes });
   return parts;
 }

@@ -58,7 +58,14 @@ export function canonicalVersion(
   out += release.join(".");
   if (g.pre !== undefined) {
     const label = (g.pre_l ?? "").toLowerCase();
-    const short = label === "alpha" ? "a" : label === "beta" ? "b" : /^(c|pre|preview)$/.test(label) ? "rc" : label;
+    const short =
+      label === "alpha"
+        ? "a"
+        : label === "beta"
+          ? "b"
+          : /^(c|pre|preview)$/.test(label)
+            ? "rc"
+            : label;
     out += `${short}${int(g.pre_n)}`;
   }
   if (g.post !== undefined) out += `.post${int(g.post_n1 ?? g.post_n2)}`;
@@ -130,9 +137,13 @@ export function checkDistributionFilename(
   if (ext === undefined) {
     const known = FILE_TYPES.flatMap((t) => allowedExtensions(t, lenient));
     if (known.some((e) => filename.toLowerCase().endsWith(e))) {
-      throw new FilenameError(`Invalid distribution file. File extension does not match filetype '${filetype}'.`);
+      throw new FilenameError(
+        `Invalid distribution file. File extension does not match filetype '${filetype}'.`,
+      );
     }
-    throw new FilenameError(`Invalid file extension: Use .tar.gz, .whl or .zip extension. ${PEP527_HINT}`);
+    throw new FilenameError(
+      `Invalid file extension: Use .tar.gz, .whl or .zip extension. ${PEP527_HINT}`,
+    );
   }
   const base = filename.slice(0, filename.length - ext.length);
   const info = splitFilename(filename, base, filetype, formName, formVersion);
@@ -142,7 +153,9 @@ export function checkDistributionFilename(
     );
   }
   if (!sameVersion(info.version, formVersion)) {
-    throw new FilenameError(`Version in filename should be '${formVersion}' not '${info.version}'.`);
+    throw new FilenameError(
+      `Version in filename should be '${formVersion}' not '${info.version}'.`,
+    );
   }
   return info;
 }
@@ -192,7 +205,11 @@ function splitFilename(
     nameOnly ??= { filetype, name, version };
   }
   return (
-    nameOnly ?? { filetype, name: parts.slice(0, -1).join("-"), version: parts[parts.length - 1] ?? "" }
+    nameOnly ?? {
+      filetype,
+      name: parts.slice(0, -1).join("-"),
+      version: parts[parts.length - 1] ?? "",
+    }
   );
 }
 

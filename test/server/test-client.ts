@@ -22,21 +22,25 @@ export interface RequestOptions {
 
 export function httpRequest(url: string, options: RequestOptions = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? "GET", headers: options.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("error", reject);
-      res.on("end", () => {
-        const body = Buffer.concat(chunks);
-        resolve({
-          status: res.statusCode ?? 0,
-          reason: res.statusMessage ?? "",
-          headers: res.headers,
-          body,
-          text: body.toString("utf8"),
+    const req = http.request(
+      url,
+      { method: options.method ?? "GET", headers: options.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", reject);
+        res.on("end", () => {
+          const body = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            reason: res.statusMessage ?? "",
+            headers: res.headers,
+            body,
+            text: body.toString("utf8"),
+          });
         });
-      });
-    });
+      },
+    );
     req.on("error", reject);
     const body = options.body;
     if (body === undefined) req.end();

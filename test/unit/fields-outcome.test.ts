@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { metadataFields, registerFields, uploadFields } from "../../src/protocol/fields.js";
-import { classifyRegister, classifyUpload, describeResponse, isAlreadyExists } from "../../src/protocol/outcome.js";
+import {
+  classifyRegister,
+  classifyUpload,
+  describeResponse,
+  isAlreadyExists,
+} from "../../src/protocol/outcome.js";
 import type { HttpResponse } from "../../src/transport/http.js";
 import { dist } from "./helpers.js";
 
@@ -75,12 +80,24 @@ describe("server answers", () => {
   it("recognises every server's 'already exists' answer", () => {
     expect(isAlreadyExists(response(409, "Conflict"))).toBe(true);
     expect(isAlreadyExists(response(400, "File already exists ('a.whl')"))).toBe(true);
-    expect(isAlreadyExists(response(400, "Bad Request", "<p>Package 'a.whl' already exists!</p>"))).toBe(true);
-    expect(isAlreadyExists(response(400, "Bad Request", "Repository does not allow updating assets"))).toBe(true);
-    expect(isAlreadyExists(response(403, "Forbidden", "Not enough permissions to overwrite artifact x"))).toBe(true);
-    expect(isAlreadyExists(response(400, "Bad Request", "Validation failed: File name has already been taken"))).toBe(true);
+    expect(
+      isAlreadyExists(response(400, "Bad Request", "<p>Package 'a.whl' already exists!</p>")),
+    ).toBe(true);
+    expect(
+      isAlreadyExists(response(400, "Bad Request", "Repository does not allow updating assets")),
+    ).toBe(true);
+    expect(
+      isAlreadyExists(response(403, "Forbidden", "Not enough permissions to overwrite artifact x")),
+    ).toBe(true);
+    expect(
+      isAlreadyExists(
+        response(400, "Bad Request", "Validation failed: File name has already been taken"),
+      ),
+    ).toBe(true);
     expect(isAlreadyExists(response(400, "Invalid version"))).toBe(false);
-    expect(isAlreadyExists(response(403, "Invalid or non-existent authentication information."))).toBe(false);
+    expect(
+      isAlreadyExists(response(403, "Invalid or non-existent authentication information.")),
+    ).toBe(false);
   });
 
   it("skips only with --skip-existing", () => {
@@ -90,15 +107,23 @@ describe("server answers", () => {
   });
 
   it("explains redirects, 405 and auth failures", () => {
-    const redirect = classifyUpload(response(301, "Moved Permanently", "", { location: "https://x/legacy/" }), "https://x/legacy", {
-      skipExisting: false,
-    });
+    const redirect = classifyUpload(
+      response(301, "Moved Permanently", "", { location: "https://x/legacy/" }),
+      "https://x/legacy",
+      {
+        skipExisting: false,
+      },
+    );
     expect(redirect.status).toBe("failed");
     expect(redirect.reason).toMatch(/redirects https:\/\/x\/legacy to https:\/\/x\/legacy\//);
-    expect(classifyUpload(response(405, "Method Not Allowed"), "https://x/simple/", { skipExisting: false }).reason).toMatch(
-      /simple index URL/,
+    expect(
+      classifyUpload(response(405, "Method Not Allowed"), "https://x/simple/", {
+        skipExisting: false,
+      }).reason,
+    ).toMatch(/simple index URL/);
+    expect(classifyUpload(response(403, "Forbidden"), "u", { skipExisting: false }).reason).toMatch(
+      /user name and password/,
     );
-    expect(classifyUpload(response(403, "Forbidden"), "u", { skipExisting: false }).reason).toMatch(/user name and password/);
   });
 
   it("treats register 410 as not needed", () => {
@@ -109,7 +134,11 @@ describe("server answers", () => {
 
   it("trims HTML bodies to one line", () => {
     const text = describeResponse(
-      response(400, "Bad Request", "<html><body><h1>400</h1>\n<p>Package &#39;a&#39; already exists!</p></body></html>"),
+      response(
+        400,
+        "Bad Request",
+        "<html><body><h1>400</h1>\n<p>Package &#39;a&#39; already exists!</p></body></html>",
+      ),
     );
     expect(text).toBe("400 Bad Request: 400 Package 'a' already exists!");
   });

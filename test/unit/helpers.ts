@@ -1,14 +1,21 @@
 import type { ServerConfig } from "../../src/config/types.js";
-import type { Distribution, DistKind } from "../../src/distributions/types.js";
+import type { DistKind, Distribution } from "../../src/distributions/types.js";
 
 /** A server config for unit tests; patterns are full-match regexes like release-packages. */
-export function server(name: string, overrides: Partial<ServerConfig> & { patterns?: string[] } = {}): ServerConfig {
+export function server(
+  name: string,
+  overrides: Partial<ServerConfig> & { patterns?: string[] } = {},
+): ServerConfig {
   const { patterns = [], ...rest } = overrides;
   return {
     name,
     repository: `https://${name}.example/legacy/`,
     realm: "pypi",
-    releasePackages: patterns.map((source, i) => ({ source, regex: new RegExp(`^(?:${source})$`), line: i + 1 })),
+    releasePackages: patterns.map((source, i) => ({
+      source,
+      regex: new RegExp(`^(?:${source})$`),
+      line: i + 1,
+    })),
     immutable: false,
     allowInsecureHttp: false,
     origin: "pypirc",
@@ -42,7 +49,13 @@ export function dist(name: string, version: string, kind: DistKind = "wheel"): D
     version,
     normalizedName: name.toLowerCase().replace(/[-_.]+/g, "-"),
     metadataVersion: "2.1",
-    metadata: { fields: [["Metadata-Version", "2.1"], ["Name", name], ["Version", version]] },
+    metadata: {
+      fields: [
+        ["Metadata-Version", "2.1"],
+        ["Name", name],
+        ["Version", version],
+      ],
+    },
     attestationPaths: [],
   };
 }

@@ -12,7 +12,13 @@ async function drain(stream: NodeJS.ReadableStream): Promise<Buffer> {
 }
 
 /** Parses a body with busboy, the parser many Node servers use, as an independent check. */
-function parse(body: Buffer, contentType: string): Promise<{ fields: Array<[string, string]>; files: Array<{ name: string; filename: string; data: Buffer }> }> {
+function parse(
+  body: Buffer,
+  contentType: string,
+): Promise<{
+  fields: Array<[string, string]>;
+  files: Array<{ name: string; filename: string; data: Buffer }>;
+}> {
   return new Promise((resolve, reject) => {
     const fields: Array<[string, string]> = [];
     const files: Array<{ name: string; filename: string; data: Buffer }> = [];
@@ -45,7 +51,14 @@ describe("buildMultipart", () => {
         ["classifiers", "A"],
         ["classifiers", "B"],
       ],
-      [{ name: "content", filename: "demo-1.0-py3-none-any.whl", path: file, size: content.length }],
+      [
+        {
+          name: "content",
+          filename: "demo-1.0-py3-none-any.whl",
+          path: file,
+          size: content.length,
+        },
+      ],
     );
     let counted = 0;
     const first = await drain(body.open((n) => (counted += n)));
@@ -67,7 +80,10 @@ describe("buildMultipart", () => {
   });
 
   it("fails instead of sending a wrong length when the file changed size", async () => {
-    const body = buildMultipart([], [{ name: "content", filename: "x.whl", path: file, size: content.length - 1 }]);
+    const body = buildMultipart(
+      [],
+      [{ name: "content", filename: "x.whl", path: file, size: content.length - 1 }],
+    );
     await expect(drain(body.open())).rejects.toThrow(/grew while it was being uploaded/);
   });
 

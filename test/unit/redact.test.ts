@@ -5,7 +5,9 @@ describe("redact", () => {
   it("masks registered passwords, their Basic header and PyPI tokens", () => {
     registerCredentials("alice", "s3cret-sentinel");
     const basic = Buffer.from("alice:s3cret-sentinel").toString("base64");
-    const text = redact(`pw=s3cret-sentinel auth=${basic} Authorization: Bearer abc.def token pypi-AgEIcHlwaS5vcmcCJGFiY2RlZmdo`);
+    const text = redact(
+      `pw=s3cret-sentinel auth=${basic} Authorization: Bearer abc.def token pypi-AgEIcHlwaS5vcmcCJGFiY2RlZmdo`,
+    );
     expect(text).not.toContain("s3cret-sentinel");
     expect(text).not.toContain(basic);
     expect(text).not.toContain("abc.def");

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { TransportError } from "../../src/transport/http.js";
-import { backoffDelay, defaultRetryPolicy, parseRetryAfter, withRetries } from "../../src/transport/retry.js";
+import {
+  backoffDelay,
+  defaultRetryPolicy,
+  parseRetryAfter,
+  withRetries,
+} from "../../src/transport/retry.js";
 
 const ok = { status: 200, statusText: "OK", headers: {}, body: "" };
 const fast = { ...defaultRetryPolicy, baseDelayMs: 1, maxDelayMs: 2 };
@@ -25,7 +30,13 @@ describe("retries", () => {
     const answers = [
       () => Promise.reject(new TransportError("reset", "ECONNRESET")),
       () => Promise.resolve({ ...ok, status: 503, statusText: "Service Unavailable" }),
-      () => Promise.resolve({ ...ok, status: 429, statusText: "Too Many", headers: { "retry-after": "0" } }),
+      () =>
+        Promise.resolve({
+          ...ok,
+          status: 429,
+          statusText: "Too Many",
+          headers: { "retry-after": "0" },
+        }),
       () => Promise.resolve(ok),
     ];
     const reasons: string[] = [];
@@ -45,10 +56,13 @@ describe("retries", () => {
     expect(r.status).toBe(400);
     expect(calls).toBe(1);
     calls = 0;
-    const s = await withRetries(async () => {
-      calls++;
-      return { ...ok, status: 500, statusText: "Oops" };
-    }, { ...fast, retries: 2 });
+    const s = await withRetries(
+      async () => {
+        calls++;
+        return { ...ok, status: 500, statusText: "Oops" };
+      },
+      { ...fast, retries: 2 },
+    );
     expect(s.status).toBe(500);
     expect(calls).toBe(3);
   });

@@ -4,13 +4,28 @@ import { ResolutionError } from "../../src/errors.js";
 import { runScheduled } from "../../src/execute/scheduler.js";
 import { planRegistrations, planUploads } from "../../src/plan/plan.js";
 import { adHocServer } from "../../src/resolve/adhoc.js";
-import { type ServerLookup, resolveTargets, splitRepositoryArgs } from "../../src/resolve/targets.js";
+import {
+  resolveTargets,
+  type ServerLookup,
+  splitRepositoryArgs,
+} from "../../src/resolve/targets.js";
 import { dist, server } from "./helpers.js";
 
 function config(servers: ServerConfig[], indexServers = servers.map((s) => s.name)): PypircConfig {
   const map = new Map(servers.map((s) => [s.name, s]));
-  if (!map.has("pypi")) map.set("pypi", server("pypi", { repository: "https://upload.pypi.org/legacy/", immutable: true }));
-  return { path: "/home/u/.pypirc", exists: true, indexServers, servers: map, missingSections: [], warnings: [] };
+  if (!map.has("pypi"))
+    map.set(
+      "pypi",
+      server("pypi", { repository: "https://upload.pypi.org/legacy/", immutable: true }),
+    );
+  return {
+    path: "/home/u/.pypirc",
+    exists: true,
+    indexServers,
+    servers: map,
+    missingSections: [],
+    warnings: [],
+  };
 }
 
 const lookup: ServerLookup = {
@@ -26,7 +41,11 @@ const lookup: ServerLookup = {
 
 const plone = server("plone", { patterns: ["Products\\..*", "collective\\..*"] });
 const company = server("company", { patterns: ["acme-.*"] });
-const pypi = server("pypi", { repository: "https://upload.pypi.org/legacy/", immutable: true, patterns: [".*"] });
+const pypi = server("pypi", {
+  repository: "https://upload.pypi.org/legacy/",
+  immutable: true,
+  patterns: [".*"],
+});
 
 describe("resolveTargets", () => {
   it("routes each project by release-packages", () => {
@@ -37,13 +56,23 @@ describe("resolveTargets", () => {
       lookup,
     );
     expect(t.mode).toBe("routing");
-    expect(t.routes.map((r) => r.servers.map((s) => s.name))).toEqual([["pypi", "plone"], ["pypi", "company"]]);
+    expect(t.routes.map((r) => r.servers.map((s) => s.name))).toEqual([
+      ["pypi", "plone"],
+      ["pypi", "company"],
+    ]);
   });
 
   it("refuses, before sending, a file no server accepts", () => {
     expect(() =>
-      resolveTargets([dist("other", "1.0")], config([plone, company]), { repositories: [] }, lookup),
-    ).toThrow(/other-1.0-py3-none-any.whl: no server's release-packages matches project 'other' \(checked: plone, company\)/);
+      resolveTargets(
+        [dist("other", "1.0")],
+        config([plone, company]),
+        { repositories: [] },
+        lookup,
+      ),
+    ).toThrow(
+      /other-1.0-py3-none-any.whl: no server's release-packages matches project 'other' \(checked: plone, company\)/,
+    );
   });
 
   it("defaults to pypi when no server routes", () => {
@@ -56,10 +85,18 @@ describe("resolveTargets", () => {
     const t = resolveTargets(
       [dist("acme-internal", "1")],
       config([plone, company]),
-      { repositories: ["plone", "https://company.example/legacy/", "https://adhoc.example/"], repositoryUrl: "https://other.example/" },
+      {
+        repositories: ["plone", "https://company.example/legacy/", "https://adhoc.example/"],
+        repositoryUrl: "https://other.example/",
+      },
       lookup,
     );
-    expect(t.servers.map((s) => s.name)).toEqual(["plone", "company", "https://adhoc.example/", "https://other.example/"]);
+    expect(t.servers.map((s) => s.name)).toEqual([
+      "plone",
+      "company",
+      "https://adhoc.example/",
+      "https://other.example/",
+    ]);
     expect(t.warnings).toHaveLength(1);
     expect(t.warnings[0]).toMatch(/does not match the release-packages of 'plone'/);
   });
@@ -86,7 +123,10 @@ describe("plans", () => {
 
   it("registers each release once per server", () => {
     const plan = planRegistrations(targets);
-    expect(plan.jobs.map((j) => `${j.server.name}:${j.dist.parsed.kind}`)).toEqual(["pypi:wheel", "plone:wheel"]);
+    expect(plan.jobs.map((j) => `${j.server.name}:${j.dist.parsed.kind}`)).toEqual([
+      "pypi:wheel",
+      "plone:wheel",
+    ]);
   });
 
   it("schedules within limits and honours dependencies", async () => {
