@@ -57,7 +57,13 @@ export function buildProgram(
     .description("Publish Python distributions to many package indexes at once.")
     .version(PKGPUSH_VERSION, "-V, --version")
     .showSuggestionAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Before the subcommands are added: they copy these settings when created.
+    .configureOutput({
+      writeOut: (text) => process.stdout.write(text),
+      writeErr: (text) => err(text),
+      outputError: (text, write) => write(`pkgpush: ${text}`),
+    });
 
   const ctx = { env: process.env, cwd: process.cwd(), signal };
 
@@ -145,10 +151,6 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram((p) => {
     pending = p;
   }, controller.signal);
-  program.configureOutput({
-    writeOut: (s) => process.stdout.write(s),
-    writeErr: (s) => err(s),
-  });
   try {
     await program.parseAsync(argv, { from: "user" });
     return pending ? await pending : ExitCode.ok;

@@ -31,7 +31,7 @@ export function canPrompt(): boolean {
 
 export function promptSource(): CredentialSource {
   return {
-    describe: () => "interactive prompt",
+    describe: () => (canPrompt() ? "interactive prompt" : "interactive prompt (no terminal)"),
     lookup: async (server: ServerConfig, found) => {
       if (!canPrompt()) return undefined;
       const label = `${server.name} (${server.repository})`;

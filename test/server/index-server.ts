@@ -804,7 +804,7 @@ class TestIndexServer implements IndexServer {
       return false;
     }
     const entry = this.fileMap.get(filename);
-    if (!entry || entry.state !== "stored" || entry.path === undefined) return false;
+    if (entry?.state !== "stored" || entry.path === undefined) return false;
     await this.sleep(ctx.delayMs);
     const { res, rec } = ctx;
     rec.status = 200;

@@ -10,8 +10,24 @@ import { httpRequest } from "./test-client.js";
 
 describe("command line", () => {
   it("builds one server from top-level options", () => {
-    const config = parseCli(["--port", "0", "--mode", "devpi", "--user", "alice:se:cret", "--user", "bob:pw", "--name", "plone"]);
-    expect(config.servers).toEqual([{ name: "plone", options: { port: 0, mode: "devpi", users: { alice: "se:cret", bob: "pw" } } }]);
+    const config = parseCli([
+      "--port",
+      "0",
+      "--mode",
+      "devpi",
+      "--user",
+      "alice:se:cret",
+      "--user",
+      "bob:pw",
+      "--name",
+      "plone",
+    ]);
+    expect(config.servers).toEqual([
+      {
+        name: "plone",
+        options: { port: 0, mode: "devpi", users: { alice: "se:cret", bob: "pw" } },
+      },
+    ]);
     expect(config.log).toBe(false);
   });
 
@@ -28,10 +44,18 @@ describe("command line", () => {
       "--server",
       '{"name":"flaky","faults":[{"on":"upload","action":{"status":503}}]}',
       "--server",
-      "fault={\"action\":{\"drop\":true}}",
+      'fault={"action":{"drop":true}}',
     ]);
     expect(config.servers).toEqual([
-      { name: "pypi", options: { host: "::1", maxFileSize: 1048576, users: { __token__: "pypi-x" }, existsStyle: "nexus" } },
+      {
+        name: "pypi",
+        options: {
+          host: "::1",
+          maxFileSize: 1048576,
+          users: { __token__: "pypi-x" },
+          existsStyle: "nexus",
+        },
+      },
       {
         name: "plone",
         options: {
@@ -43,15 +67,27 @@ describe("command line", () => {
           owners: { "Products.X": ["bob"] },
         },
       },
-      { name: "flaky", options: { host: "::1", maxFileSize: 1048576, faults: [{ on: "upload", action: { status: 503 } }] } },
-      { name: "index4", options: { host: "::1", maxFileSize: 1048576, faults: [{ action: { drop: true } }] } },
+      {
+        name: "flaky",
+        options: {
+          host: "::1",
+          maxFileSize: 1048576,
+          faults: [{ on: "upload", action: { status: 503 } }],
+        },
+      },
+      {
+        name: "index4",
+        options: { host: "::1", maxFileSize: 1048576, faults: [{ action: { drop: true } }] },
+      },
     ]);
   });
 
   it("refuses bad input", () => {
     expect(() => parseCli(["--mode", "warehouse"])).toThrow(CliError);
     expect(() => parseCli(["--user", "alice"])).toThrow(/NAME:PASSWORD/);
-    expect(() => parseCli(["--server", "name=a", "--server", "name=a"])).toThrow(/two servers are named/);
+    expect(() => parseCli(["--server", "name=a", "--server", "name=a"])).toThrow(
+      /two servers are named/,
+    );
     expect(() => parseCli(["--server", "colour=blue"])).toThrow(/unknown option 'colour'/);
     expect(() => parseCli(["--fault", '{"action":{"status":9}}'])).toThrow(/not an HTTP status/);
     expect(() => parseCli(["--bogus"])).toThrow(CliError);
@@ -59,9 +95,13 @@ describe("command line", () => {
   });
 
   it("parses sizes", () => {
-    expect([parseSize("512"), parseSize("1k"), parseSize("1KiB"), parseSize("100MB"), parseSize("1.5GiB")]).toEqual([
-      512, 1000, 1024, 100_000_000, 1.5 * 1024 ** 3,
-    ]);
+    expect([
+      parseSize("512"),
+      parseSize("1k"),
+      parseSize("1KiB"),
+      parseSize("100MB"),
+      parseSize("1.5GiB"),
+    ]).toEqual([512, 1000, 1024, 100_000_000, 1.5 * 1024 ** 3]);
     expect(() => parseSize("lots")).toThrow(CliError);
   });
 });
@@ -81,7 +121,9 @@ describe("index-server process", () => {
       format: "esm",
       platform: "node",
       target: "node20",
-      banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
+      },
       logLevel: "warning",
     });
   });
@@ -90,17 +132,36 @@ describe("index-server process", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function run(args: string[]): { child: ChildProcess; lines: AsyncIterator<string>; exited: Promise<number | null> } {
+  function run(args: string[]): {
+    child: ChildProcess;
+    lines: AsyncIterator<string>;
+    exited: Promise<number | null>;
+  } {
     const child = spawn(process.execPath, [entry, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    if (!child.stdout) throw new Error("no stdout pipe");
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const exited = new Promise<number | null>((resolve) =>
+      child.once("exit", (code) => resolve(code)),
+    );
     return { child, lines, exited };
   }
 
   it("prints one JSON line when listening and stops on SIGTERM", async () => {
-    const { child, lines, exited } = run(["--port", "0", "--mode", "devpi", "--user", "alice:secret", "--name", "plone"]);
+    const { child, lines, exited } = run([
+      "--port",
+      "0",
+      "--mode",
+      "devpi",
+      "--user",
+      "alice:secret",
+      "--name",
+      "plone",
+    ]);
     const info = JSON.parse((await lines.next()).value as string);
-    expect(info).toMatchObject({ name: "plone", url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
+    expect(info).toMatchObject({
+      name: "plone",
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    });
     expect(info.uploadUrl).toBe(`${info.url}/legacy/`);
     expect(info.simpleUrl).toBe(`${info.url}/simple/`);
     expect((await httpRequest(info.simpleUrl)).status).toBe(200);
@@ -109,7 +170,13 @@ describe("index-server process", () => {
   });
 
   it("runs several servers in one process, logs requests, stops on SIGINT", async () => {
-    const { child, lines, exited } = run(["--log", "--server", "name=a,mode=pypi", "--server", "name=b,mode=devpi,upload-path=/alice/dev/,simple-path=/alice/dev/+simple/"]);
+    const { child, lines, exited } = run([
+      "--log",
+      "--server",
+      "name=a,mode=pypi",
+      "--server",
+      "name=b,mode=devpi,upload-path=/alice/dev/,simple-path=/alice/dev/+simple/",
+    ]);
     const a = JSON.parse((await lines.next()).value as string);
     const b = JSON.parse((await lines.next()).value as string);
     expect([a.name, b.name]).toEqual(["a", "b"]);
@@ -121,7 +188,9 @@ describe("index-server process", () => {
       stderr += c.toString();
     });
     expect((await httpRequest(`${b.simpleUrl}nothing/`)).status).toBe(404);
-    await expect.poll(() => stderr).toContain("[b] GET /alice/dev/+simple/nothing/ -> 404 Not Found");
+    await expect
+      .poll(() => stderr)
+      .toContain("[b] GET /alice/dev/+simple/nothing/ -> 404 Not Found");
     child.kill("SIGINT");
     expect(await exited).toBe(0);
   });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { FaultEngine, validateFaultPlan } from "./faults.js";
-import { canonicalVersion, checkDistributionFilename, guessFromFilename, normalizeName, sameVersion } from "./names.js";
+import {
+  canonicalVersion,
+  checkDistributionFilename,
+  guessFromFilename,
+  normalizeName,
+  sameVersion,
+} from "./names.js";
 
 describe("names and versions", () => {
   it("normalises project names (PEP 503)", () => {
@@ -35,34 +41,66 @@ describe("names and versions", () => {
   });
 
   it("checks distribution file names against the form", () => {
-    expect(checkDistributionFilename("demo_pkg-1.0-py3-none-any.whl", "bdist_wheel", "Demo.Pkg", "1.0.0", false)).toEqual({
+    expect(
+      checkDistributionFilename(
+        "demo_pkg-1.0-py3-none-any.whl",
+        "bdist_wheel",
+        "Demo.Pkg",
+        "1.0.0",
+        false,
+      ),
+    ).toEqual({
       filetype: "bdist_wheel",
       name: "demo_pkg",
       version: "1.0",
       pythonTag: "py3",
     });
-    expect(checkDistributionFilename("demo-pkg-0.1.0.tar.gz", "sdist", "demo_pkg", "0.1.0", false)).toMatchObject({
+    expect(
+      checkDistributionFilename("demo-pkg-0.1.0.tar.gz", "sdist", "demo_pkg", "0.1.0", false),
+    ).toMatchObject({
       name: "demo-pkg",
       version: "0.1.0",
     });
-    expect(checkDistributionFilename("demo-1.0-py3.11-linux_x86_64.egg", "bdist_egg", "demo", "1.0", true).pythonTag).toBe("3.11");
-    expect(() => checkDistributionFilename("demo-1.0.tar.bz2", "sdist", "demo", "1.0", false)).toThrow(/Invalid file extension/);
-    expect(checkDistributionFilename("demo-1.0.tar.bz2", "sdist", "demo", "1.0", true).version).toBe("1.0");
-    expect(() => checkDistributionFilename("demo-1.0-x-py3-none-any.whl", "bdist_wheel", "demo", "1.0", false)).toThrow(
-      /invalid build number/,
-    );
-    expect(() => checkDistributionFilename("demo-pkg-2.0.tar.gz", "sdist", "demo-pkg", "1.0", false)).toThrow(
-      "Version in filename should be '1.0' not '2.0'.",
-    );
-    expect(() => checkDistributionFilename("demo-1.0-py3.egg", "bdist_egg", "other", "1.0", true)).toThrow(
-      "Start filename for 'other' with 'other'.",
-    );
-    expect(() => checkDistributionFilename("a/demo-1.0.tar.gz", "sdist", "demo", "1.0", false)).toThrow(/Invalid distribution file name/);
+    expect(
+      checkDistributionFilename(
+        "demo-1.0-py3.11-linux_x86_64.egg",
+        "bdist_egg",
+        "demo",
+        "1.0",
+        true,
+      ).pythonTag,
+    ).toBe("3.11");
+    expect(() =>
+      checkDistributionFilename("demo-1.0.tar.bz2", "sdist", "demo", "1.0", false),
+    ).toThrow(/Invalid file extension/);
+    expect(
+      checkDistributionFilename("demo-1.0.tar.bz2", "sdist", "demo", "1.0", true).version,
+    ).toBe("1.0");
+    expect(() =>
+      checkDistributionFilename("demo-1.0-x-py3-none-any.whl", "bdist_wheel", "demo", "1.0", false),
+    ).toThrow(/invalid build number/);
+    expect(() =>
+      checkDistributionFilename("demo-pkg-2.0.tar.gz", "sdist", "demo-pkg", "1.0", false),
+    ).toThrow("Version in filename should be '1.0' not '2.0'.");
+    expect(() =>
+      checkDistributionFilename("demo-1.0-py3.egg", "bdist_egg", "other", "1.0", true),
+    ).toThrow("Start filename for 'other' with 'other'.");
+    expect(() =>
+      checkDistributionFilename("a/demo-1.0.tar.gz", "sdist", "demo", "1.0", false),
+    ).toThrow(/Invalid distribution file name/);
   });
 
   it("guesses name and version for seeding", () => {
-    expect(guessFromFilename("demo-pkg-0.1.0.tar.gz")).toEqual({ filetype: "sdist", name: "demo-pkg", version: "0.1.0" });
-    expect(guessFromFilename("demo_pkg-1.0-py3-none-any.whl")).toEqual({ filetype: "bdist_wheel", name: "demo_pkg", version: "1.0" });
+    expect(guessFromFilename("demo-pkg-0.1.0.tar.gz")).toEqual({
+      filetype: "sdist",
+      name: "demo-pkg",
+      version: "0.1.0",
+    });
+    expect(guessFromFilename("demo_pkg-1.0-py3-none-any.whl")).toEqual({
+      filetype: "bdist_wheel",
+      name: "demo_pkg",
+      version: "1.0",
+    });
     expect(guessFromFilename("README.md")).toBeUndefined();
   });
 });
@@ -93,7 +131,9 @@ describe("fault engine", () => {
 
   it("validates plans", () => {
     expect(() => validateFaultPlan({})).toThrow(/array/);
-    expect(() => validateFaultPlan([{ on: "uploads", action: { status: 500 } }])).toThrow(/unknown kind/);
+    expect(() => validateFaultPlan([{ on: "uploads", action: { status: 500 } }])).toThrow(
+      /unknown kind/,
+    );
     expect(() => validateFaultPlan([{ action: { status: 500, stallMs: 5 } }])).toThrow(/mixes/);
     expect(() => validateFaultPlan([{ action: {} }])).toThrow(/does nothing/);
     expect(() => validateFaultPlan([{ times: -1, action: { drop: true } }])).toThrow(/times/);
