@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { type IndexServer, startIndexServer } from "../server/index-server.js";
+import { pypirc, runCli, workspace } from "./harness.js";
+
+let fixtures: FixtureSet;
+let a: IndexServer;
+let b: IndexServer;
+
+beforeAll(async () => {
+  fixtures = await ensureFixtures();
+  [a, b] = await Promise.all([
+    startIndexServer({ mode: "pypi", users: { u: "large-pw" } }),
+    // IPv6 loopback: URLs with [::1] must work the same.
+    startIndexServer({ host: "::1", mode: "devpi", users: { u: "large-pw" } }),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([a?.close(), b?.close()]);
+});
+
+describe("a 50 MiB wheel and a 24 MiB sdist to two servers (one on ::1)", () => {
+  it("streams them with exact lengths and every digest verified by the servers", async () => {
+    expect(b.uploadUrl).toContain("[::1]");
+    const { config } = workspace(
+      pypirc({
+        distutils: { "index-servers": ["a", "b"] },
+        a: { repository: a.uploadUrl, username: "u", password: "large-pw" },
+        b: { repository: b.uploadUrl, username: "u", password: "large-pw" },
+      }),
+    );
+    const r = await runCli(["upload", "--config-file", config, "-r", "a,b", fixtures.bigWheel.path, fixtures.bigSdist.path], {
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    for (const server of [a, b]) {
+      const stored = new Map(server.files().map((f) => [f.filename, f.sha256]));
+      expect(stored.get(fixtures.bigWheel.path.split("/").pop() as string)).toBe(fixtures.bigWheel.sha256);
+      expect(stored.get(fixtures.bigSdist.path.split("/").pop() as string)).toBe(fixtures.bigSdist.sha256);
+      for (const q of server.requests.filter((x) => x.action === "file_upload")) {
+        expect(q.chunked).toBe(false);
+        expect(q.contentLength).toBe(q.bodyBytes);
+      }
+    }
+  });
+});
