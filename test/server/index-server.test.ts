@@ -477,6 +477,19 @@ describe("strict upload checks", () => {
     expect(await incomingFiles(server)).toEqual([]);
   });
 
+  it("checks an md5_digest sent after the file, too", async () => {
+    const server = await start();
+    const late = async (md5: string) => {
+      const parts = await uploadParts({ filename: SDIST, data: "late", omit: ["md5_digest"] });
+      parts.push({ name: "md5_digest", value: md5 });
+      return postForm(server.uploadUrl, parts, { auth: ALICE });
+    };
+    expect((await late("0".repeat(32))).status).toBe(400);
+    const md5 = createHash("md5").update("late").digest("hex");
+    expect((await late(md5)).status).toBe(200);
+    expect(server.files()[0]?.md5).toBe(md5);
+  });
+
   it("refuses bodies that are not multipart/form-data", async () => {
     const server = await start();
     const body = Buffer.from(":action=file_upload&protocol_version=1");
