@@ -17,19 +17,26 @@ afterAll(async () => {
 });
 
 /** Every error is one line per problem, prefixed, with exit code 2, and nothing was sent. */
-async function expectUsageError(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<string> {
+async function expectUsageError(
+  args: string[],
+  pattern: RegExp,
+  env: Record<string, string> = {},
+): Promise<string> {
   const before = server.requests.length;
   const r = await runCli(args, { env });
   expect(r.code, r.stderr).toBe(2);
   expect(r.stderr).toMatch(pattern);
-  for (const line of r.stderr.trim().split("\n")) expect(line).toMatch(/^pkgpush: (error|hint): |^warning: /);
+  for (const line of r.stderr.trim().split("\n"))
+    expect(line).toMatch(/^pkgpush: (error|hint): |^warning: /);
   expect(server.requests.length).toBe(before);
   return r.stderr;
 }
 
 describe("clear one-line errors, before anything is sent", () => {
   it("a duplicate option names the file and line", async () => {
-    const { config } = workspace("[distutils]\nindex-servers = a\n[a]\nrepository = http://127.0.0.1:1/\nusername = x\nusername = y\n");
+    const { config } = workspace(
+      "[distutils]\nindex-servers = a\n[a]\nrepository = http://127.0.0.1:1/\nusername = x\nusername = y\n",
+    );
     await expectUsageError(
       ["upload", "--config-file", config, "-r", "a", fixtures.collectiveFoo.path],
       /\.pypirc, line 6: .*duplicate option "username"/i,
@@ -37,24 +44,46 @@ describe("clear one-line errors, before anything is sent", () => {
   });
 
   it("an unknown -r name lists the configured ones", async () => {
-    const { config } = workspace(pypirc({ distutils: { "index-servers": ["plone"] }, plone: { repository: server.uploadUrl } }));
-    await expectUsageError(["upload", "--config-file", config, "-r", "plonee", fixtures.collectiveFoo.path], /plonee.*plone/);
+    const { config } = workspace(
+      pypirc({
+        distutils: { "index-servers": ["plone"] },
+        plone: { repository: server.uploadUrl },
+      }),
+    );
+    await expectUsageError(
+      ["upload", "--config-file", config, "-r", "plonee", fixtures.collectiveFoo.path],
+      /plonee.*plone/,
+    );
   });
 
   it("a server listed in index-servers without a section is an error when used", async () => {
-    const { config } = workspace(pypirc({ distutils: { "index-servers": ["plone", "ghost"] }, plone: { repository: server.uploadUrl } }));
-    await expectUsageError(["upload", "--config-file", config, "-r", "ghost", fixtures.collectiveFoo.path], /ghost.*no \[ghost\] section/);
+    const { config } = workspace(
+      pypirc({
+        distutils: { "index-servers": ["plone", "ghost"] },
+        plone: { repository: server.uploadUrl },
+      }),
+    );
+    await expectUsageError(
+      ["upload", "--config-file", config, "-r", "ghost", fixtures.collectiveFoo.path],
+      /ghost.*no \[ghost\] section/,
+    );
   });
 
   it("an invalid release-packages pattern names file, section and line", async () => {
     const { config } = workspace(
       "[distutils]\nindex-servers =\n    plone\n[plone]\nrepository = http://127.0.0.1:1/\nrelease-packages =\n    collective\\..*\n    Products(\n",
     );
-    await expectUsageError(["upload", "--config-file", config, fixtures.collectiveFoo.path], /\.pypirc.*\[plone\].*line 8/);
+    await expectUsageError(
+      ["upload", "--config-file", config, fixtures.collectiveFoo.path],
+      /\.pypirc.*\[plone\].*line 8/,
+    );
   });
 
   it("a missing --config-file is an error, a missing ~/.pypirc is not", async () => {
-    await expectUsageError(["upload", "--config-file", "/nonexistent/.pypirc", fixtures.collectiveFoo.path], /nonexistent\/\.pypirc.*not found/);
+    await expectUsageError(
+      ["upload", "--config-file", "/nonexistent/.pypirc", fixtures.collectiveFoo.path],
+      /nonexistent\/\.pypirc.*not found/,
+    );
     const r = await runCli(["upload", "--dry-run", fixtures.collectiveFoo.path]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("https://upload.pypi.org/legacy/");
@@ -63,22 +92,53 @@ describe("clear one-line errors, before anything is sent", () => {
   it("a pattern that matches no file, and a file that is not a distribution", async () => {
     const { dir, config } = workspace("");
     writeFileSync(join(dir, "notes.txt"), "hello");
-    await expectUsageError(["upload", "--config-file", config, join(dir, "*.whl")], /\*\.whl.*matched no files/);
-    await expectUsageError(["upload", "--config-file", config, join(dir, "notes.txt")], /notes\.txt: not a distribution/);
+    await expectUsageError(
+      ["upload", "--config-file", config, join(dir, "*.whl")],
+      /\*\.whl.*matched no files/,
+    );
+    await expectUsageError(
+      ["upload", "--config-file", config, join(dir, "notes.txt")],
+      /notes\.txt: not a distribution/,
+    );
   });
 
   it("a server without a password: lists the sources tried", async () => {
-    const { config } = workspace(pypirc({ distutils: { "index-servers": ["plone"] }, plone: { repository: server.uploadUrl, username: "alice" } }));
-    const stderr = await expectUsageError(["upload", "--config-file", config, "-r", "plone", fixtures.collectiveFoo.path], /no password for server 'plone'/);
-    expect(stderr).toMatch(/tried: .*command line.*PKGPUSH_PLONE_USERNAME\/PASSWORD.*\.pypirc \[plone\].*interactive prompt \(no terminal\)/);
+    const { config } = workspace(
+      pypirc({
+        distutils: { "index-servers": ["plone"] },
+        plone: { repository: server.uploadUrl, username: "alice" },
+      }),
+    );
+    const stderr = await expectUsageError(
+      ["upload", "--config-file", config, "-r", "plone", fixtures.collectiveFoo.path],
+      /no password for server 'plone'/,
+    );
+    expect(stderr).toMatch(
+      /tried: .*command line.*PKGPUSH_PLONE_USERNAME\/PASSWORD.*\.pypirc \[plone\].*interactive prompt \(no terminal\)/,
+    );
   });
 
   it("refuses credentials over plain http to a non-loopback host without an opt-in", async () => {
     const { config } = workspace(
-      pypirc({ distutils: { "index-servers": ["far"] }, far: { repository: "http://index.example.invalid/legacy/", username: "u", password: "far-secret-pw" } }),
+      pypirc({
+        distutils: { "index-servers": ["far"] },
+        far: {
+          repository: "http://index.example.invalid/legacy/",
+          username: "u",
+          password: "far-secret-pw",
+        },
+      }),
     );
     const stderr = await expectUsageError(
-      ["upload", "--config-file", config, "-r", "far", "--no-preflight", fixtures.collectiveFoo.path],
+      [
+        "upload",
+        "--config-file",
+        config,
+        "-r",
+        "far",
+        "--no-preflight",
+        fixtures.collectiveFoo.path,
+      ],
       /refusing to send credentials for 'far' over plain http/,
     );
     expect(stderr).toContain("--allow-insecure-http");
@@ -86,7 +146,10 @@ describe("clear one-line errors, before anything is sent", () => {
   });
 
   it("bad option values", async () => {
-    await expectUsageError(["upload", "--concurrency", "0", fixtures.collectiveFoo.path], /--concurrency must be a whole number/);
+    await expectUsageError(
+      ["upload", "--concurrency", "0", fixtures.collectiveFoo.path],
+      /--concurrency must be a whole number/,
+    );
     await expectUsageError(["upload", "--no-such-option"], /unknown option/);
   });
 });
@@ -96,10 +159,17 @@ describe("pkgpush servers", () => {
     const { config } = workspace(
       pypirc({
         distutils: { "index-servers": ["plone"] },
-        plone: { repository: server.uploadUrl, username: "alice", password: "alice-secret-pw", "release-packages": ["collective\\..*"] },
+        plone: {
+          repository: server.uploadUrl,
+          username: "alice",
+          password: "alice-secret-pw",
+          "release-packages": ["collective\\..*"],
+        },
       }),
     );
-    const r = await runCli(["servers", "--config-file", config], { env: { PKGPUSH_PYPI_PASSWORD: "pypi-env-secret" } });
+    const r = await runCli(["servers", "--config-file", config], {
+      env: { PKGPUSH_PYPI_PASSWORD: "pypi-env-secret" },
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(server.uploadUrl);
     expect(r.stdout).toContain("collective\\..*");

@@ -29,14 +29,29 @@ describe("a 50 MiB wheel and a 24 MiB sdist to two servers (one on ::1)", () => 
         b: { repository: b.uploadUrl, username: "u", password: "large-pw" },
       }),
     );
-    const r = await runCli(["upload", "--config-file", config, "-r", "a,b", fixtures.bigWheel.path, fixtures.bigSdist.path], {
-      timeoutMs: 120_000,
-    });
+    const r = await runCli(
+      [
+        "upload",
+        "--config-file",
+        config,
+        "-r",
+        "a,b",
+        fixtures.bigWheel.path,
+        fixtures.bigSdist.path,
+      ],
+      {
+        timeoutMs: 120_000,
+      },
+    );
     expect(r.code, r.stderr).toBe(0);
     for (const server of [a, b]) {
       const stored = new Map(server.files().map((f) => [f.filename, f.sha256]));
-      expect(stored.get(fixtures.bigWheel.path.split("/").pop() as string)).toBe(fixtures.bigWheel.sha256);
-      expect(stored.get(fixtures.bigSdist.path.split("/").pop() as string)).toBe(fixtures.bigSdist.sha256);
+      expect(stored.get(fixtures.bigWheel.path.split("/").pop() as string)).toBe(
+        fixtures.bigWheel.sha256,
+      );
+      expect(stored.get(fixtures.bigSdist.path.split("/").pop() as string)).toBe(
+        fixtures.bigSdist.sha256,
+      );
       for (const q of server.requests.filter((x) => x.action === "file_upload")) {
         expect(q.chunked).toBe(false);
         expect(q.contentLength).toBe(q.bodyBytes);

@@ -1,0 +1,180 @@
+/**
+ * Helpers of the transport end-to-end tests: a CLI child the test can signal, a free (closed)
+ * port, a .pypirc for several servers, and an openssl-made CA with server and client certificates.
+ */
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type CliResult, cli, pypirc, root, workspace } from "./harness.js";
+
+export interface CliChild {
+  child: ChildProcessWithoutNullStreams;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  done: Promise<CliResult & { ms: number }>;
+}
+
+/** Like harness.runCli, but hands over the child (to send it signals) and measures the time. */
+export function spawnCli(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
+): CliChild {
+  const started = Date.now();
+  const child = spawn(process.execPath, [cli, ...args], {
+    cwd: options.cwd ?? root,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: options.cwd ?? tmpdir(),
+      CI: "true",
+      ...options.env,
+    },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  child.stdin.end();
+  const done = new Promise<CliResult & { ms: number }>((resolve, reject) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 25_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+  return { child, stderr: () => stderr, done };
+}
+
+export async function runTimed(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
+): Promise<CliResult & { ms: number }> {
+  return spawnCli(args, options).done;
+}
+
+/** Resolves once `predicate` holds (polled), or rejects after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error("waitFor: timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A loopback port nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A .pypirc with one section per server (user `u`, password `pw-<name>`), plus extra keys. */
+export function configFor(servers: Record<string, { url: string } & Record<string, string>>): {
+  config: string;
+  dir: string;
+} {
+  const sections: Record<string, Record<string, string | string[]>> = {
+    distutils: { "index-servers": Object.keys(servers) },
+  };
+  for (const [name, { url, ...extra }] of Object.entries(servers)) {
+    sections[name] = { repository: url, username: "u", password: `pw-${name}`, ...extra };
+  }
+  return workspace(pypirc(sections));
+}
+
+export interface Pki {
+  dir: string;
+  caCert: string;
+  serverCert: string;
+  serverKey: string;
+  /** Client certificate and key in one PEM file (twine's client_cert). */
+  clientPem: string;
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** A throw-away CA, a server certificate for 127.0.0.1/localhost and a client certificate. */
+export function makePki(): Pki {
+  const dir = mkdtempSync(join(tmpdir(), "pkgpush-pki-"));
+  const p = (name: string): string => join(dir, name);
+  const ssl = (...args: string[]): void => {
+    execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+  };
+  ssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=pkgpush test CA",
+    "-keyout",
+    p("ca.key"),
+    "-out",
+    p("ca.pem"),
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  );
+  const leaf = (name: string, subject: string, ext: string): void => {
+    ssl(
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      subject,
+      "-keyout",
+      p(`${name}.key`),
+      "-out",
+      p(`${name}.csr`),
+    );
+    writeFileSync(p(`${name}.ext`), ext);
+    ssl(
+      "x509",
+      "-req",
+      "-in",
+      p(`${name}.csr`),
+      "-CA",
+      p("ca.pem"),
+      "-CAkey",
+      p("ca.key"),
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-out",
+      p(`${name}.pem`),
+      "-extfile",
+      p(`${name}.ext`),
+    );
+  };
+  leaf(
+    "server",
+    "/CN=127.0.0.1",
+    "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+  );
+  leaf("client", "/CN=pkgpush client", "extendedKeyUsage=clientAuth\n");
+  writeFileSync(
+    p("client-bundle.pem"),
+    readFileSync(p("client.pem"), "utf8") + readFileSync(p("client.key"), "utf8"),
+  );
+  return {
+    dir,
+    caCert: p("ca.pem"),
+    serverCert: p("server.pem"),
+    serverKey: p("server.key"),
+    clientPem: p("client-bundle.pem"),
+    ca: readFileSync(p("ca.pem"), "utf8"),
+    cert: readFileSync(p("server.pem"), "utf8"),
+    key: readFileSync(p("server.key"), "utf8"),
+  };
+}

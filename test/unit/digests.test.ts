@@ -1,0 +1,34 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { computeDigests, PARALLEL_THRESHOLD } from "../../src/distributions/digests.js";
+
+/** Python's hashlib is the reference for all three digests (blake2b with digest_size=32). */
+function pythonDigests(path: string): { sha256: string; blake2_256: string; md5: string } {
+  const script =
+    "import hashlib,sys,json\n" +
+    "h=[hashlib.sha256(),hashlib.blake2b(digest_size=32),hashlib.md5()]\n" +
+    "f=open(sys.argv[1],'rb')\n" +
+    "for c in iter(lambda: f.read(1<<20), b''):\n" +
+    "  [x.update(c) for x in h]\n" +
+    "print(json.dumps({'sha256':h[0].hexdigest(),'blake2_256':h[1].hexdigest(),'md5':h[2].hexdigest()}))\n";
+  return JSON.parse(execFileSync("python3", ["-c", script, path], { encoding: "utf8" }));
+}
+
+describe("computeDigests", () => {
+  const dir = mkdtempSync(join(tmpdir(), "pkgpush-digests-"));
+
+  it.each([
+    ["empty", 0],
+    ["small (one thread)", 1_000_003],
+    ["large (worker thread for BLAKE2b)", PARALLEL_THRESHOLD + 12_345],
+  ])("agrees with Python's hashlib: %s", async (_label, size) => {
+    const path = join(dir, `f-${size}`);
+    const data = Buffer.alloc(size);
+    for (let i = 0; i < size; i += 4096) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+    writeFileSync(path, data);
+    expect(await computeDigests(path)).toEqual(pythonDigests(path));
+  });
+});
