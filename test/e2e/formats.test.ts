@@ -5,7 +5,7 @@ import {
   type RecordedRequest,
   startIndexServer,
 } from "../server/index-server.js";
-import { runCli } from "./harness.js";
+import { fieldsOf, runCli } from "./harness.js";
 
 let fixtures: FixtureSet;
 let devpi: IndexServer;
@@ -37,12 +37,6 @@ const every: FixtureKey[] = [
   "localVersion",
 ];
 
-function fields(request: RecordedRequest | undefined): Map<string, string[]> {
-  const map = new Map<string, string[]>();
-  for (const [k, v] of request?.fields ?? []) map.set(k, [...(map.get(k) ?? []), v]);
-  return map;
-}
-
 const uploadOf = (server: IndexServer, key: FixtureKey): RecordedRequest | undefined =>
   server.requests.find((r) => r.file?.filename === fixtures[key].path.split("/").pop());
 
@@ -63,19 +57,19 @@ describe("every distribution format and metadata version", () => {
       expect(file?.sha256, key).toBe(fixture.sha256);
       expect(file?.filetype, key).toBe(fixture.filetype);
       expect(file?.pyversion, key).toBe(fixture.pyversion);
-      expect(fields(uploadOf(devpi, key)).get("metadata_version"), key).toEqual([
+      expect(fieldsOf(uploadOf(devpi, key)).get("metadata_version"), key).toEqual([
         fixture.metadataVersion,
       ]);
     }
-    const egg = fields(uploadOf(devpi, "egg10"));
+    const egg = fieldsOf(uploadOf(devpi, "egg10"));
     expect(egg.get("filetype")).toEqual(["bdist_egg"]);
     expect(egg.get("pyversion")).toEqual(["2.7"]);
-    const v24 = fields(uploadOf(devpi, "wheel24"));
+    const v24 = fieldsOf(uploadOf(devpi, "wheel24"));
     expect(v24.get("license_expression")?.length).toBe(1);
     expect(v24.get("license_file")?.length).toBeGreaterThanOrEqual(1);
-    const v25 = fields(uploadOf(devpi, "wheel25"));
+    const v25 = fieldsOf(uploadOf(devpi, "wheel25"));
     expect(v25.get("import_name")?.length).toBeGreaterThanOrEqual(1);
-    const v21 = fields(uploadOf(devpi, "wheel21"));
+    const v21 = fieldsOf(uploadOf(devpi, "wheel21"));
     expect(v21.get("description")?.[0]).toMatch(/Ünïcode ✓/);
     expect(v21.get("description_content_type")).toEqual(["text/markdown"]);
   });

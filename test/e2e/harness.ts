@@ -69,3 +69,12 @@ export function pypirc(sections: Record<string, Record<string, string | string[]
     })
     .join("\n");
 }
+
+/** A recorded request's form fields by name, repeated fields in order. */
+export function fieldsOf(
+  request: { fields: Array<[string, string]> } | undefined,
+): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const [key, value] of request?.fields ?? []) map.set(key, [...(map.get(key) ?? []), value]);
+  return map;
+}

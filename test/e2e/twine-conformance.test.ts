@@ -8,7 +8,7 @@ import {
   type RecordedRequest,
   startIndexServer,
 } from "../server/index-server.js";
-import { exampleDist, runCli } from "./harness.js";
+import { exampleDist, fieldsOf, runCli } from "./harness.js";
 
 const run = promisify(execFile);
 // Debian's twine belongs to /usr/bin/python3 (PROTOCOL.md, machine notes).
@@ -81,11 +81,6 @@ async function pkgpushUpload(file: string): Promise<RecordedRequest> {
 }
 
 type Fields = Map<string, string[]>;
-function fieldMap(request: RecordedRequest): Fields {
-  const map: Fields = new Map();
-  for (const [key, value] of request.fields) map.set(key, [...(map.get(key) ?? []), value]);
-  return map;
-}
 
 /**
  * Intended differences from twine 4.0.2 (Debian's), each with its reason. Everything else must be
@@ -144,8 +139,8 @@ describe("conformance with twine (same file, same server, same form)", () => {
     const [theirs, ours] = [await twineUpload(path), await pkgpushUpload(path)];
     expect(theirs.status, theirs.reason).toBe(200);
     expect(ours.status, ours.reason).toBe(200);
-    const a = normalise(fieldMap(theirs), "twine", path);
-    const b = normalise(fieldMap(ours), "pkgpush", path);
+    const a = normalise(fieldsOf(theirs), "twine", path);
+    const b = normalise(fieldsOf(ours), "pkgpush", path);
     // Differences shown per field, so a failure says which field and what each side sent.
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
     const differing = keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { exampleDist, pypirc, runCli, workspace } from "./harness.js";
+import { exampleDist, fieldsOf, pypirc, runCli, workspace } from "./harness.js";
 
 const SENTINEL = "sentinel-pw-7f3a9c";
 
@@ -96,8 +96,7 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
       (q) => q.file?.filename === "collective.demo-1.0.0-py3-none-any.whl",
     );
     expect(request?.status).toBe(200);
-    const fields = new Map<string, string[]>();
-    for (const [k, v] of request?.fields ?? []) fields.set(k, [...(fields.get(k) ?? []), v]);
+    const fields = fieldsOf(request);
     expect(fields.get(":action")).toEqual(["file_upload"]);
     expect(fields.get("protocol_version")).toEqual(["1"]);
     expect(fields.get("name")).toEqual(["collective.demo"]);
