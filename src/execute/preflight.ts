@@ -1,4 +1,4 @@
-import { ExitCode, PkgpushError } from "../errors.js";
+import { ExitCode, InterruptedError, PkgpushError } from "../errors.js";
 import type { Plan } from "../plan/plan.js";
 import { send } from "../transport/http.js";
 import type { ExistenceChecker } from "./existence.js";
@@ -46,11 +46,17 @@ export async function preflight(
       }
     }),
   );
-  if (plan.action === "upload") {
+  if (plan.action === "upload" && !options.signal?.aborted) {
     await Promise.all(
       plan.jobs.map(async (job) => {
         if (!job.server.checkUrl) return;
-        const { sha256 } = await digestOf(job.dist.path);
+        let sha256: string;
+        try {
+          ({ sha256 } = await digestOf(job.dist.path));
+        } catch (error) {
+          if (options.signal?.aborted) return;
+          throw error;
+        }
         const presence = await checker.presence(job.server, job.dist, sha256);
         if (presence.state === "conflict") {
           problems.push(
@@ -59,6 +65,10 @@ export async function preflight(
         }
       }),
     );
+  }
+  // Ctrl-C during the checks: the aborted requests are not the servers' fault.
+  if (options.signal?.aborted) {
+    throw new InterruptedError("interrupted during the preflight checks; nothing was uploaded");
   }
   if (problems.length > 0) throw new PreflightError(problems.sort());
 }

@@ -160,11 +160,19 @@ export async function runPlan(
         job.action === "upload"
           ? classifyUpload(response, job.server.repository, { skipExisting: options.skipExisting })
           : classifyRegister(response, job.server.repository);
-      if (outcome.status === "failed" && sha256 !== undefined)
+      if (outcome.status === "failed" && options.signal?.aborted) {
+        // Ctrl-C while waiting to retry: the last answer is why it was waiting, not the end.
+        outcome = { ...outcome, reason: `interrupted (last answer: ${outcome.reason ?? ""})` };
+      } else if (outcome.status === "failed" && sha256 !== undefined) {
         outcome = await recheck(job, sha256, outcome);
+      }
       return finish({ job, outcome, attempts, durationMs: Date.now() - started, sha256 });
     } catch (error) {
-      const reason = options.signal?.aborted ? "interrupted" : (error as Error).message;
+      const reason = options.signal?.aborted
+        ? attempts > 0
+          ? "interrupted (aborted in flight)"
+          : "interrupted"
+        : (error as Error).message;
       const failed: Outcome = { status: "failed", reason };
       return finish({
         job,

@@ -44,7 +44,28 @@ export function openSessions(
   return sessions;
 }
 
-export async function closeSessions(sessions: Map<string, ServerSession>): Promise<void> {
+/**
+ * Closes idle keep-alive connections. close() waits for requests still in flight; after an
+ * interrupt none should be left, but a peer that never finishes must not hold the exit: after
+ * `graceMs` the connections are destroyed.
+ */
+export async function closeSessions(
+  sessions: Map<string, ServerSession>,
+  graceMs = 2_000,
+): Promise<void> {
   const unique = new Set([...sessions.values()].map((s) => s.dispatcher));
-  await Promise.all([...unique].map((d) => d.close().catch(() => undefined)));
+  await Promise.all(
+    [...unique].map(async (d) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), graceMs);
+        timer.unref();
+      });
+      const closed = await Promise.race([d.close().then(() => "closed" as const), late]).catch(
+        () => "closed" as const,
+      );
+      clearTimeout(timer);
+      if (closed === "late") await d.destroy().catch(() => undefined);
+    }),
+  );
 }

@@ -45,8 +45,14 @@ function readPem(path: string, what: string): string {
 }
 
 /**
- * One dispatcher per distinct TLS setting. Proxies come from HTTP(S)_PROXY / NO_PROXY through
- * undici's EnvHttpProxyAgent, which is why undici is used rather than node:http.
+ * One dispatcher per distinct TLS setting. Proxies come from HTTP(S)_PROXY / NO_PROXY (and their
+ * lower-case forms) through undici's EnvHttpProxyAgent, which is why undici is used rather than
+ * node:http. Its NO_PROXY rules: entries are host names or IP addresses (optionally `:port`),
+ * matched exactly or as a domain suffix (`example.org` covers `a.example.org`); `*` disables the
+ * proxy; there are no CIDR ranges, and loopback is NOT exempt by default: with HTTPS_PROXY set,
+ * requests to 127.0.0.1 go through the proxy unless NO_PROXY lists `127.0.0.1` (`localhost` does
+ * not cover it; IPv6 needs the bracketed form `[::1]`). Every request, http:// ones too, goes
+ * through a CONNECT tunnel (undici's default), so the proxy never sees the credentials.
  */
 export function createDispatcher(options: ConnectionOptions): Dispatcher {
   const tls: Record<string, unknown> = { timeout: options.connectTimeoutMs };
@@ -64,9 +70,14 @@ export function createDispatcher(options: ConnectionOptions): Dispatcher {
     tls.cert = pem;
     tls.key = pem;
   }
+  // The connection to an HTTP(S)_PROXY itself: same connect timeout and CA bundle, never our
+  // client certificate (that one is for the index server, through the tunnel).
+  const proxyTls: Record<string, unknown> = { timeout: options.connectTimeoutMs };
+  if (tls.ca) proxyTls.ca = tls.ca;
   return new EnvHttpProxyAgent({
     connect: tls,
     requestTls: tls,
+    proxyTls,
     // Our own stall watchdog covers slow uploads; undici's timers start before the body is sent.
     headersTimeout: 0,
     bodyTimeout: options.stallTimeoutMs,
@@ -213,13 +224,51 @@ export function describeNetworkError(error: Error, url: URL): Error {
     UND_ERR_SOCKET: `connection to ${host} closed unexpectedly`,
     UND_ERR_BODY_TIMEOUT: `${host} stopped sending its answer`,
     EPIPE: `connection to ${host} closed while sending`,
-    SELF_SIGNED_CERT_IN_CHAIN: `TLS: ${host} presented a certificate signed by an unknown CA (use --cert)`,
-    DEPTH_ZERO_SELF_SIGNED_CERT: `TLS: ${host} presented a self-signed certificate (use --cert)`,
-    UNABLE_TO_VERIFY_LEAF_SIGNATURE: `TLS: cannot verify ${host}'s certificate (use --cert)`,
-    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: `TLS: cannot verify ${host}'s certificate (use --cert)`,
+    SELF_SIGNED_CERT_IN_CHAIN: `TLS: ${host} presented a certificate signed by an unknown CA (use --cert CA.pem, ca_cert in .pypirc, or NODE_EXTRA_CA_CERTS)`,
+    DEPTH_ZERO_SELF_SIGNED_CERT: `TLS: ${host} presented a self-signed certificate (use --cert CA.pem, ca_cert in .pypirc, or NODE_EXTRA_CA_CERTS)`,
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: `TLS: cannot verify ${host}'s certificate (use --cert CA.pem, ca_cert in .pypirc, or NODE_EXTRA_CA_CERTS)`,
+    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: `TLS: cannot verify ${host}'s certificate (use --cert CA.pem, ca_cert in .pypirc, or NODE_EXTRA_CA_CERTS)`,
     ERR_TLS_CERT_ALTNAME_INVALID: `TLS: ${host}'s certificate does not match its name`,
     CERT_HAS_EXPIRED: `TLS: ${host}'s certificate has expired`,
+    // TLS 1.3 servers that require a client certificate say so with alert 116.
+    ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: `TLS: ${host} requires a client certificate (use --client-cert or client_cert in .pypirc)`,
+    ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: `TLS: ${host} refused our client certificate`,
+    ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: `TLS: ${host} does not trust the CA of our client certificate`,
+    ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: `TLS: ${host} refused the handshake (client certificate required, or no common protocol)`,
+    ERR_SSL_WRONG_VERSION_NUMBER: `TLS: ${host} did not answer in TLS (is the URL http:// rather than https://?)`,
   };
-  const message = messages[code] ?? `${host}: ${error.message}`;
-  return new TransportError(message, code || "NETWORK", { cause: error });
+  let message = messages[code];
+  // Refused or timed out by another peer than the index: the HTTP(S)_PROXY in between.
+  type Peer = { address?: string; port?: number } | undefined;
+  const peer = (error as Peer)?.address ? (error as Peer) : (error.cause as Peer);
+  const defaultPort = url.protocol === "https:" ? 443 : 80;
+  if (
+    (code === "ECONNREFUSED" || code === "ETIMEDOUT") &&
+    peer?.address &&
+    peer.port !== undefined &&
+    peer.port !== (Number(url.port) || defaultPort)
+  ) {
+    message = `${code === "ECONNREFUSED" ? "connection refused by" : "timed out connecting to"} proxy ${peer.address}:${peer.port} (on the way to ${host}; see HTTPS_PROXY/HTTP_PROXY and NO_PROXY)`;
+  }
+  if (message === undefined && code.startsWith("ERR_SSL_")) {
+    // OpenSSL's own text is a line of internals; its code says the same in words.
+    message = `TLS: ${host}: ${code.slice("ERR_SSL_".length).toLowerCase().replace(/_/g, " ")}`;
+  }
+  return new TransportError(message ?? `${host}: ${error.message}`, code || "NETWORK", {
+    cause: error,
+  });
+}
+
+/**
+ * Failures that another attempt cannot fix: certificate checks and TLS handshakes refused by
+ * either side (a wrong CA, name, client certificate or protocol). Retrying them only adds delay.
+ */
+export function isPermanentNetworkError(code: string): boolean {
+  return (
+    code.startsWith("ERR_SSL_") ||
+    code.startsWith("ERR_TLS_") ||
+    code.includes("CERT") ||
+    code.includes("SELF_SIGNED") ||
+    code.startsWith("UNABLE_TO_")
+  );
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type HttpResponse, TransportError } from "./http.js";
+import { type HttpResponse, isPermanentNetworkError, TransportError } from "./http.js";
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -23,7 +23,12 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 export function isRetryableError(error: unknown): boolean {
-  return error instanceof TransportError && error.code !== "ABORTED" && error.code !== "BODY";
+  return (
+    error instanceof TransportError &&
+    error.code !== "ABORTED" &&
+    error.code !== "BODY" &&
+    !isPermanentNetworkError(error.code)
+  );
 }
 
 /** Retry-After in milliseconds (delta-seconds or HTTP date), or undefined. */

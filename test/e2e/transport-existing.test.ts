@@ -1,0 +1,198 @@
+/**
+ * What is already on a server: check-url (simple index), --skip-existing, preflight conflicts,
+ * a re-run after a partial failure, the look-again after a failed answer, and immutable servers
+ * last.
+ */
+import { basename } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import {
+  type ExistsStyle,
+  type FaultPlan,
+  type IndexServer,
+  startIndexServer,
+} from "../server/index-server.js";
+import { configFor, runTimed } from "./transport-helpers.js";
+
+let fixtures: FixtureSet;
+const open: IndexServer[] = [];
+
+beforeAll(async () => {
+  fixtures = await ensureFixtures();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function server(
+  name: string,
+  faults: FaultPlan = [],
+  existsStyle: ExistsStyle = "pypi",
+): Promise<IndexServer> {
+  const s = await startIndexServer({
+    mode: "pypi",
+    users: { u: `pw-${name}` },
+    faults,
+    existsStyle,
+  });
+  open.push(s);
+  return s;
+}
+
+const posts = (s: IndexServer): string[] =>
+  s.requests.filter((q) => q.method === "POST").map((q) => q.file?.filename ?? "");
+const names = (s: IndexServer): string[] =>
+  s
+    .files()
+    .map((f) => f.filename)
+    .sort();
+
+describe("re-running after a partial failure", () => {
+  it("the second run sends only what is missing (check-url skips the rest without a POST) and ends green", async () => {
+    const files = [fixtures.collectiveFoo, fixtures.ploneBar, fixtures.acmeInternal];
+    const paths = files.map((f) => f.path);
+    const a = await server("a");
+    // b takes the first upload, then fails every other one.
+    const b = await server("b", [
+      { on: "upload", skip: 1, times: "always", action: { status: 500 } },
+    ]);
+    const { config } = configFor({
+      a: { url: a.uploadUrl, "check-url": a.simpleUrl },
+      b: { url: b.uploadUrl, "simple-url": b.simpleUrl },
+    });
+    const args = ["upload", "--config-file", config, "-r", "a,b", "--retries", "0", ...paths];
+    const first = await runTimed(args);
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(/Summary: 4 uploaded, 2 failed/);
+    expect(names(a)).toHaveLength(3);
+    expect(names(b)).toHaveLength(1);
+    const landedOnB = names(b);
+
+    b.setFaults([]);
+    const postsBefore = { a: posts(a).length, b: posts(b).length };
+    const second = await runTimed(args);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/Summary: 2 uploaded, 4 skipped/);
+    expect(second.stdout).toMatch(/skipped\s+\S+\s+already on the server with the same sha256/);
+    // a: nothing re-sent; b: exactly the two files that were missing.
+    expect(posts(a).length).toBe(postsBefore.a);
+    const resent = posts(b).slice(postsBefore.b).sort();
+    expect(resent).toEqual(
+      paths
+        .map((p) => basename(p))
+        .filter((n) => !landedOnB.includes(n))
+        .sort(),
+    );
+    expect(names(b)).toEqual(names(a));
+  });
+
+  it("an answer lost after the server stored the file: looked up again, reported uploaded", async () => {
+    const a = await server("a", [{ on: "upload", action: { status: 502, afterCommit: true } }]);
+    const { config } = configFor({ a: { url: a.uploadUrl, "check-url": a.simpleUrl } });
+    const r = await runTimed([
+      "upload",
+      "--config-file",
+      config,
+      "-r",
+      "a",
+      "--retries",
+      "0",
+      fixtures.ploneBar.path,
+    ]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(
+      /uploaded\s+\S+\s+the file is on the server \(same sha256\) although the upload reported: 502/,
+    );
+    expect(posts(a)).toHaveLength(1);
+  });
+});
+
+describe("conflicts", () => {
+  it("preflight: a different file under the same name on one server stops the run, nothing sent", async () => {
+    const a = await server("a");
+    const b = await server("b");
+    await b.seed(basename(fixtures.collectiveFoo.path), "other bytes");
+    const { config } = configFor({
+      a: { url: a.uploadUrl, "check-url": a.simpleUrl },
+      b: { url: b.uploadUrl, "check-url": b.simpleUrl },
+    });
+    const args = [
+      "upload",
+      "--config-file",
+      config,
+      "-r",
+      "a,b",
+      fixtures.collectiveFoo.path,
+      fixtures.ploneBar.path,
+    ];
+    const r = await runTimed(args);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/preflight found 1 problem; nothing was uploaded/);
+    expect(r.stderr).toMatch(
+      /collective_foo-1\.0\.0-py3-none-any\.whl on b: the server already has a different file/,
+    );
+    expect(posts(a)).toEqual([]);
+    expect(posts(b)).toEqual([]);
+    // Without preflight: that one job fails before its upload, the others go.
+    const r2 = await runTimed([...args, "--no-preflight"]);
+    expect(r2.code).toBe(1);
+    expect(r2.stdout).toMatch(
+      /collective_foo\S+\s+b\s+failed\s+\S+\s+the server already has a different file/,
+    );
+    expect(posts(b)).toEqual([basename(fixtures.ploneBar.path)]);
+    expect(names(a)).toHaveLength(2);
+  });
+
+  it("--skip-existing understands every server's way of saying 'already exists'", async () => {
+    const styles: ExistsStyle[] = ["pypi", "pypiserver", "nexus", "artifactory", "gitlab"];
+    const servers = await Promise.all(styles.map((s) => server(s, [], s)));
+    const file = basename(fixtures.collectiveFoo.path);
+    await Promise.all(servers.map((s) => s.seed(file, "other bytes")));
+    const { config } = configFor(
+      Object.fromEntries(styles.map((s, i) => [s, { url: (servers[i] as IndexServer).uploadUrl }])),
+    );
+    const args = [
+      "upload",
+      "--config-file",
+      config,
+      "-r",
+      styles.join(","),
+      "--no-preflight",
+      fixtures.collectiveFoo.path,
+    ];
+    const failed = await runTimed([...args, "--retries", "0"]);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/Summary: 5 failed/);
+    const skipped = await runTimed([...args, "--skip-existing"]);
+    expect(skipped.code, skipped.stdout).toBe(0);
+    expect(skipped.stdout).toMatch(/Summary: 5 skipped/);
+    for (const s of servers) expect(posts(s)).toHaveLength(2); // one per run, never retried
+  });
+});
+
+describe("immutable servers", () => {
+  it("come last for each file: their upload starts after the other servers' finished", async () => {
+    const a = await server("a", [{ on: "upload", times: "always", action: { delayMs: 300 } }]);
+    const perm = await server("perm");
+    const { config } = configFor({
+      perm: { url: perm.uploadUrl, immutable: "true" },
+      a: { url: a.uploadUrl },
+    });
+    const r = await runTimed([
+      "upload",
+      "--config-file",
+      config,
+      "-r",
+      "perm,a",
+      fixtures.ploneBar.path,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split("\n");
+    const doneOnA = lines.findIndex((l) => /^uploaded: plone_bar-2\.0\.0\.tar\.gz to a /.test(l));
+    const startOnPerm = lines.findIndex((l) =>
+      /^uploading plone_bar-2\.0\.0\.tar\.gz to perm /.test(l),
+    );
+    expect(doneOnA).toBeGreaterThanOrEqual(0);
+    expect(startOnPerm).toBeGreaterThan(doneOnA);
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * Ctrl-C: SIGINT to the CLI subprocess while an upload hangs. In-flight requests are aborted, the
+ * summary says what landed, the exit code is 130, and a JSON report is still written.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { type FaultPlan, type IndexServer, startIndexServer } from "../server/index-server.js";
+import { configFor, spawnCli, waitFor } from "./transport-helpers.js";
+
+let fixtures: FixtureSet;
+const open: IndexServer[] = [];
+
+beforeAll(async () => {
+  fixtures = await ensureFixtures();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function server(name: string, faults: FaultPlan = []): Promise<IndexServer> {
+  const s = await startIndexServer({ mode: "pypi", users: { u: `pw-${name}` }, faults });
+  open.push(s);
+  return s;
+}
+
+describe("Ctrl-C", () => {
+  it("aborts the stalled upload, reports what landed and what did not, exits 130", async () => {
+    const a = await server("a");
+    const b = await server("b", [{ on: "upload", times: "always", action: { stallMs: 20_000 } }]);
+    const { config, dir } = configFor({ a: { url: a.uploadUrl }, b: { url: b.uploadUrl } });
+    const report = join(dir, "report.json");
+    const run = spawnCli([
+      "upload",
+      "--config-file",
+      config,
+      "-r",
+      "a,b",
+      "--per-server",
+      "1",
+      "--report",
+      report,
+      fixtures.collectiveFoo.path,
+      fixtures.ploneBar.path,
+    ]);
+    // Both files landed on a; b holds the first upload (the second waits for a slot).
+    await waitFor(
+      () =>
+        a.files().length === 2 &&
+        b.requests.some((q) => q.method === "POST" && q.outcome === "stalled"),
+    );
+    const sentAt = Date.now();
+    run.child.kill("SIGINT");
+    const r = await run.done;
+    expect(Date.now() - sentAt).toBeLessThan(5000);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain("pkgpush: interrupted; aborting transfers");
+    expect(r.stdout).toMatch(/Summary: 2 uploaded, 2 failed/);
+    expect(r.stdout).toMatch(/collective_foo-1\.0\.0-py3-none-any\.whl\s+a\s+uploaded/);
+    expect(r.stdout).toMatch(/plone_bar-2\.0\.0\.tar\.gz\s+a\s+uploaded/);
+    expect(r.stdout).toMatch(/\s+b\s+failed\s+\S+\s+interrupted \(aborted in flight\)/);
+    expect(r.stdout).toMatch(/\s+b\s+failed\s+\S+\s+not attempted \(interrupted\)/);
+    const json = JSON.parse(readFileSync(report, "utf8"));
+    expect(json.exitCode).toBe(130);
+    expect(json.totals).toMatchObject({ uploaded: 2, failed: 2 });
+    // The server saw the connection go away: nothing half-written was stored.
+    await waitFor(() => b.requests.every((q) => q.outcome !== "pending"));
+    expect(b.files()).toEqual([]);
+    expect(b.requests.filter((q) => q.method === "POST")).toHaveLength(1);
+  });
+
+  it("during a retry's wait: stops at once and says so", async () => {
+    const a = await server("a", [
+      { on: "upload", times: "always", action: { status: 503, retryAfter: 30 } },
+    ]);
+    const { config } = configFor({ a: { url: a.uploadUrl } });
+    const run = spawnCli(["upload", "--config-file", config, "-r", "a", fixtures.ploneBar.path]);
+    await waitFor(() => run.stderr().includes("retrying"));
+    run.child.kill("SIGINT");
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(r.ms).toBeLessThan(10_000);
+    expect(r.stdout).toMatch(/failed\s+\S+\s+interrupted \(last answer: 503 Service Unavailable\)/);
+  });
+
+  it("during preflight: exit 130, nothing uploaded", async () => {
+    const a = await server("a");
+    const b = await server("b", [{ on: "get", times: "always", action: { stallMs: 20_000 } }]);
+    const { config } = configFor({ a: { url: a.uploadUrl }, b: { url: b.uploadUrl } });
+    const run = spawnCli(["upload", "--config-file", config, "-r", "a,b", fixtures.ploneBar.path]);
+    await waitFor(() => b.requests.some((q) => q.method === "GET"));
+    run.child.kill("SIGINT");
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/interrupted during the preflight checks; nothing was uploaded/);
+    expect(a.requests.filter((q) => q.method === "POST")).toHaveLength(0);
+  });
+});
