@@ -1,5 +1,5 @@
 import { text } from "node:stream/consumers";
-import { getServer, loadPypirc } from "../config/pypirc.js";
+import { findServerByUrl, getServer, loadPypirc } from "../config/pypirc.js";
 import { storeInKeyring } from "../credentials/keyring.js";
 import { canPrompt, promptSource } from "../credentials/prompt.js";
 import { CredentialsError, ExitCode, UsageError } from "../errors.js";
@@ -21,9 +21,12 @@ export async function login(opts: LoginOptions, ctx: { env: NodeJS.ProcessEnv })
   if (!opts.repository)
     throw new UsageError("login needs -r NAME (a .pypirc section or a repository URL)");
   const config = await loadPypirc({ path: opts.configFile, env: ctx.env });
+  for (const warning of config.warnings) err(`warning: ${warning}\n`);
+  // A URL selects the section with that repository (its user name, its exact URL as the
+  // keyring service, as uploads will look it up); another URL is an ad-hoc server.
   const server =
     /^https?:\/\//i.test(opts.repository) && !config.servers.has(opts.repository)
-      ? adHocServer(opts.repository)
+      ? (findServerByUrl(config, opts.repository) ?? adHocServer(opts.repository))
       : getServer(config, opts.repository);
   const username = opts.username ?? server.username ?? "__token__";
 

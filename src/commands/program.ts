@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, PkgpushError } from "../errors.js";
-import { err } from "../report/redact.js";
+import { err, out, registerSecret } from "../report/redact.js";
 import { collect, type PublishCliOptions } from "./options.js";
 
 /** Options of `upload` and `register`. */
@@ -29,7 +29,8 @@ function addPublishOptions(command: Command): Command {
     .option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)")
     .option("--client-cert <path>", "client certificate and key (PEM)")
     .option("--allow-insecure-http", "allow sending credentials over plain http to non-local hosts")
-    .addOption(new Option("--no-keyring", "do not look up passwords in the system keyring"))
+    .option("--keyring", "look up passwords in the system keyring (default; env PKGPUSH_KEYRING)")
+    .option("--no-keyring", "do not look up passwords in the system keyring")
     .addOption(
       new Option("--trusted-publishing <mode>", "OIDC trusted publishing: auto, always or never")
         .choices(["auto", "always", "never"])
@@ -60,7 +61,7 @@ export function buildProgram(
     .exitOverride()
     // Before the subcommands are added: they copy these settings when created.
     .configureOutput({
-      writeOut: (text) => process.stdout.write(text),
+      writeOut: (text) => out(text),
       writeErr: (text) => err(text),
       outputError: (text, write) => write(`pkgpush: ${text}`),
     });
@@ -100,9 +101,14 @@ export function buildProgram(
       ),
     )
     .option("--json", "print as JSON")
-    .action((opts: { configFile?: string; json?: boolean }) => {
-      run(import("./servers.js").then((m) => m.listServers(opts, ctx)));
-    });
+    .option("--keyring", "look up passwords in the system keyring (default; env PKGPUSH_KEYRING)")
+    .option("--no-keyring", "do not look up passwords in the system keyring")
+    .option("-v, --verbose", "print more detail (keyring look-ups)")
+    .action(
+      (opts: { configFile?: string; json?: boolean; keyring?: boolean; verbose?: boolean }) => {
+        run(import("./servers.js").then((m) => m.listServers(opts, ctx)));
+      },
+    );
 
   program
     .command("login")
@@ -134,8 +140,45 @@ function printError(error: unknown): number {
   return ExitCode.failed;
 }
 
+/**
+ * Secrets known before any parsing: a password on the command line (even one commander rejects
+ * and echoes, e.g. `--password=x` given to a command without that option) and the password
+ * variables of the environment.
+ */
+function registerEarlySecrets(argv: string[], env: NodeJS.ProcessEnv): void {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--") break;
+    if (arg === "--password") registerSecret(argv[i + 1]);
+    else if (arg.startsWith("--password=")) registerSecret(arg.slice("--password=".length));
+    else if (/^-[^-]/.test(arg)) {
+      // Short flags may be combined (-vp SECRET, -pSECRET); the first one taking a value ends them.
+      for (let j = 1; j < arg.length; j++) {
+        const flag = arg[j] as string;
+        if (!"rup".includes(flag)) continue;
+        if (flag === "p") registerSecret(j + 1 < arg.length ? arg.slice(j + 1) : argv[i + 1]);
+        break;
+      }
+    }
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (
+      /^(PKGPUSH_.*PASSWORD|TWINE_PASSWORD|ACTIONS_ID_TOKEN_REQUEST_TOKEN|.*_ID_TOKEN)$/.test(name)
+    )
+      registerSecret(value);
+  }
+}
+
 /** Runs the command line; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  registerEarlySecrets(argv, process.env);
+  // Errors no code path caught (e.g. a dependency's stray socket error) are printed redacted too,
+  // never as Node's default stack dump.
+  const onUncaught = (error: unknown): void => {
+    process.exit(printError(error));
+  };
+  process.on("uncaughtException", onUncaught);
+  process.on("unhandledRejection", onUncaught);
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (): void => {

@@ -3,7 +3,7 @@ import { arch, platform } from "node:os";
 import type { Dispatcher } from "undici";
 import { findServerByUrl, getServer, loadPypirc } from "../config/pypirc.js";
 import type { PypircConfig, ServerConfig } from "../config/types.js";
-import { keyringSource } from "../credentials/keyring.js";
+import { keyringEnabled, keyringSource } from "../credentials/keyring.js";
 import { promptSource } from "../credentials/prompt.js";
 import { requireCredentials, resolveCredentials } from "../credentials/resolve.js";
 import { commandLineSource, environmentSource, pypircSource } from "../credentials/sources.js";
@@ -27,7 +27,7 @@ import { type Action, type Plan, planRegistrations, planUploads } from "../plan/
 import { buildJsonReport } from "../report/json.js";
 import { lineReporter, type Verbosity } from "../report/log.js";
 import { formatPlan } from "../report/plan.js";
-import { err, out, registerCredentials } from "../report/redact.js";
+import { err, out, redact, registerCredentials } from "../report/redact.js";
 import { formatSummary, totals } from "../report/summary.js";
 import { adHocServer } from "../resolve/adhoc.js";
 import { matchesProject } from "../resolve/pattern.js";
@@ -46,13 +46,14 @@ const userAgent = (): string =>
   `pkgpush/${PKGPUSH_VERSION} (node ${process.version}; ${platform()} ${arch()})`;
 
 /** The credential sources in twine's order, extended; see README "Credentials". */
-function credentialSources(
+export function credentialSources(
   opts: PublishCliOptions,
   env: NodeJS.ProcessEnv,
   debug: (line: string) => void,
   say: (line: string) => void,
 ): CredentialSource[] {
-  const keyringOn = opts.keyring && !/^(0|false|no|off)$/i.test(env.PKGPUSH_KEYRING ?? "");
+  // commander leaves `keyring` undefined when neither --keyring nor --no-keyring is given.
+  const keyringOn = keyringEnabled(opts.keyring as boolean | undefined, env);
   let dispatcher: Dispatcher | undefined;
   return [
     commandLineSource(opts.username, opts.password),
@@ -61,6 +62,7 @@ function credentialSources(
     ...(keyringOn ? [keyringSource(debug)] : []),
     trustedPublishingSource({
       mode: parseTrustedPublishingMode(opts.trustedPublishing),
+      dryRun: opts.dryRun ?? false,
       env,
       dispatcher: () => {
         dispatcher ??= createDispatcher({
@@ -73,7 +75,8 @@ function credentialSources(
       writeWorkflowCommand: (line) => process.stdout.write(`${line}\n`),
       log: say,
     }),
-    promptSource(),
+    // A dry run sends nothing, so it has no use for a typed password.
+    ...(opts.dryRun ? [] : [promptSource()]),
   ];
 }
 
@@ -144,11 +147,13 @@ export async function publish(
   const problems: PkgpushError[] = [];
   for (const server of plan.servers) {
     try {
+      // Before any source is asked: trusted publishing would send an ID token, the prompt would
+      // ask for a password that could not be sent anyway.
+      if (!opts.dryRun) checkCredentialTransport(server, opts.allowInsecureHttp ?? false);
       const found = opts.dryRun
         ? await resolveCredentials(server, sources)
         : await requireCredentials(server, sources);
       registerCredentials(found.username, found.password);
-      if (!opts.dryRun) checkCredentialTransport(server, opts.allowInsecureHttp ?? false);
       const pypiWarning = passwordOnPypiWarning(server, found);
       if (pypiWarning) say(`warning: ${pypiWarning}`);
       credentials.set(server.name, found);
@@ -285,8 +290,9 @@ async function writeReports(
   meta: { dryRun: boolean; exitCode: number; usernames: Map<string, string | undefined> },
 ): Promise<void> {
   if (!opts.report) return;
+  // Reasons quote servers' answers, which may echo what was sent: redacted like stdout.
   await writeFile(
     opts.report,
-    `${JSON.stringify(buildJsonReport(plan, results, meta), null, 2)}\n`,
+    redact(`${JSON.stringify(buildJsonReport(plan, results, meta), null, 2)}\n`),
   );
 }

@@ -1,7 +1,9 @@
 import { loadPypirc } from "../config/pypirc.js";
 import type { ServerConfig } from "../config/types.js";
+import { keyringEnabled, keyringSource } from "../credentials/keyring.js";
 import { resolveCredentials } from "../credentials/resolve.js";
 import { environmentSource, pypircSource } from "../credentials/sources.js";
+import type { CredentialSource } from "../credentials/types.js";
 import { ExitCode } from "../errors.js";
 import { err, out } from "../report/redact.js";
 
@@ -16,14 +18,22 @@ interface ServerRow {
   permanent: boolean;
 }
 
-/** `pkgpush servers`: what is configured and where credentials would come from, never secrets. */
+/**
+ * `pkgpush servers`: what is configured and where credentials would come from, never secrets.
+ * The keyring is asked too (bounded in time, skipped after the first failure, `--no-keyring` to
+ * skip it); trusted publishing and the prompt are upload-time sources and are not tried here.
+ */
 export async function listServers(
-  opts: { configFile?: string; json?: boolean },
+  opts: { configFile?: string; json?: boolean; keyring?: boolean; verbose?: boolean },
   ctx: { env: NodeJS.ProcessEnv },
 ): Promise<number> {
   const config = await loadPypirc({ path: opts.configFile, env: ctx.env });
   for (const warning of config.warnings) err(`warning: ${warning}\n`);
-  const sources = [environmentSource(ctx.env), pypircSource()];
+  const debug = (line: string): void => {
+    if (opts.verbose) err(`debug: ${line}\n`);
+  };
+  const sources: CredentialSource[] = [environmentSource(ctx.env), pypircSource()];
+  if (keyringEnabled(opts.keyring, ctx.env)) sources.push(keyringSource({ debug }));
   const rows: ServerRow[] = [];
   for (const server of config.servers.values() as Iterable<ServerConfig>) {
     const c = await resolveCredentials(server, sources);

@@ -1,9 +1,13 @@
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import type { ServerConfig } from "../config/types.js";
+import { CredentialsError, InterruptedError } from "../errors.js";
 import type { CredentialSource } from "./types.js";
 
-/** Asks on the terminal, the password without echo. Only on a TTY: CI and pipes get an error. */
+/**
+ * Asks on the terminal (prompt and echo on stderr, so stdout stays clean), the password without
+ * echo. Only on a TTY: CI and pipes get an error listing the sources instead.
+ */
 async function ask(question: string, hidden: boolean): Promise<string> {
   let muted = false;
   const output = new Writable({
@@ -16,7 +20,9 @@ async function ask(question: string, hidden: boolean): Promise<string> {
   try {
     return await new Promise<string>((resolve, reject) => {
       rl.question(question, (answer) => resolve(answer));
-      rl.on("SIGINT", () => reject(new Error("interrupted")));
+      // Raw mode turns Ctrl-C into a key press: stop here, as the signal would have.
+      rl.on("SIGINT", () => reject(new InterruptedError()));
+      rl.on("close", () => reject(new CredentialsError("no answer at the prompt (end of input)")));
       muted = hidden;
     });
   } finally {
@@ -29,6 +35,7 @@ export function canPrompt(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY);
 }
 
+/** Asked last, once per server: the user name (echoed) unless known, then the password (hidden). */
 export function promptSource(): CredentialSource {
   return {
     describe: () => (canPrompt() ? "interactive prompt" : "interactive prompt (no terminal)"),

@@ -1,5 +1,6 @@
 import type { ServerConfig } from "../config/types.js";
 import { CredentialsError } from "../errors.js";
+import { sectionEnvPrefix } from "./sources.js";
 import type { CredentialSource, Credentials } from "./types.js";
 
 /** Asks each source in turn; each half of the pair comes from the first source that has it. */
@@ -23,11 +24,11 @@ export async function resolveCredentials(
     }
     if (found.username === undefined && hit.username !== undefined && hit.username !== "") {
       found.username = hit.username;
-      found.usernameSource = source.describe(server);
+      found.usernameSource = hit.usernameFrom ?? source.describe(server);
     }
     if (found.password === undefined && hit.password !== undefined && hit.password !== "") {
       found.password = hit.password;
-      found.passwordSource = source.describe(server);
+      found.passwordSource = hit.passwordFrom ?? source.describe(server);
     }
   }
   return found;
@@ -40,10 +41,17 @@ export async function requireCredentials(
 ): Promise<Credentials & { username: string; password: string }> {
   const found = await resolveCredentials(server, sources);
   if (found.password === undefined) {
+    // The list is in the message itself: with several servers, messages are printed without hints.
     const tried = sources.map((s) => s.describe(server)).join("; ");
-    throw new CredentialsError(`no password for server '${server.name}' (${server.repository})`, {
-      hint: `tried: ${tried}. Set one of them, e.g. password in the [${server.name}] section of .pypirc`,
-    });
+    throw new CredentialsError(
+      `no password for server '${server.name}' (${server.repository}); tried: ${tried}`,
+      {
+        hint:
+          server.origin === "url"
+            ? `set one of them, e.g. -p, PKGPUSH_PASSWORD, or pkgpush login -r ${server.repository}`
+            : `set one of them, e.g. password in the [${server.name}] section of .pypirc, ${sectionEnvPrefix(server)}PASSWORD, or pkgpush login -r ${server.name}`,
+      },
+    );
   }
   // A token-only password works with the conventional user name, as twine and PyPI expect.
   return { ...found, username: found.username ?? "__token__", password: found.password };

@@ -15,21 +15,33 @@ export function commandLineSource(username?: string, password?: string): Credent
 
 /** Per-server variables first (they are more specific), then the global and twine ones. */
 export function environmentSource(env: NodeJS.ProcessEnv): CredentialSource {
-  const pick = (...names: string[]): string | undefined => {
+  const pick = (...names: string[]): [string, string] | [undefined, undefined] => {
     for (const name of names) {
       const value = env[name];
-      if (value !== undefined && value !== "") return value;
+      if (value !== undefined && value !== "") return [value, name];
     }
-    return undefined;
+    return [undefined, undefined];
   };
   return {
     describe: (server) =>
       `environment (${sectionEnvPrefix(server)}USERNAME/PASSWORD, PKGPUSH_USERNAME/PASSWORD, TWINE_USERNAME/PASSWORD)`,
     lookup: async (server) => {
       const prefix = sectionEnvPrefix(server);
+      const [username, usernameVar] = pick(
+        `${prefix}USERNAME`,
+        "PKGPUSH_USERNAME",
+        "TWINE_USERNAME",
+      );
+      const [password, passwordVar] = pick(
+        `${prefix}PASSWORD`,
+        "PKGPUSH_PASSWORD",
+        "TWINE_PASSWORD",
+      );
       return {
-        username: pick(`${prefix}USERNAME`, "PKGPUSH_USERNAME", "TWINE_USERNAME"),
-        password: pick(`${prefix}PASSWORD`, "PKGPUSH_PASSWORD", "TWINE_PASSWORD"),
+        username,
+        password,
+        usernameFrom: usernameVar && `environment (${usernameVar})`,
+        passwordFrom: passwordVar && `environment (${passwordVar})`,
       };
     },
   };
@@ -38,7 +50,11 @@ export function environmentSource(env: NodeJS.ProcessEnv): CredentialSource {
 export function pypircSource(): CredentialSource {
   return {
     describe: (server) =>
-      server.location ? `${server.location.file} [${server.location.section}]` : "config file",
+      server.location
+        ? `${server.location.file} [${server.location.section}]`
+        : server.origin === "url"
+          ? "config file (ad-hoc URL: no section)"
+          : `config file (no [${server.name}] section)`,
     lookup: async (server) => ({ username: server.username, password: server.password }),
   };
 }

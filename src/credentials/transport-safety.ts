@@ -29,6 +29,7 @@ export function passwordOnPypiWarning(
 ): string | undefined {
   const host = new URL(server.repository).hostname;
   if (!/(^|\.)pypi\.org$/.test(host) || credentials.password === undefined) return undefined;
-  if (credentials.username === "__token__") return undefined;
-  return `${server.name}: ${host} accepts API tokens only, not passwords; use user name __token__ and a pypi- token (user '${credentials.username ?? ""}' will be refused)`;
+  // No user name means __token__ (requireCredentials' default), as twine does.
+  if (credentials.username === undefined || credentials.username === "__token__") return undefined;
+  return `${server.name}: ${host} accepts API tokens only, not passwords; use user name __token__ and a pypi- token (user '${credentials.username}' will be refused)`;
 }

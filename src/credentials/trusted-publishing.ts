@@ -23,6 +23,8 @@ type IdTokenProvider = {
 
 export interface TrustedPublishingOptions {
   mode: TrustedPublishingMode;
+  /** `--dry-run`: say that a token would be minted, send nothing. */
+  dryRun?: boolean;
   env: NodeJS.ProcessEnv;
   dispatcher: () => Dispatcher;
   /** GitHub Actions reads `::add-mask::` from stdout; written unredacted on purpose. */
@@ -43,15 +45,18 @@ function detectProvider(env: NodeJS.ProcessEnv, request: Requester): IdTokenProv
         const value = jsonField(response, "value");
         if (response.status !== 200 || typeof value !== "string") {
           throw new CredentialsError(
-            `GitHub Actions did not issue an OIDC token (${response.status} ${response.statusText})`,
-            { hint: "give the workflow job `permissions: id-token: write`" },
+            `GitHub Actions did not issue an OIDC token for audience '${audience}' (${describeAnswer(response)})`,
+            {
+              hint: "give the workflow job `permissions: id-token: write` (and no pull_request run from a fork)",
+            },
           );
         }
         return value;
       },
     };
   }
-  if (env.GITLAB_CI) {
+  // GitLab puts ID tokens in variables named by the job's `id_tokens`; one must exist.
+  if (env.GITLAB_CI && Object.keys(env).some((name) => /_ID_TOKEN$/.test(name) && env[name])) {
     return {
       ci: "GitLab CI",
       get: async (audience) => {
@@ -117,6 +122,13 @@ export function publicClaims(jwt: string): Record<string, unknown> {
   }
 }
 
+/** Status line and a trimmed body: what the server answered, for error messages. */
+function describeAnswer(response: HttpResponse): string {
+  const status = `${response.status} ${response.statusText}`.trim();
+  const body = response.body.replace(/\s+/g, " ").trim().slice(0, 300);
+  return body ? `${status}: ${body}` : status;
+}
+
 function mintErrors(response: HttpResponse): string {
   try {
     const body = JSON.parse(response.body) as {
@@ -128,7 +140,7 @@ function mintErrors(response: HttpResponse): string {
   } catch {
     // not JSON: fall through to the raw status
   }
-  return `${response.status} ${response.statusText}`.trim();
+  return describeAnswer(response);
 }
 
 /**
@@ -150,14 +162,23 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
       stallTimeoutMs: 30_000,
     });
 
+  const eligible = (server: ServerConfig): boolean =>
+    options.mode === "always" ||
+    (options.mode === "auto" && TRUSTED_HOSTS.has(new URL(server.repository).hostname));
+
   return {
-    describe: () => "trusted publishing (OIDC)",
-    lookup: async (server: ServerConfig, found) => {
-      if (options.mode === "never" || found.password !== undefined) return undefined;
-      const url = new URL(server.repository);
-      const eligible = options.mode === "always" || TRUSTED_HOSTS.has(url.hostname);
+    describe: (server) => {
+      if (options.mode === "never") return "trusted publishing (off: --trusted-publishing never)";
+      if (!eligible(server))
+        return "trusted publishing (only PyPI/TestPyPI, other servers need --trusted-publishing always)";
       const provider = detectProvider(options.env, request);
-      if (!eligible) return undefined;
+      return provider
+        ? `trusted publishing (OIDC, ${provider.ci})`
+        : "trusted publishing (no OIDC ID token: not GitHub Actions with id-token: write, nor GitLab CI with id_tokens)";
+    },
+    lookup: async (server: ServerConfig, found) => {
+      if (found.password !== undefined || !eligible(server)) return undefined;
+      const provider = detectProvider(options.env, request);
       if (!provider) {
         if (options.mode === "always") {
           throw new CredentialsError(
@@ -166,24 +187,47 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
         }
         return undefined;
       }
-      const origin = url.origin;
-      const audienceResponse = await request("GET", `${origin}/_/oidc/audience`);
+      const origin = new URL(server.repository).origin;
+      if (options.dryRun) {
+        options.log(
+          `dry run: trusted publishing (${provider.ci}) would mint a token at ${origin} for '${server.name}'`,
+        );
+        return undefined;
+      }
+      const step = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+        try {
+          return await call();
+        } catch (error) {
+          if (error instanceof CredentialsError) throw error;
+          throw new CredentialsError(
+            `trusted publishing for '${server.name}': ${what} failed: ${(error as Error).message}`,
+          );
+        }
+      };
+      const audienceResponse = await step(`GET ${origin}/_/oidc/audience`, () =>
+        request("GET", `${origin}/_/oidc/audience`),
+      );
       const audience = jsonField(audienceResponse, "audience");
       if (audienceResponse.status !== 200 || typeof audience !== "string") {
         throw new CredentialsError(
-          `trusted publishing for '${server.name}': ${origin} does not offer it (${audienceResponse.status} ${audienceResponse.statusText} from /_/oidc/audience)`,
+          `trusted publishing for '${server.name}': ${origin} does not offer it (${describeAnswer(audienceResponse)} from /_/oidc/audience)`,
+          {
+            hint:
+              options.mode === "always"
+                ? "use --trusted-publishing always only with indexes that support trusted publishing"
+                : "use an API token instead, or --trusted-publishing never",
+          },
         );
       }
-      const idToken = await provider.get(audience);
+      const idToken = await step(`getting an ID token from ${provider.ci}`, () =>
+        provider.get(audience),
+      );
       registerSecret(idToken);
-      const mint = await request(
-        "POST",
-        `${origin}/_/oidc/mint-token`,
-        {},
-        JSON.stringify({ token: idToken }),
+      const mint = await step(`POST ${origin}/_/oidc/mint-token`, () =>
+        request("POST", `${origin}/_/oidc/mint-token`, {}, JSON.stringify({ token: idToken })),
       );
       const token = jsonField(mint, "token");
-      if (mint.status !== 200 || typeof token !== "string") {
+      if (mint.status !== 200 || typeof token !== "string" || token === "") {
         const claims = JSON.stringify(publicClaims(idToken));
         throw new CredentialsError(
           `trusted publishing for '${server.name}' failed: ${origin} refused the ${provider.ci} token: ${mintErrors(mint)}`,

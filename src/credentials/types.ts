@@ -14,6 +14,9 @@ export interface CredentialHit {
   password?: string | undefined;
   /** The pair belongs together (a minted token needs `__token__`): replace what was found. */
   pair?: boolean;
+  /** More precise than the source's description, e.g. the variable that held the value. */
+  usernameFrom?: string | undefined;
+  passwordFrom?: string | undefined;
 }
 
 /**
