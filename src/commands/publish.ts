@@ -1,5 +1,3 @@
-import { writeFile } from "node:fs/promises";
-import { arch, platform } from "node:os";
 import type { Dispatcher } from "undici";
 import { findServerByUrl, getServer, loadPypirc } from "../config/pypirc.js";
 import type { PypircConfig, ServerConfig } from "../config/types.js";
@@ -19,21 +17,14 @@ import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { collectFiles } from "../distributions/collect.js";
 import { inspectAll } from "../distributions/inspect.js";
 import { AggregateInputError, ExitCode, type PkgpushError, UsageError } from "../errors.js";
-import { ExistenceChecker } from "../execute/existence.js";
-import { preflight } from "../execute/preflight.js";
-import { digestCache, type JobResult, type RunEvents, runPlan } from "../execute/run.js";
-import { closeSessions, openSessions } from "../execute/session.js";
-import { type Action, type Plan, planRegistrations, planUploads } from "../plan/plan.js";
-import { buildJsonReport } from "../report/json.js";
-import { lineReporter, type Verbosity } from "../report/log.js";
+import { type Action, planRegistrations, planUploads } from "../plan/plan.js";
+import { writeReport } from "../report/json.js";
+import type { Verbosity } from "../report/log.js";
 import { formatPlan } from "../report/plan.js";
-import { err, out, redact, registerCredentials } from "../report/redact.js";
-import { formatSummary, totals } from "../report/summary.js";
+import { err, out, registerCredentials } from "../report/redact.js";
 import { adHocServer } from "../resolve/adhoc.js";
 import { matchesProject } from "../resolve/pattern.js";
 import { resolveTargets, splitRepositoryArgs } from "../resolve/targets.js";
-import { createDispatcher } from "../transport/http.js";
-import { defaultRetryPolicy } from "../transport/retry.js";
 import { type PublishCliOptions, positiveInt, seconds } from "./options.js";
 
 export interface PublishContext {
@@ -41,9 +32,6 @@ export interface PublishContext {
   cwd: string;
   signal: AbortSignal;
 }
-
-const userAgent = (): string =>
-  `pkgpush/${PKGPUSH_VERSION} (node ${process.version}; ${platform()} ${arch()})`;
 
 /** The credential sources in twine's order, extended; see README "Credentials". */
 export function credentialSources(
@@ -64,7 +52,8 @@ export function credentialSources(
       mode: parseTrustedPublishingMode(opts.trustedPublishing),
       dryRun: opts.dryRun ?? false,
       env,
-      dispatcher: () => {
+      dispatcher: async () => {
+        const { createDispatcher } = await import("../transport/http.js");
         dispatcher ??= createDispatcher({
           connectTimeoutMs: 10_000,
           stallTimeoutMs: 30_000,
@@ -167,94 +156,13 @@ export async function publish(
   const usernames = new Map([...credentials].map(([name, c]) => [name, c.username]));
   if (opts.dryRun) {
     out(`${formatPlan(plan, credentials)}\n`);
-    await writeReports(opts, plan, [], { dryRun: true, exitCode: ExitCode.ok, usernames });
+    await writeReport(opts.report, plan, [], { dryRun: true, exitCode: ExitCode.ok, usernames });
     return ExitCode.ok;
   }
 
-  const sessions = openSessions(
-    plan.servers.map((server) => ({
-      server,
-      credentials: credentials.get(server.name) as Credentials,
-    })),
-    {
-      connectTimeoutMs: limits.connectTimeoutMs,
-      stallTimeoutMs: limits.stallTimeoutMs,
-      caCert: opts.cert,
-      clientCert: opts.clientCert,
-    },
-  );
-  const context = {
-    sessions,
-    digestsOf: digestCache(ctx.signal),
-    checker: new ExistenceChecker(sessions, {
-      userAgent: userAgent(),
-      stallTimeoutMs: limits.stallTimeoutMs,
-      signal: ctx.signal,
-    }),
-  };
-  const events = await reporterFor(plan, verbosity, ctx.env);
-  let results: JobResult[];
-  try {
-    if (opts.preflight && (plan.servers.length > 1 || plan.servers.some((s) => s.checkUrl))) {
-      say(
-        `preflight: checking ${plan.servers.length} server${plan.servers.length === 1 ? "" : "s"}`,
-      );
-      await preflight(plan, sessions, context.checker, context.digestsOf, {
-        userAgent: userAgent(),
-        timeoutMs: limits.stallTimeoutMs,
-        signal: ctx.signal,
-      });
-    }
-    results = await runPlan(
-      plan,
-      context,
-      {
-        concurrency: limits.concurrency,
-        perServer: limits.perServer,
-        retry: { ...defaultRetryPolicy, retries: limits.retries },
-        stallTimeoutMs: limits.stallTimeoutMs,
-        skipExisting: opts.skipExisting ?? false,
-        comment: opts.comment,
-        attestations: opts.attestations ?? false,
-        userAgent: userAgent(),
-        signal: ctx.signal,
-      },
-      events,
-    );
-  } finally {
-    events.stop?.();
-    await closeSessions(sessions);
-  }
-
-  const exitCode = ctx.signal.aborted
-    ? ExitCode.interrupted
-    : totals(results).failed
-      ? ExitCode.failed
-      : ExitCode.ok;
-  if (opts.json) {
-    out(
-      `${JSON.stringify(buildJsonReport(plan, results, { dryRun: false, exitCode, usernames }), null, 2)}\n`,
-    );
-    if (verbosity !== "quiet") err(`${formatSummary(results)}\n`);
-  } else {
-    out(`${formatSummary(results)}\n`);
-  }
-  await writeReports(opts, plan, results, { dryRun: false, exitCode, usernames });
-  return exitCode;
-}
-
-/** Bars on an interactive terminal; plain lines in CI, in pipes and with TERM=dumb. */
-async function reporterFor(
-  plan: Plan,
-  verbosity: Verbosity,
-  env: NodeJS.ProcessEnv,
-): Promise<RunEvents & { stop?: () => void }> {
-  const interactive =
-    process.stderr.isTTY && !env.CI && env.TERM !== "dumb" && verbosity === "normal";
-  if (!interactive || plan.action !== "upload")
-    return lineReporter((line) => err(`${line}\n`), verbosity);
-  const { terminalReporter } = await import("../report/progress.js");
-  return terminalReporter(plan.jobs.reduce((sum, job) => sum + job.dist.size, 0));
+  // The HTTP stack and the executor load only now: a dry run never pays for them.
+  const { sendPlan } = await import("./send.js");
+  return sendPlan(plan, credentials, opts, ctx, { limits, verbosity, usernames, say });
 }
 
 /**
@@ -281,18 +189,4 @@ function applyCheckUrls(servers: ServerConfig[], values: string[], enabled: bool
     }
   }
   if (!enabled) for (const server of servers) server.checkUrl = undefined;
-}
-
-async function writeReports(
-  opts: PublishCliOptions,
-  plan: Plan,
-  results: JobResult[],
-  meta: { dryRun: boolean; exitCode: number; usernames: Map<string, string | undefined> },
-): Promise<void> {
-  if (!opts.report) return;
-  // Reasons quote servers' answers, which may echo what was sent: redacted like stdout.
-  await writeFile(
-    opts.report,
-    redact(`${JSON.stringify(buildJsonReport(plan, results, meta), null, 2)}\n`),
-  );
 }

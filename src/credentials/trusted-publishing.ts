@@ -2,7 +2,7 @@ import type { Dispatcher } from "undici";
 import type { ServerConfig } from "../config/types.js";
 import { CredentialsError, UsageError } from "../errors.js";
 import { registerSecret } from "../report/redact.js";
-import { type HttpResponse, send } from "../transport/http.js";
+import type { HttpResponse } from "../transport/http.js";
 import type { CredentialSource } from "./types.js";
 
 export type TrustedPublishingMode = "auto" | "always" | "never";
@@ -26,7 +26,7 @@ export interface TrustedPublishingOptions {
   /** `--dry-run`: say that a token would be minted, send nothing. */
   dryRun?: boolean;
   env: NodeJS.ProcessEnv;
-  dispatcher: () => Dispatcher;
+  dispatcher: () => Dispatcher | Promise<Dispatcher>;
   /** GitHub Actions reads `::add-mask::` from stdout; written unredacted on purpose. */
   writeWorkflowCommand: (line: string) => void;
   log: (line: string) => void;
@@ -149,8 +149,10 @@ function mintErrors(response: HttpResponse): string {
  * server only with `always`.
  */
 export function trustedPublishingSource(options: TrustedPublishingOptions): CredentialSource {
-  const request: Requester = (method, url, headers = {}, body) =>
-    send(options.dispatcher(), {
+  // The HTTP stack loads only when a token is really minted: start-up stays light.
+  const request: Requester = async (method, url, headers = {}, body) => {
+    const { send } = await import("../transport/http.js");
+    return send(await options.dispatcher(), {
       method,
       url,
       headers: {
@@ -161,6 +163,7 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
       body,
       stallTimeoutMs: 30_000,
     });
+  };
 
   const eligible = (server: ServerConfig): boolean =>
     options.mode === "always" ||

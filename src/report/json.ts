@@ -1,5 +1,7 @@
+import { writeFile } from "node:fs/promises";
 import type { JobResult } from "../execute/run.js";
 import type { Plan } from "../plan/plan.js";
+import { redact } from "./redact.js";
 import { totals } from "./summary.js";
 
 /**
@@ -70,4 +72,18 @@ export function buildJsonReport(
     })),
     totals: totals(results).counts,
   };
+}
+
+/** `--report FILE`: the JSON report, redacted like everything printed (reasons quote servers). */
+export async function writeReport(
+  file: string | undefined,
+  plan: Plan,
+  results: JobResult[],
+  meta: { dryRun: boolean; exitCode: number; usernames: Map<string, string | undefined> },
+): Promise<void> {
+  if (!file) return;
+  await writeFile(
+    file,
+    redact(`${JSON.stringify(buildJsonReport(plan, results, meta), null, 2)}\n`),
+  );
 }

@@ -1,0 +1,125 @@
+import { arch, platform } from "node:os";
+import type { Credentials } from "../credentials/types.js";
+import { ExitCode } from "../errors.js";
+import { ExistenceChecker } from "../execute/existence.js";
+import { preflight } from "../execute/preflight.js";
+import { digestCache, type JobResult, type RunEvents, runPlan } from "../execute/run.js";
+import { closeSessions, openSessions } from "../execute/session.js";
+import type { Plan } from "../plan/plan.js";
+import { buildJsonReport, writeReport } from "../report/json.js";
+import { lineReporter, type Verbosity } from "../report/log.js";
+import { err, out } from "../report/redact.js";
+import { formatSummary, totals } from "../report/summary.js";
+import { defaultRetryPolicy } from "../transport/retry.js";
+import type { PublishCliOptions } from "./options.js";
+import type { PublishContext } from "./publish.js";
+
+export interface SendSettings {
+  limits: {
+    concurrency: number;
+    perServer: number;
+    retries: number;
+    connectTimeoutMs: number;
+    stallTimeoutMs: number;
+  };
+  verbosity: Verbosity;
+  usernames: Map<string, string | undefined>;
+  say: (line: string) => void;
+}
+
+const userAgent = (): string =>
+  `pkgpush/${PKGPUSH_VERSION} (node ${process.version}; ${platform()} ${arch()})`;
+
+/** The sending half of `upload`/`register`: sessions -> preflight -> run -> summary and report. */
+export async function sendPlan(
+  plan: Plan,
+  credentials: Map<string, Credentials>,
+  opts: PublishCliOptions,
+  ctx: PublishContext,
+  { limits, verbosity, usernames, say }: SendSettings,
+): Promise<number> {
+  const sessions = openSessions(
+    plan.servers.map((server) => ({
+      server,
+      credentials: credentials.get(server.name) as Credentials,
+    })),
+    {
+      connectTimeoutMs: limits.connectTimeoutMs,
+      stallTimeoutMs: limits.stallTimeoutMs,
+      caCert: opts.cert,
+      clientCert: opts.clientCert,
+    },
+  );
+  const context = {
+    sessions,
+    digestsOf: digestCache(ctx.signal),
+    checker: new ExistenceChecker(sessions, {
+      userAgent: userAgent(),
+      stallTimeoutMs: limits.stallTimeoutMs,
+      signal: ctx.signal,
+    }),
+  };
+  const events = await reporterFor(plan, verbosity, ctx.env);
+  let results: JobResult[];
+  try {
+    if (opts.preflight && (plan.servers.length > 1 || plan.servers.some((s) => s.checkUrl))) {
+      say(
+        `preflight: checking ${plan.servers.length} server${plan.servers.length === 1 ? "" : "s"}`,
+      );
+      await preflight(plan, sessions, context.checker, context.digestsOf, {
+        userAgent: userAgent(),
+        timeoutMs: limits.stallTimeoutMs,
+        signal: ctx.signal,
+      });
+    }
+    results = await runPlan(
+      plan,
+      context,
+      {
+        concurrency: limits.concurrency,
+        perServer: limits.perServer,
+        retry: { ...defaultRetryPolicy, retries: limits.retries },
+        stallTimeoutMs: limits.stallTimeoutMs,
+        skipExisting: opts.skipExisting ?? false,
+        comment: opts.comment,
+        attestations: opts.attestations ?? false,
+        userAgent: userAgent(),
+        signal: ctx.signal,
+      },
+      events,
+    );
+  } finally {
+    events.stop?.();
+    await closeSessions(sessions);
+  }
+
+  const exitCode = ctx.signal.aborted
+    ? ExitCode.interrupted
+    : totals(results).failed
+      ? ExitCode.failed
+      : ExitCode.ok;
+  if (opts.json) {
+    out(
+      `${JSON.stringify(buildJsonReport(plan, results, { dryRun: false, exitCode, usernames }), null, 2)}\n`,
+    );
+    if (verbosity !== "quiet") err(`${formatSummary(results)}\n`);
+  } else {
+    out(`${formatSummary(results)}\n`);
+  }
+  await writeReport(opts.report, plan, results, { dryRun: false, exitCode, usernames });
+  return exitCode;
+}
+
+/** Bars on an interactive terminal; plain lines in CI, in pipes and with TERM=dumb. */
+async function reporterFor(
+  plan: Plan,
+  verbosity: Verbosity,
+  env: NodeJS.ProcessEnv,
+): Promise<RunEvents & { stop?: () => void }> {
+  const interactive =
+    process.stderr.isTTY && !env.CI && env.TERM !== "dumb" && verbosity === "normal";
+  if (!interactive || plan.action !== "upload")
+    return lineReporter((line) => err(`${line}\n`), verbosity);
+  const { terminalReporter } = await import("../report/progress.js");
+  return terminalReporter(plan.jobs.reduce((sum, job) => sum + job.dist.size, 0));
+}
