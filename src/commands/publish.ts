@@ -1,3 +1,4 @@
+import { writeFile } from "node:fs/promises";
 import type { Dispatcher } from "undici";
 import { findServerByUrl, getServer, loadPypirc } from "../config/pypirc.js";
 import type { PypircConfig, ServerConfig } from "../config/types.js";
@@ -16,12 +17,12 @@ import {
 import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { collectFiles } from "../distributions/collect.js";
 import { inspectAll } from "../distributions/inspect.js";
-import { AggregateInputError, ExitCode, type PkgpushError, UsageError } from "../errors.js";
+import { AggregateInputError, ExitCode, PkgpushError, UsageError } from "../errors.js";
 import { type Action, planRegistrations, planUploads } from "../plan/plan.js";
-import { writeReport } from "../report/json.js";
+import { errorReport, writeReport } from "../report/json.js";
 import type { Verbosity } from "../report/log.js";
 import { formatPlan } from "../report/plan.js";
-import { err, out, registerCredentials } from "../report/redact.js";
+import { err, out, redact, registerCredentials } from "../report/redact.js";
 import { adHocServer } from "../resolve/adhoc.js";
 import { matchesProject } from "../resolve/pattern.js";
 import { resolveTargets, splitRepositoryArgs } from "../resolve/targets.js";
@@ -75,6 +76,25 @@ function loadConfig(opts: PublishCliOptions, env: NodeJS.ProcessEnv): Promise<Py
 
 /** The shared pipeline of `upload` and `register`: config -> targets -> files -> plan -> run -> report. */
 export async function publish(
+  action: Action,
+  paths: string[],
+  opts: PublishCliOptions,
+  ctx: PublishContext,
+): Promise<number> {
+  try {
+    return await publishSteps(action, paths, opts, ctx);
+  } catch (error) {
+    // A machine reading --json gets JSON even when the run stopped before sending anything.
+    if (error instanceof PkgpushError && (opts.json || opts.report)) {
+      const report = errorReport(action, opts.dryRun ?? false, error);
+      if (opts.json) out(`${JSON.stringify(report, null, 2)}\n`);
+      if (opts.report) await writeFile(opts.report, redact(`${JSON.stringify(report, null, 2)}\n`));
+    }
+    throw error;
+  }
+}
+
+async function publishSteps(
   action: Action,
   paths: string[],
   opts: PublishCliOptions,

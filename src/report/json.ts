@@ -1,4 +1,5 @@
 import { writeFile } from "node:fs/promises";
+import type { PkgpushError } from "../errors.js";
 import type { JobResult } from "../execute/run.js";
 import type { Plan } from "../plan/plan.js";
 import { redact } from "./redact.js";
@@ -32,6 +33,8 @@ export interface JsonReport {
     durationMs: number;
   }>;
   totals: ReturnType<typeof totals>["counts"];
+  /** Present when the run stopped before sending (usage, configuration, preflight): why. */
+  error?: { message: string; hint: string | null };
 }
 
 export function buildJsonReport(
@@ -86,4 +89,23 @@ export async function writeReport(
     file,
     redact(`${JSON.stringify(buildJsonReport(plan, results, meta), null, 2)}\n`),
   );
+}
+
+/** The report of a run that stopped before sending anything. */
+export function errorReport(
+  command: Plan["action"],
+  dryRun: boolean,
+  error: PkgpushError,
+): JsonReport {
+  return {
+    schema: "pkgpush-report/1",
+    command,
+    dryRun,
+    exitCode: error.exitCode,
+    servers: [],
+    files: [],
+    results: [],
+    totals: totals([]).counts,
+    error: { message: error.message, hint: error.hint ?? null },
+  };
 }

@@ -145,6 +145,29 @@ describe("clear one-line errors, before anything is sent", () => {
     expect(stderr).not.toContain("far-secret-pw");
   });
 
+  it("--json still prints a JSON report, with the error, when nothing could be sent", async () => {
+    const { config } = workspace(
+      pypirc({
+        distutils: { "index-servers": ["plone"] },
+        plone: { repository: server.uploadUrl },
+      }),
+    );
+    const r = await runCli([
+      "upload",
+      "--config-file",
+      config,
+      "-r",
+      "nope",
+      "--json",
+      fixtures.collectiveFoo.path,
+    ]);
+    expect(r.code).toBe(2);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ schema: "pkgpush-report/1", exitCode: 2, results: [] });
+    expect(report.error.message).toMatch(/nope/);
+    expect(r.stderr).toMatch(/^pkgpush: error: .*nope/m);
+  });
+
   it("bad option values", async () => {
     await expectUsageError(
       ["upload", "--concurrency", "0", fixtures.collectiveFoo.path],
