@@ -2,7 +2,7 @@ import { UsageError } from "../errors.js";
 
 /** Options shared by `upload` and `register`, as commander hands them over. */
 export interface PublishCliOptions {
-  repository: string[];
+  repository?: string[];
   repositoryUrl?: string;
   configFile?: string;
   username?: string;
@@ -46,6 +46,7 @@ export function seconds(value: string, option: string): number {
   return Math.round(n * 1000);
 }
 
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/** Repeatable options: commander calls this once per occurrence (no default, so --help stays clean). */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }

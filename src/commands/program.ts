@@ -10,7 +10,6 @@ function addPublishOptions(command: Command): Command {
       "-r, --repository <name>",
       "server to use: a .pypirc section name or a repository URL (repeatable, or a comma list)",
       collect,
-      [],
     )
     .option("--repository-url <url>", "upload to this URL (an ad-hoc server)")
     .addOption(
@@ -40,7 +39,6 @@ function addPublishOptions(command: Command): Command {
       "--check-url <url>",
       "simple index to check for existing files (NAME=URL with several servers)",
       collect,
-      [],
     )
     .option("--no-check", "do not ask simple indexes whether files already exist")
     .option("--no-preflight", "skip the checks of every server before the first upload")

@@ -120,13 +120,14 @@ async function publishSteps(
   const dists = await inspectAll(files);
 
   // twine's variables apply only when the command line names no server.
-  const named = opts.repository.length > 0 || opts.repositoryUrl !== undefined;
+  const repositories = opts.repository ?? [];
+  const named = repositories.length > 0 || opts.repositoryUrl !== undefined;
   const targets = resolveTargets(
     dists,
     config,
     {
       repositories: splitRepositoryArgs(
-        named || !ctx.env.TWINE_REPOSITORY ? opts.repository : [ctx.env.TWINE_REPOSITORY],
+        named || !ctx.env.TWINE_REPOSITORY ? repositories : [ctx.env.TWINE_REPOSITORY],
       ),
       repositoryUrl:
         opts.repositoryUrl ?? (named ? undefined : ctx.env.TWINE_REPOSITORY_URL || undefined),
