@@ -55,7 +55,12 @@ export class InterruptedError extends PkgpushError {
 export class AggregateInputError extends PkgpushError {
   readonly errors: PkgpushError[];
   constructor(errors: PkgpushError[]) {
-    super(errors.map((e) => e.message).join("\n"), { exitCode: ExitCode.usage });
+    // Each distinct hint once, so several files with the same problem read as one fix.
+    const hints = [...new Set(errors.map((e) => e.hint).filter((h): h is string => Boolean(h)))];
+    super(errors.map((e) => e.message).join("\n"), {
+      exitCode: ExitCode.usage,
+      ...(hints.length > 0 ? { hint: hints.join("; ") } : {}),
+    });
     this.errors = errors;
   }
 }

@@ -3,7 +3,13 @@ import { CredentialsError } from "../errors.js";
 
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+  // IPv4-mapped loopback arrives normalised by the URL parser: [::ffff:7f00:1].
+  return (
+    host === "localhost" ||
+    host === "::1" ||
+    /^127\.\d+\.\d+\.\d+$/.test(host) ||
+    /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host)
+  );
 }
 
 /**

@@ -21,7 +21,8 @@ export function registerCredentials(
 }
 
 const PATTERNS: Array<[RegExp, string]> = [
-  [/(authorization:\s*(?:basic|bearer)\s+)[^\s"',]+/gi, "$1***"],
+  // `Authorization: Basic x`, also quoted as in JSON or Python reprs: `"authorization": "Basic x"`.
+  [/(authorization["']?\s*[:=]\s*["']?(?:basic|bearer|token)\s+)[^\s"',}]+/gi, "$1***"],
   [/\bpypi-[A-Za-z0-9_-]{16,}/g, "pypi-***"],
 ];
 

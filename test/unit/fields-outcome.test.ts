@@ -143,3 +143,21 @@ describe("server answers", () => {
     expect(text).toBe("400 Bad Request: 400 Package 'a' already exists!");
   });
 });
+
+describe("loopback detection", async () => {
+  const { isLoopbackHost } = await import("../../src/credentials/transport-safety.js");
+  it("knows loopback in every spelling the URL parser produces", () => {
+    for (const host of [
+      "127.0.0.1",
+      "127.1.2.3",
+      "localhost",
+      "[::1]",
+      new URL("http://[::ffff:127.0.0.1]/").hostname,
+    ]) {
+      expect(isLoopbackHost(host), host).toBe(true);
+    }
+    for (const host of ["10.0.0.1", "example.org", "foo.localhost", "[::2]", "128.0.0.1"]) {
+      expect(isLoopbackHost(host), host).toBe(false);
+    }
+  });
+});

@@ -15,3 +15,15 @@ describe("redact", () => {
     expect(text).toContain("pw=***");
   });
 });
+
+describe("redact, unregistered secrets", () => {
+  it("masks Authorization values however they are quoted", () => {
+    for (const text of [
+      "Authorization: Basic dXNlcjpwYXNz",
+      '{"authorization": "Basic dXNlcjpwYXNz"}',
+      "{'Authorization': 'Bearer abc.def.ghi'}",
+    ]) {
+      expect(redact(text)).not.toMatch(/dXNlcjpwYXNz|abc\.def\.ghi/);
+    }
+  });
+});
