@@ -75,11 +75,36 @@ export async function runPlan(
 ): Promise<JobResult[]> {
   const { sessions, digestsOf, checker } = context;
 
+  const finished = new Map<number, JobResult>();
+
+  /**
+   * A file one of the other servers refused as invalid (not a network, auth or "exists" problem)
+   * is not sent to a permanent index: once there, its name can never be used again, and the fix
+   * (a rebuilt file) would need a new version. Re-running after the fix sends it.
+   */
+  const holdReason = (job: Job): string | undefined => {
+    if (job.action !== "upload" || !job.server.immutable) return undefined;
+    for (const id of job.after) {
+      const before = finished.get(id);
+      if (!before || before.job.dist.path !== job.dist.path || before.job.server.immutable)
+        continue;
+      const status = before.outcome.httpStatus;
+      if (before.outcome.status === "failed" && (status === 400 || status === 422)) {
+        return `not sent to this permanent index because ${before.job.server.name} refused the file (${before.outcome.reason ?? status}); fix it and run again`;
+      }
+    }
+    return undefined;
+  };
+
   const runJob = async (job: Job): Promise<JobResult> => {
     const started = Date.now();
     const session = sessions.get(job.server.name) as ServerSession;
     let attempts = 0;
     let sha256: string | undefined;
+    const held = holdReason(job);
+    if (held) {
+      return finish({ job, outcome: { status: "held", reason: held }, attempts, durationMs: 0 });
+    }
     try {
       let fields: FormFields;
       const files: FilePart[] = [];
@@ -198,6 +223,7 @@ export async function runPlan(
     };
   };
   const finish = (result: JobResult): JobResult => {
+    finished.set(result.job.id, result);
     events.onFinish?.(result);
     return result;
   };

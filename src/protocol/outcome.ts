@@ -1,6 +1,13 @@
 import type { HttpResponse } from "../transport/http.js";
 
-export type OutcomeStatus = "uploaded" | "registered" | "not-needed" | "skipped" | "failed";
+/** `held`: not sent to a permanent index because another server refused the same file. */
+export type OutcomeStatus =
+  | "uploaded"
+  | "registered"
+  | "not-needed"
+  | "skipped"
+  | "failed"
+  | "held";
 
 /** What one request to one server achieved, in words a release engineer can act on. */
 export interface Outcome {

@@ -29,8 +29,8 @@ export function lineReporter(write: (line: string) => void, verbosity: Verbosity
   if (verbosity === "quiet") {
     return {
       onFinish: (r: JobResult) => {
-        if (r.outcome.status === "failed")
-          write(`failed: ${what(r.job)}: ${r.outcome.reason ?? ""}`);
+        if (r.outcome.status === "failed" || r.outcome.status === "held")
+          write(`${r.outcome.status}: ${what(r.job)}: ${r.outcome.reason ?? ""}`);
       },
     };
   }

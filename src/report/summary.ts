@@ -15,13 +15,15 @@ export function totals(results: JobResult[]): Totals {
     "not-needed": 0,
     skipped: 0,
     failed: 0,
+    held: 0,
   };
   for (const r of results) counts[r.outcome.status]++;
   return {
     counts,
     files: new Set(results.map((r) => r.job.dist.path)).size,
     servers: new Set(results.map((r) => r.job.server.name)).size,
-    failed: counts.failed > 0,
+    // A held file did not land where it should: as much a reason for exit 1 as a failure.
+    failed: counts.failed + counts.held > 0,
   };
 }
 

@@ -196,3 +196,46 @@ describe("immutable servers", () => {
     expect(startOnPerm).toBeGreaterThan(doneOnA);
   });
 });
+
+describe("a file another server refused is held back from a permanent index", () => {
+  const args = (config: string): string[] => [
+    "upload",
+    "--config-file",
+    config,
+    "-r",
+    "perm,a",
+    "--retries",
+    "0",
+    fixtures.ploneBar.path,
+  ];
+
+  it("400 (the file itself refused) on the private server: held, exit 1, nothing sent to perm", async () => {
+    const a = await server("a", [
+      { on: "upload", times: "always", action: { status: 400, reason: "Invalid classifier" } },
+    ]);
+    const perm = await server("perm");
+    const { config } = configFor({
+      perm: { url: perm.uploadUrl, immutable: "true" },
+      a: { url: a.uploadUrl },
+    });
+    const r = await runTimed(args(config));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /plone_bar-2\.0\.0\.tar\.gz\s+perm\s+held\s+\S+\s+not sent to this permanent index because a refused/,
+    );
+    expect(posts(perm)).toHaveLength(0);
+  });
+
+  it("a server error (503) on the private server does not hold the permanent upload", async () => {
+    const a = await server("a", [{ on: "upload", times: "always", action: { status: 503 } }]);
+    const perm = await server("perm");
+    const { config } = configFor({
+      perm: { url: perm.uploadUrl, immutable: "true" },
+      a: { url: a.uploadUrl },
+    });
+    const r = await runTimed(args(config));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/plone_bar-2\.0\.0\.tar\.gz\s+perm\s+uploaded/);
+    expect(names(perm)).toEqual(["plone_bar-2.0.0.tar.gz"]);
+  });
+});
