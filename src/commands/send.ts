@@ -27,8 +27,7 @@ export interface SendSettings {
   say: (line: string) => void;
 }
 
-const userAgent = (): string =>
-  `pkgpush/${PKGPUSH_VERSION} (node ${process.version}; ${platform()} ${arch()})`;
+const USER_AGENT = `pkgpush/${PKGPUSH_VERSION} (node ${process.version}; ${platform()} ${arch()})`;
 
 /** The sending half of `upload`/`register`: sessions -> preflight -> run -> summary and report. */
 export async function sendPlan(
@@ -54,7 +53,7 @@ export async function sendPlan(
     sessions,
     digestsOf: digestCache(ctx.signal),
     checker: new ExistenceChecker(sessions, {
-      userAgent: userAgent(),
+      userAgent: USER_AGENT,
       stallTimeoutMs: limits.stallTimeoutMs,
       signal: ctx.signal,
     }),
@@ -67,7 +66,7 @@ export async function sendPlan(
         `preflight: checking ${plan.servers.length} server${plan.servers.length === 1 ? "" : "s"}`,
       );
       await preflight(plan, sessions, context.checker, context.digestsOf, {
-        userAgent: userAgent(),
+        userAgent: USER_AGENT,
         timeoutMs: limits.stallTimeoutMs,
         signal: ctx.signal,
       });
@@ -83,7 +82,7 @@ export async function sendPlan(
         skipExisting: opts.skipExisting ?? false,
         comment: opts.comment,
         attestations: opts.attestations ?? false,
-        userAgent: userAgent(),
+        userAgent: USER_AGENT,
         signal: ctx.signal,
       },
       events,
