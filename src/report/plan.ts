@@ -1,6 +1,7 @@
 import type { Credentials } from "../credentials/types.js";
 import type { Plan } from "../plan/plan.js";
 import { formatBytes } from "./log.js";
+import { formatTable } from "./table.js";
 
 const modeText: Record<Plan["mode"], string> = {
   explicit: "servers named on the command line",
@@ -16,21 +17,26 @@ export function formatPlan(plan: Plan, credentials: Map<string, Credentials>): s
     "",
     "Servers:",
   ];
-  for (const server of plan.servers) {
+  const serverRows = plan.servers.map((server) => {
     const c = credentials.get(server.name) ?? {};
-    const user = c.username ? `user ${c.username} (from ${c.usernameSource})` : "no user name";
-    const password = c.password ? `password from ${c.passwordSource}` : "no password found";
-    lines.push(
-      `  ${server.name}  ${server.repository}  ${user}, ${password}${server.immutable ? ", permanent" : ""}`,
-    );
-  }
-  lines.push("", "Files:");
-  for (const dist of files) {
-    const to = plan.jobs.filter((j) => j.dist.path === dist.path).map((j) => j.server.name);
-    lines.push(
-      `  ${dist.filename} (${dist.name} ${dist.version}, ${formatBytes(dist.size)}) -> ${to.join(", ")}`,
-    );
-  }
+    return [
+      server.name,
+      server.repository,
+      c.username ? `user ${c.username} (from ${c.usernameSource})` : "no user name",
+      `${c.password ? `password from ${c.passwordSource}` : "no password found"}${server.immutable ? "; permanent index" : ""}`,
+    ];
+  });
+  lines.push(...formatTable(serverRows, "  "), "", "Files:");
+  const fileRows = files.map((dist) => [
+    dist.filename,
+    `${dist.name} ${dist.version}`,
+    formatBytes(dist.size),
+    `-> ${plan.jobs
+      .filter((j) => j.dist.path === dist.path)
+      .map((j) => j.server.name)
+      .join(", ")}`,
+  ]);
+  lines.push(...formatTable(fileRows, "  "));
   lines.push("", "Order:");
   for (const job of plan.jobs) {
     const wait =

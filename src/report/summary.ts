@@ -1,5 +1,6 @@
 import type { JobResult } from "../execute/run.js";
 import type { OutcomeStatus } from "../protocol/outcome.js";
+import { formatTable } from "./table.js";
 
 export interface Totals {
   counts: Record<OutcomeStatus, number>;
@@ -31,20 +32,6 @@ export function formatDuration(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`;
 }
 
-/** Left-aligned columns; the last one (free text) is not padded. */
-function table(rows: string[][]): string[] {
-  const columns = (rows[0] as string[]).length;
-  const widths = Array.from({ length: columns }, (_, i) =>
-    Math.max(...rows.map((row) => (row[i] ?? "").length)),
-  );
-  return rows.map((row) =>
-    row
-      .map((cell, i) => (i === columns - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd(),
-  );
-}
-
 /** The end-of-run table: every file x server, what happened and why. */
 export function formatSummary(results: JobResult[]): string {
   const t = totals(results);
@@ -72,5 +59,5 @@ export function formatSummary(results: JobResult[]): string {
         .join(" "),
     ]),
   ];
-  return [header, ...table(rows)].join("\n");
+  return [header, ...formatTable(rows)].join("\n");
 }
