@@ -69,20 +69,11 @@ const { CredentialsError } = await import("../../src/errors.js");
 
 import type { PublishCliOptions } from "../../src/commands/options.js";
 import type { CredentialSource } from "../../src/credentials/types.js";
+import { server as unitServer } from "../unit/helpers.js";
 
+/** A .pypirc server (see unit/helpers), with the section it was read from. */
 function server(name: string, extra: Partial<ServerConfig> = {}): ServerConfig {
-  return {
-    name,
-    repository: `https://${name}.example/legacy/`,
-    realm: "pypi",
-    releasePackages: [],
-    immutable: false,
-    allowInsecureHttp: false,
-    origin: "pypirc",
-    location: { file: "~/.pypirc", section: name },
-    options: {},
-    ...extra,
-  };
+  return unitServer(name, { location: { file: "~/.pypirc", section: name }, ...extra });
 }
 
 /** A source that records being asked and answers with a fixed hit. */

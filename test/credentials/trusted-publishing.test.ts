@@ -9,12 +9,7 @@ import {
 } from "../../src/credentials/trusted-publishing.js";
 import { CredentialsError, UsageError } from "../../src/errors.js";
 import { redact } from "../../src/report/redact.js";
-
-/** A JWT-looking token (header.payload.signature) with these claims. */
-function fakeJwt(claims: Record<string, unknown>): string {
-  const part = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString("base64url");
-  return `${part({ alg: "RS256", typ: "JWT" })}.${part(claims)}.c2lnbmF0dXJlLW5vdC1jaGVja2Vk`;
-}
+import { fakeJwt, server as unitServer } from "../unit/helpers.js";
 
 const CLAIMS = {
   iss: "https://token.actions.githubusercontent.com",
@@ -30,17 +25,9 @@ const CLAIMS = {
   runner_environment: "github-hosted",
 };
 
+/** A built-in server (as PyPI is) at this upload URL. */
 function server(repository: string, name = "pypi"): ServerConfig {
-  return {
-    name,
-    repository,
-    realm: "pypi",
-    releasePackages: [],
-    immutable: false,
-    allowInsecureHttp: false,
-    origin: "builtin",
-    options: {},
-  };
+  return unitServer(name, { repository, origin: "builtin" });
 }
 
 const GITHUB_ENV = {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { pypirc, runCli, workspace } from "./harness.js";
+import { pypirc, runCli, uploadArgs, workspace } from "./harness.js";
 
 let fixtures: FixtureSet;
 let server: IndexServer;
@@ -38,7 +38,7 @@ describe("clear one-line errors, before anything is sent", () => {
       "[distutils]\nindex-servers = a\n[a]\nrepository = http://127.0.0.1:1/\nusername = x\nusername = y\n",
     );
     await expectUsageError(
-      ["upload", "--config-file", config, "-r", "a", fixtures.collectiveFoo.path],
+      uploadArgs(config, "a", fixtures.collectiveFoo.path),
       /\.pypirc, line 6: .*duplicate option "username"/i,
     );
   });
@@ -51,7 +51,7 @@ describe("clear one-line errors, before anything is sent", () => {
       }),
     );
     await expectUsageError(
-      ["upload", "--config-file", config, "-r", "plonee", fixtures.collectiveFoo.path],
+      uploadArgs(config, "plonee", fixtures.collectiveFoo.path),
       /plonee.*plone/,
     );
   });
@@ -64,7 +64,7 @@ describe("clear one-line errors, before anything is sent", () => {
       }),
     );
     await expectUsageError(
-      ["upload", "--config-file", config, "-r", "ghost", fixtures.collectiveFoo.path],
+      uploadArgs(config, "ghost", fixtures.collectiveFoo.path),
       /ghost.*no \[ghost\] section/,
     );
   });
@@ -110,7 +110,7 @@ describe("clear one-line errors, before anything is sent", () => {
       }),
     );
     const stderr = await expectUsageError(
-      ["upload", "--config-file", config, "-r", "plone", fixtures.collectiveFoo.path],
+      uploadArgs(config, "plone", fixtures.collectiveFoo.path),
       /no password for server 'plone'/,
     );
     expect(stderr).toMatch(
@@ -130,15 +130,7 @@ describe("clear one-line errors, before anything is sent", () => {
       }),
     );
     const stderr = await expectUsageError(
-      [
-        "upload",
-        "--config-file",
-        config,
-        "-r",
-        "far",
-        "--no-preflight",
-        fixtures.collectiveFoo.path,
-      ],
+      uploadArgs(config, "far", "--no-preflight", fixtures.collectiveFoo.path),
       /refusing to send credentials for 'far' over plain http/,
     );
     expect(stderr).toContain("--allow-insecure-http");
@@ -152,15 +144,7 @@ describe("clear one-line errors, before anything is sent", () => {
         plone: { repository: server.uploadUrl },
       }),
     );
-    const r = await runCli([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "nope",
-      "--json",
-      fixtures.collectiveFoo.path,
-    ]);
+    const r = await runCli(uploadArgs(config, "nope", "--json", fixtures.collectiveFoo.path));
     expect(r.code).toBe(2);
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ schema: "pkgpush-report/1", exitCode: 2, results: [] });

@@ -10,7 +10,7 @@ import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { cli, pypirc, runCli, workspace } from "./harness.js";
+import { authAndStatus, cli, postsTo, pypirc, runCli, uploadArgs, workspace } from "./harness.js";
 
 const PYTHON = "/usr/bin/python3";
 const SETUP_HINT =
@@ -153,7 +153,7 @@ describe("system keyring interop (gnome-keyring in a private D-Bus session)", ()
     // (a) a password Python keyring stored is found by pkgpush (service = URL, user = alice)
     expect(r.upload?.code, r.upload?.stderr).toBe(0);
     expect(r.upload?.stderr).toMatch(/debug: keyring: a password for alice at /);
-    const uploads = local.requests.filter((q) => q.method === "POST");
+    const uploads = postsTo(local);
     expect(uploads.map((q) => q.headers.authorization)).toEqual(["Basic alice"]);
     expect(uploads[0]?.status).toBe(200);
     expect(local.files().map((f) => f.filename)).toEqual([basename(fixtures.collectiveFoo.path)]);
@@ -175,11 +175,7 @@ describe("system keyring interop (gnome-keyring in a private D-Bus session)", ()
     expect(r.login?.stdout + (r.login?.stderr ?? "")).not.toContain("secret2");
     expect(r.pyget?.stdout.trim()).toBe("secret2");
     expect(r.upload2?.code, r.upload2?.stderr).toBe(0);
-    expect(
-      other.requests
-        .filter((q) => q.method === "POST")
-        .map((q) => `${q.headers.authorization} ${q.status}`),
-    ).toEqual(["Basic carol 200"]);
+    expect(authAndStatus(other)).toEqual(["Basic carol 200"]);
 
     // --no-keyring: the same upload has no password, and says which sources were tried
     expect(r.nokeyring?.code).toBe(2);
@@ -200,19 +196,23 @@ describe("no keyring daemon (no D-Bus session at all)", () => {
     return { XDG_RUNTIME_DIR: runtime };
   };
 
-  it("upload: the lookup fails fast as a debug message; the error lists the sources, keyring included", async () => {
-    const { config } = workspace(
+  /** A .pypirc with the one server `local`, user alice and no password. */
+  const aliceOnLocal = () =>
+    workspace(
       pypirc({
         distutils: { "index-servers": ["local"] },
         local: { repository: local.uploadUrl, username: "alice" },
       }),
     );
+
+  it("upload: the lookup fails fast as a debug message; the error lists the sources, keyring included", async () => {
+    const { config } = aliceOnLocal();
     const before = local.requests.length;
     const started = Date.now();
-    const r = await runCli(
-      ["upload", "--config-file", config, "-r", "local", "-v", fixtures.collectiveFoo.path],
-      { env: noBus(), timeoutMs: 20_000 },
-    );
+    const r = await runCli(uploadArgs(config, "local", "-v", fixtures.collectiveFoo.path), {
+      env: noBus(),
+      timeoutMs: 20_000,
+    });
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/debug: keyring: lookup for .* failed: /);
@@ -224,12 +224,7 @@ describe("no keyring daemon (no D-Bus session at all)", () => {
   });
 
   it("servers: does not hang, shows no keyring password; --no-keyring and PKGPUSH_KEYRING=0 skip the lookup", async () => {
-    const { config } = workspace(
-      pypirc({
-        distutils: { "index-servers": ["local"] },
-        local: { repository: local.uploadUrl, username: "alice" },
-      }),
-    );
+    const { config } = aliceOnLocal();
     const started = Date.now();
     const r = await runCli(["servers", "--config-file", config, "-v"], {
       env: noBus(),
@@ -253,12 +248,7 @@ describe("no keyring daemon (no D-Bus session at all)", () => {
   });
 
   it("login: a clear error with a hint, no crash", async () => {
-    const { config } = workspace(
-      pypirc({
-        distutils: { "index-servers": ["local"] },
-        local: { repository: local.uploadUrl, username: "alice" },
-      }),
-    );
+    const { config } = aliceOnLocal();
     const started = Date.now();
     const r = await runCli(["login", "--config-file", config, "-r", "local", "--password-stdin"], {
       env: noBus(),

@@ -9,9 +9,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { fakeJwt } from "../unit/helpers.js";
 import { runCli, workspace } from "./harness.js";
 
-const part = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString("base64url");
 const CLAIMS = {
   iss: "https://token.actions.githubusercontent.com",
   aud: "pypi",
@@ -22,7 +22,7 @@ const CLAIMS = {
   ref: "refs/tags/v1.0",
   environment: "release",
 };
-const JWT = `${part({ alg: "RS256", typ: "JWT" })}.${part(CLAIMS)}.U0lHTkFUVVJFLXNlY3JldC1wYXJ0`;
+const JWT = fakeJwt(CLAIMS, "U0lHTkFUVVJFLXNlY3JldC1wYXJ0");
 // Not shaped like a pypi- token the generic pattern would catch: only registration hides it.
 const MINTED = "pypi-mint3d.tok3n.7d41c0ffee90a1b2";
 const BEARER = "gh-request-bearer-9b8a7c6d";

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { cli, pypirc, runCli, workspace } from "./harness.js";
+import { authAndStatus, cli, pypirc, runCli, uploadArgs, workspace } from "./harness.js";
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -88,26 +88,18 @@ afterAll(async () => {
   await Promise.all([one?.close(), two?.close()]);
 });
 
-const posts = (s: IndexServer): string[] =>
-  s.requests
-    .filter((r) => r.method === "POST")
-    .map((r) => `${r.headers.authorization} ${r.status}`);
-
 describe("interactive prompt on a terminal", () => {
   it("asks the user name (echoed) and the password (hidden), then uploads", async () => {
     const { config } = workspace(
       pypirc({ distutils: { "index-servers": ["one"] }, one: { repository: one.uploadUrl } }),
     );
-    const before = posts(one).length;
-    const r = await onTerminal(
-      ["upload", "--config-file", config, "-r", "one", fixtures.collectiveFoo.path],
-      [
-        ["Username for one (", "alice\r"],
-        ["Password or token for alice@one (", "typed-Secret-One-41\r"],
-      ],
-    );
+    const before = authAndStatus(one).length;
+    const r = await onTerminal(uploadArgs(config, "one", fixtures.collectiveFoo.path), [
+      ["Username for one (", "alice\r"],
+      ["Password or token for alice@one (", "typed-Secret-One-41\r"],
+    ]);
     expect(r.code, r.screen).toBe(0);
-    expect(posts(one).slice(before)).toEqual(["Basic alice 200"]);
+    expect(authAndStatus(one).slice(before)).toEqual(["Basic alice 200"]);
     // The user name is echoed as typed; the password never appears, nor its Basic form.
     expect(r.screen).toMatch(
       /Username for one \(http:\/\/127\.0\.0\.1:\d+\/legacy\/\): alice\r?\r?\n/,
@@ -129,15 +121,7 @@ describe("interactive prompt on a terminal", () => {
       }),
     );
     const r = await onTerminal(
-      [
-        "upload",
-        "--config-file",
-        config,
-        "-r",
-        "one,two",
-        "--no-preflight",
-        fixtures.ploneBar.path,
-      ],
+      uploadArgs(config, "one,two", "--no-preflight", fixtures.ploneBar.path),
       [
         ["Password or token for alice@one (", "typed-Secret-One-41\r"],
         ["Username for two (", "bob\r"],
@@ -148,8 +132,8 @@ describe("interactive prompt on a terminal", () => {
     expect(r.screen.match(/Password or token for/g)).toHaveLength(2);
     expect(r.screen.match(/Username for/g)).toHaveLength(1);
     expect(r.screen).not.toContain("Username for one");
-    expect(posts(one).at(-1)).toBe("Basic alice 200");
-    expect(posts(two).at(-1)).toBe("Basic bob 200");
+    expect(authAndStatus(one).at(-1)).toBe("Basic alice 200");
+    expect(authAndStatus(two).at(-1)).toBe("Basic bob 200");
     expect(r.screen).not.toMatch(/typed-Secret-One-41|typed-Secret-Two-42/);
   });
 
@@ -161,10 +145,9 @@ describe("interactive prompt on a terminal", () => {
       }),
     );
     const before = one.requests.length;
-    const r = await onTerminal(
-      ["upload", "--config-file", config, "-r", "one", fixtures.collectiveFoo.path],
-      [["Password or token for", "abc\u0003"]],
-    );
+    const r = await onTerminal(uploadArgs(config, "one", fixtures.collectiveFoo.path), [
+      ["Password or token for", "abc\u0003"],
+    ]);
     expect(r.code, r.screen).toBe(130);
     expect(r.screen).toMatch(/pkgpush: error: interrupted/);
     expect(one.requests.length).toBe(before);
@@ -181,10 +164,9 @@ describe("no terminal: no prompt, a clear error", () => {
       }),
     );
     const before = one.requests.length + two.requests.length;
-    const r = await runCli(
-      ["upload", "--config-file", config, "-r", "one,two", "--no-keyring", fixtures.ploneBar.path],
-      { stdin: "bob-pw\n" },
-    );
+    const r = await runCli(uploadArgs(config, "one,two", "--no-keyring", fixtures.ploneBar.path), {
+      stdin: "bob-pw\n",
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).not.toMatch(/Username for|Password or token for/);
     expect(r.stderr).toMatch(
@@ -202,15 +184,7 @@ describe("no terminal: no prompt, a clear error", () => {
         two: { repository: two.uploadUrl },
       }),
     );
-    const r = await runCli([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "one,two",
-      "--no-keyring",
-      fixtures.ploneBar.path,
-    ]);
+    const r = await runCli(uploadArgs(config, "one,two", "--no-keyring", fixtures.ploneBar.path));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       /no password for server 'one' .*; tried: .*\.pypirc \[one\].*interactive prompt \(no terminal\)/,

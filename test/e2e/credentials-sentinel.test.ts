@@ -11,7 +11,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { type CliResult, pypirc, runCli, workspace } from "./harness.js";
+import {
+  authAndStatus,
+  type CliResult,
+  postsTo,
+  pypirc,
+  runCli,
+  uploadArgs,
+  workspace,
+} from "./harness.js";
 
 const SENTINEL = "Sntl-9f3Kq-7Zx2-secret";
 const USERS = ["alice", "bob", "carol", "dave", "__token__", ""];
@@ -132,12 +140,8 @@ describe("the sentinel password never appears", () => {
     );
     expect(r.code, r.stderr).toBe(1);
     // the run really went through each case
-    expect(
-      good.requests
-        .filter((q) => q.method === "POST")
-        .map((q) => `${q.headers.authorization} ${q.status}`),
-    ).toContain("Basic alice 200");
-    expect(refuses.requests.filter((q) => q.method === "POST").map((q) => q.status)).toContain(403);
+    expect(authAndStatus(good)).toContain("Basic alice 200");
+    expect(postsTo(refuses).map((q) => q.status)).toContain(403);
     expect(echoed.at(-1)).toBe(`Basic ${Buffer.from(`dave:${SENTINEL}`).toString("base64")}`);
     const json = JSON.parse(r.stdout) as {
       results: Array<{ server: string; status: string; reason: string | null }>;
@@ -156,54 +160,27 @@ describe("the sentinel password never appears", () => {
   });
 
   it("upload without --json (summary table), quiet, and -p/TWINE_PASSWORD given for several servers", async () => {
+    /** An upload of collective_foo to `repos` that cannot succeed, with `flags` up front. */
+    const failingUpload = (flags: string[], repos: string, environment = env()) =>
+      runCli(
+        [
+          "upload",
+          "--config-file",
+          config,
+          ...flags,
+          "--retries",
+          "0",
+          "--no-preflight",
+          "-r",
+          repos,
+          fixtures.collectiveFoo.path,
+        ],
+        { env: environment },
+      );
     const runs = await Promise.all([
-      runCli(
-        [
-          "upload",
-          "--config-file",
-          config,
-          "--retries",
-          "0",
-          "--no-preflight",
-          "-r",
-          "echo",
-          fixtures.collectiveFoo.path,
-        ],
-        { env: env() },
-      ),
-      runCli(
-        [
-          "upload",
-          "--config-file",
-          config,
-          "-q",
-          "--retries",
-          "0",
-          "--no-preflight",
-          "-r",
-          "echo,refuses",
-          fixtures.collectiveFoo.path,
-        ],
-        { env: env() },
-      ),
-      runCli(
-        [
-          "upload",
-          "--config-file",
-          config,
-          "-p",
-          SENTINEL,
-          "--retries",
-          "0",
-          "--no-preflight",
-          "-r",
-          "echo,refuses",
-          fixtures.collectiveFoo.path,
-        ],
-        {
-          env: { ...env(), TWINE_PASSWORD: SENTINEL },
-        },
-      ),
+      failingUpload([], "echo"),
+      failingUpload(["-q"], "echo,refuses"),
+      failingUpload(["-p", SENTINEL], "echo,refuses", { ...env(), TWINE_PASSWORD: SENTINEL }),
     ]);
     for (const r of runs) {
       expect(r.code, r.stderr).toBe(1);
@@ -257,11 +234,7 @@ describe("the sentinel password never appears", () => {
       { env: env() },
     );
     expect(r.code).toBe(1);
-    expect(
-      registry.requests
-        .filter((q) => q.method === "POST")
-        .map((q) => `${q.headers.authorization} ${q.status}`),
-    ).toContain("Basic carol 200");
+    expect(authAndStatus(registry)).toContain("Basic carol 200");
     expectNoSentinel(all(r), "register");
   });
 
@@ -341,16 +314,7 @@ describe("credentials never follow a redirect", () => {
       }),
     );
     const r = await runCli(
-      [
-        "upload",
-        "--config-file",
-        cfg,
-        "-r",
-        "moved",
-        "--retries",
-        "0",
-        fixtures.collectiveFoo.path,
-      ],
+      uploadArgs(cfg, "moved", "--retries", "0", fixtures.collectiveFoo.path),
       { env: env() },
     );
     expect(r.code).toBe(1);

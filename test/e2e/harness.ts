@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { IndexServer, RecordedRequest } from "../server/index-server.js";
 
 export const root = resolve(import.meta.dirname, "../..");
 export const cli = join(root, "bin/pkgpush.js");
@@ -56,6 +57,11 @@ export function runCli(
   });
 }
 
+/** The command line of an upload to the named sections of `config`: `upload --config-file <config> -r <repos> ...rest`. */
+export function uploadArgs(config: string, repos: string, ...rest: string[]): string[] {
+  return ["upload", "--config-file", config, "-r", repos, ...rest];
+}
+
 /** A .pypirc text from sections; values may be arrays (written as indented continuation lines). */
 export function pypirc(sections: Record<string, Record<string, string | string[]>>): string {
   return Object.entries(sections)
@@ -77,4 +83,22 @@ export function fieldsOf(
   const map = new Map<string, string[]>();
   for (const [key, value] of request?.fields ?? []) map.set(key, [...(map.get(key) ?? []), value]);
   return map;
+}
+
+/** The upload (POST) requests a test index server recorded, in arrival order. */
+export function postsTo(server: IndexServer): RecordedRequest[] {
+  return server.requests.filter((q) => q.method === "POST");
+}
+
+/** Each upload's Authorization header and answer status, e.g. `Basic alice 200`. */
+export function authAndStatus(server: IndexServer): string[] {
+  return postsTo(server).map((q) => `${q.headers.authorization} ${q.status}`);
+}
+
+/** The file names a test index server stores, sorted. */
+export function storedNames(server: IndexServer): string[] {
+  return server
+    .files()
+    .map((f) => f.filename)
+    .sort();
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { pypirc, runCli, workspace } from "./harness.js";
+import { pypirc, runCli, uploadArgs, workspace } from "./harness.js";
 
 let fixtures: FixtureSet;
 let a: IndexServer;
@@ -30,15 +30,7 @@ describe("a 50 MiB wheel and a 24 MiB sdist to two servers (one on ::1)", () => 
       }),
     );
     const r = await runCli(
-      [
-        "upload",
-        "--config-file",
-        config,
-        "-r",
-        "a,b",
-        fixtures.bigWheel.path,
-        fixtures.bigSdist.path,
-      ],
+      uploadArgs(config, "a,b", fixtures.bigWheel.path, fixtures.bigSdist.path),
       {
         timeoutMs: 120_000,
       },

@@ -4,48 +4,27 @@
  * last.
  */
 import { basename } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import {
-  type ExistsStyle,
-  type FaultPlan,
-  type IndexServer,
-  startIndexServer,
-} from "../server/index-server.js";
-import { configFor, runTimed } from "./transport-helpers.js";
+import type { ExistsStyle, IndexServer } from "../server/index-server.js";
+import { storedNames as names, postsTo, uploadArgs } from "./harness.js";
+import { configFor, runTimed, serversPerTest } from "./transport-helpers.js";
 
 let fixtures: FixtureSet;
-const open: IndexServer[] = [];
+const server = serversPerTest();
 
 beforeAll(async () => {
   fixtures = await ensureFixtures();
 });
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
 
-async function server(
-  name: string,
-  faults: FaultPlan = [],
-  existsStyle: ExistsStyle = "pypi",
-): Promise<IndexServer> {
-  const s = await startIndexServer({
-    mode: "pypi",
-    users: { u: `pw-${name}` },
-    faults,
-    existsStyle,
-  });
-  open.push(s);
-  return s;
-}
+const posts = (s: IndexServer): string[] => postsTo(s).map((q) => q.file?.filename ?? "");
 
-const posts = (s: IndexServer): string[] =>
-  s.requests.filter((q) => q.method === "POST").map((q) => q.file?.filename ?? "");
-const names = (s: IndexServer): string[] =>
-  s
-    .files()
-    .map((f) => f.filename)
-    .sort();
+/** A .pypirc with the immutable server `perm` first, then `a`. */
+const permThenA = (perm: IndexServer, a: IndexServer): string =>
+  configFor({
+    perm: { url: perm.uploadUrl, immutable: "true" },
+    a: { url: a.uploadUrl },
+  }).config;
 
 describe("re-running after a partial failure", () => {
   it("the second run sends only what is missing (check-url skips the rest without a POST) and ends green", async () => {
@@ -60,7 +39,7 @@ describe("re-running after a partial failure", () => {
       a: { url: a.uploadUrl, "check-url": a.simpleUrl },
       b: { url: b.uploadUrl, "simple-url": b.simpleUrl },
     });
-    const args = ["upload", "--config-file", config, "-r", "a,b", "--retries", "0", ...paths];
+    const args = uploadArgs(config, "a,b", "--retries", "0", ...paths);
     const first = await runTimed(args);
     expect(first.code).toBe(1);
     expect(first.stdout).toMatch(/Summary: 4 uploaded, 2 failed/);
@@ -89,16 +68,7 @@ describe("re-running after a partial failure", () => {
   it("an answer lost after the server stored the file: looked up again, reported uploaded", async () => {
     const a = await server("a", [{ on: "upload", action: { status: 502, afterCommit: true } }]);
     const { config } = configFor({ a: { url: a.uploadUrl, "check-url": a.simpleUrl } });
-    const r = await runTimed([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "a",
-      "--retries",
-      "0",
-      fixtures.ploneBar.path,
-    ]);
+    const r = await runTimed(uploadArgs(config, "a", "--retries", "0", fixtures.ploneBar.path));
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(
       /uploaded\s+\S+\s+the file is on the server \(same sha256\) although the upload reported: 502/,
@@ -116,15 +86,7 @@ describe("conflicts", () => {
       a: { url: a.uploadUrl, "check-url": a.simpleUrl },
       b: { url: b.uploadUrl, "check-url": b.simpleUrl },
     });
-    const args = [
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "a,b",
-      fixtures.collectiveFoo.path,
-      fixtures.ploneBar.path,
-    ];
+    const args = uploadArgs(config, "a,b", fixtures.collectiveFoo.path, fixtures.ploneBar.path);
     const r = await runTimed(args);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/preflight found 1 problem; nothing was uploaded/);
@@ -151,15 +113,12 @@ describe("conflicts", () => {
     const { config } = configFor(
       Object.fromEntries(styles.map((s, i) => [s, { url: (servers[i] as IndexServer).uploadUrl }])),
     );
-    const args = [
-      "upload",
-      "--config-file",
+    const args = uploadArgs(
       config,
-      "-r",
       styles.join(","),
       "--no-preflight",
       fixtures.collectiveFoo.path,
-    ];
+    );
     const failed = await runTimed([...args, "--retries", "0"]);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/Summary: 5 failed/);
@@ -174,18 +133,8 @@ describe("immutable servers", () => {
   it("come last for each file: their upload starts after the other servers' finished", async () => {
     const a = await server("a", [{ on: "upload", times: "always", action: { delayMs: 300 } }]);
     const perm = await server("perm");
-    const { config } = configFor({
-      perm: { url: perm.uploadUrl, immutable: "true" },
-      a: { url: a.uploadUrl },
-    });
-    const r = await runTimed([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "perm,a",
-      fixtures.ploneBar.path,
-    ]);
+    const config = permThenA(perm, a);
+    const r = await runTimed(uploadArgs(config, "perm,a", fixtures.ploneBar.path));
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stderr.split("\n");
     const doneOnA = lines.findIndex((l) => /^uploaded: plone_bar-2\.0\.0\.tar\.gz to a /.test(l));
@@ -198,26 +147,15 @@ describe("immutable servers", () => {
 });
 
 describe("a file another server refused is held back from a permanent index", () => {
-  const args = (config: string): string[] => [
-    "upload",
-    "--config-file",
-    config,
-    "-r",
-    "perm,a",
-    "--retries",
-    "0",
-    fixtures.ploneBar.path,
-  ];
+  const args = (config: string): string[] =>
+    uploadArgs(config, "perm,a", "--retries", "0", fixtures.ploneBar.path);
 
   it("400 (the file itself refused) on the private server: held, exit 1, nothing sent to perm", async () => {
     const a = await server("a", [
       { on: "upload", times: "always", action: { status: 400, reason: "Invalid classifier" } },
     ]);
     const perm = await server("perm");
-    const { config } = configFor({
-      perm: { url: perm.uploadUrl, immutable: "true" },
-      a: { url: a.uploadUrl },
-    });
+    const config = permThenA(perm, a);
     const r = await runTimed(args(config));
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
@@ -229,10 +167,7 @@ describe("a file another server refused is held back from a permanent index", ()
   it("a server error (503) on the private server does not hold the permanent upload", async () => {
     const a = await server("a", [{ on: "upload", times: "always", action: { status: 503 } }]);
     const perm = await server("perm");
-    const { config } = configFor({
-      perm: { url: perm.uploadUrl, immutable: "true" },
-      a: { url: a.uploadUrl },
-    });
+    const config = permThenA(perm, a);
     const r = await runTimed(args(config));
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/plone_bar-2\.0\.0\.tar\.gz\s+perm\s+uploaded/);

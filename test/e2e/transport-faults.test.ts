@@ -5,28 +5,29 @@
 
 import { createServer, type Server, type Socket } from "node:net";
 import { basename } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { type FaultPlan, type IndexServer, startIndexServer } from "../server/index-server.js";
-import { closedPort, configFor, runTimed } from "./transport-helpers.js";
+import { uploadArgs, postsTo as uploads } from "./harness.js";
+import { closedPort, configFor, runTimed, serversPerTest } from "./transport-helpers.js";
 
 let fixtures: FixtureSet;
-const open: IndexServer[] = [];
+const server = serversPerTest();
 
 beforeAll(async () => {
   fixtures = await ensureFixtures();
 });
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
 
-async function server(name: string, faults: FaultPlan = []): Promise<IndexServer> {
-  const s = await startIndexServer({ mode: "pypi", users: { u: `pw-${name}` }, faults });
-  open.push(s);
-  return s;
+/** Server `a` up, and a section `down` whose port nothing listens on. */
+async function oneServerDown() {
+  const a = await server("a");
+  const port = await closedPort();
+  const { config } = configFor({
+    a: { url: a.uploadUrl },
+    down: { url: `http://127.0.0.1:${port}/legacy/` },
+  });
+  return { a, port, config };
 }
 
-const uploads = (s: IndexServer) => s.requests.filter((q) => q.method === "POST");
 const wheel = () => fixtures.collectiveFoo.path;
 const wheelName = () => basename(fixtures.collectiveFoo.path);
 
@@ -34,7 +35,7 @@ describe("retries", () => {
   it("503 then success: retried once, uploaded, the summary says 2 attempts", async () => {
     const a = await server("a", [{ on: "upload", action: { status: 503 } }]);
     const { config } = configFor({ a: { url: a.uploadUrl } });
-    const r = await runTimed(["upload", "--config-file", config, "-r", "a", "--json", wheel()]);
+    const r = await runTimed(uploadArgs(config, "a", "--json", wheel()));
     expect(r.code, r.stderr).toBe(0);
     expect(uploads(a).map((q) => q.status)).toEqual([503, 200]);
     expect(r.stderr).toMatch(/retrying .* \(attempt 1 failed: 503 Service Unavailable\)/);
@@ -47,7 +48,7 @@ describe("retries", () => {
   it("429 with Retry-After: 1 waits about a second, then succeeds", async () => {
     const a = await server("a", [{ on: "upload", action: { status: 429, retryAfter: 1 } }]);
     const { config } = configFor({ a: { url: a.uploadUrl } });
-    const r = await runTimed(["upload", "--config-file", config, "-r", "a", wheel()]);
+    const r = await runTimed(uploadArgs(config, "a", wheel()));
     expect(r.code, r.stderr).toBe(0);
     expect(uploads(a).map((q) => q.status)).toEqual([429, 200]);
     expect(r.stderr).toMatch(/retrying .* in 1\.0s \(attempt 1 failed: 429 Too Many Requests\)/);
@@ -59,7 +60,7 @@ describe("retries", () => {
     const a = await server("a", [{ on: "upload", action: { resetAfterBytes: 1024 * 1024 } }]);
     const { config } = configFor({ a: { url: a.uploadUrl } });
     const big = fixtures.bigWheel;
-    const r = await runTimed(["upload", "--config-file", config, "-r", "a", big.path]);
+    const r = await runTimed(uploadArgs(config, "a", big.path));
     expect(r.code, r.stderr).toBe(0);
     const posts = uploads(a);
     expect(posts.map((q) => q.outcome)).toEqual(["reset", "answered"]);
@@ -76,7 +77,7 @@ describe("retries", () => {
       { on: "upload", action: { status: 400, reason: "Invalid value for version" } },
     ]);
     const { config } = configFor({ a: { url: a.uploadUrl } });
-    const r = await runTimed(["upload", "--config-file", config, "-r", "a", wheel()]);
+    const r = await runTimed(uploadArgs(config, "a", wheel()));
     expect(r.code).toBe(1);
     expect(uploads(a)).toHaveLength(1);
     expect(r.stderr).not.toContain("retrying");
@@ -87,16 +88,7 @@ describe("retries", () => {
   it("--retries 1 gives up after two attempts on a server that keeps answering 502", async () => {
     const a = await server("a", [{ on: "upload", times: "always", action: { status: 502 } }]);
     const { config } = configFor({ a: { url: a.uploadUrl } });
-    const r = await runTimed([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "a",
-      "--retries",
-      "1",
-      wheel(),
-    ]);
+    const r = await runTimed(uploadArgs(config, "a", "--retries", "1", wheel()));
     expect(r.code).toBe(1);
     expect(uploads(a)).toHaveLength(2);
     expect(r.stdout).toMatch(/failed\s+\S+\s+502 Bad Gateway.*\(2 attempts\)/);
@@ -108,18 +100,9 @@ describe("timeouts and unreachable servers", () => {
     const a = await server("a");
     const b = await server("b", [{ on: "upload", action: { stallMs: 20_000 } }]);
     const { config } = configFor({ a: { url: a.uploadUrl }, b: { url: b.uploadUrl } });
-    const r = await runTimed([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "a,b",
-      "--timeout",
-      "1",
-      "--retries",
-      "0",
-      wheel(),
-    ]);
+    const r = await runTimed(
+      uploadArgs(config, "a,b", "--timeout", "1", "--retries", "0", wheel()),
+    );
     expect(r.code).toBe(1);
     expect(r.ms).toBeLessThan(8000);
     expect(r.stdout).toMatch(new RegExp(`${wheelName()}\\s+a\\s+uploaded`));
@@ -131,18 +114,9 @@ describe("timeouts and unreachable servers", () => {
   it("a server that stops reading the body mid-upload is cut off by the watchdog", async () => {
     const a = await server("a", [{ on: "upload", action: { stallMs: 20_000 } }]);
     const { config } = configFor({ a: { url: a.uploadUrl } });
-    const r = await runTimed([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "a",
-      "--timeout",
-      "1",
-      "--retries",
-      "0",
-      fixtures.bigWheel.path,
-    ]);
+    const r = await runTimed(
+      uploadArgs(config, "a", "--timeout", "1", "--retries", "0", fixtures.bigWheel.path),
+    );
     expect(r.code).toBe(1);
     expect(r.ms).toBeLessThan(8000);
     expect(r.stdout).toMatch(/failed\s+\S+\s+no progress for 1 s \(server stalled\)/);
@@ -155,16 +129,7 @@ describe("timeouts and unreachable servers", () => {
   it("a slow server (answers after 1.5 s) is waited for: --timeout is about progress", async () => {
     const a = await server("a", [{ on: "upload", action: { delayMs: 1500 } }]);
     const { config } = configFor({ a: { url: a.uploadUrl } });
-    const r = await runTimed([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "a",
-      "--timeout",
-      "3",
-      wheel(),
-    ]);
+    const r = await runTimed(uploadArgs(config, "a", "--timeout", "3", wheel()));
     expect(r.code, r.stderr).toBe(0);
     expect(r.ms).toBeGreaterThanOrEqual(1500);
     expect(uploads(a)).toHaveLength(1);
@@ -173,23 +138,10 @@ describe("timeouts and unreachable servers", () => {
   });
 
   it("one server down: --no-preflight uploads to the others and exits 1 with the reason", async () => {
-    const a = await server("a");
-    const port = await closedPort();
-    const { config } = configFor({
-      a: { url: a.uploadUrl },
-      down: { url: `http://127.0.0.1:${port}/legacy/` },
-    });
-    const r = await runTimed([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "a,down",
-      "--no-preflight",
-      "--retries",
-      "1",
-      wheel(),
-    ]);
+    const { a, port, config } = await oneServerDown();
+    const r = await runTimed(
+      uploadArgs(config, "a,down", "--no-preflight", "--retries", "1", wheel()),
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/Summary: 1 uploaded, 1 failed/);
     expect(r.stdout).toMatch(
@@ -201,13 +153,8 @@ describe("timeouts and unreachable servers", () => {
   });
 
   it("one server down: preflight (the default with several servers) stops before any upload", async () => {
-    const a = await server("a");
-    const port = await closedPort();
-    const { config } = configFor({
-      a: { url: a.uploadUrl },
-      down: { url: `http://127.0.0.1:${port}/legacy/` },
-    });
-    const r = await runTimed(["upload", "--config-file", config, "-r", "a,down", wheel()]);
+    const { a, config } = await oneServerDown();
+    const r = await runTimed(uploadArgs(config, "a,down", wheel()));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/preflight found 1 problem; nothing was uploaded/);
     expect(r.stderr).toMatch(/down \(http:\/\/127\.0\.0\.1:\d+\/legacy\/\): connection refused/);
@@ -226,18 +173,9 @@ describe("timeouts and unreachable servers", () => {
     const { port } = silent.address() as { port: number };
     try {
       const { config } = configFor({ s: { url: `https://127.0.0.1:${port}/legacy/` } });
-      const r = await runTimed([
-        "upload",
-        "--config-file",
-        config,
-        "-r",
-        "s",
-        "--connect-timeout",
-        "1",
-        "--retries",
-        "0",
-        wheel(),
-      ]);
+      const r = await runTimed(
+        uploadArgs(config, "s", "--connect-timeout", "1", "--retries", "0", wheel()),
+      );
       expect(r.code).toBe(1);
       expect(r.ms).toBeLessThan(8000);
       expect(r.stdout).toMatch(/failed\s+\S+\s+timed out connecting to 127\.0\.0\.1:\d+/);

@@ -7,6 +7,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach } from "vitest";
+import {
+  type ExistsStyle,
+  type FaultPlan,
+  type IndexServer,
+  startIndexServer,
+} from "../server/index-server.js";
 import { type CliResult, cli, pypirc, root, workspace } from "./harness.js";
 
 export interface CliChild {
@@ -85,6 +92,32 @@ export function configFor(servers: Record<string, { url: string } & Record<strin
     sections[name] = { repository: url, username: "u", password: `pw-${name}`, ...extra };
   }
   return workspace(pypirc(sections));
+}
+
+/**
+ * A factory of index servers that live for one test (each is closed after it): PyPI mode, user
+ * `u` with password `pw-<name>` (as configFor writes it), the given fault plan and exists style.
+ * Call once at the top level of a test file.
+ */
+export function serversPerTest(): (
+  name: string,
+  faults?: FaultPlan,
+  existsStyle?: ExistsStyle,
+) => Promise<IndexServer> {
+  const open: IndexServer[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  return async (name, faults = [], existsStyle = "pypi") => {
+    const s = await startIndexServer({
+      mode: "pypi",
+      users: { u: `pw-${name}` },
+      faults,
+      existsStyle,
+    });
+    open.push(s);
+    return s;
+  };
 }
 
 export interface Pki {

@@ -4,26 +4,17 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { type FaultPlan, type IndexServer, startIndexServer } from "../server/index-server.js";
-import { configFor, spawnCli, waitFor } from "./transport-helpers.js";
+import { postsTo, uploadArgs } from "./harness.js";
+import { configFor, serversPerTest, spawnCli, waitFor } from "./transport-helpers.js";
 
 let fixtures: FixtureSet;
-const open: IndexServer[] = [];
+const server = serversPerTest();
 
 beforeAll(async () => {
   fixtures = await ensureFixtures();
 });
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
-async function server(name: string, faults: FaultPlan = []): Promise<IndexServer> {
-  const s = await startIndexServer({ mode: "pypi", users: { u: `pw-${name}` }, faults });
-  open.push(s);
-  return s;
-}
 
 describe("Ctrl-C", () => {
   it("aborts the stalled upload, reports what landed and what did not, exits 130", async () => {
@@ -31,19 +22,18 @@ describe("Ctrl-C", () => {
     const b = await server("b", [{ on: "upload", times: "always", action: { stallMs: 20_000 } }]);
     const { config, dir } = configFor({ a: { url: a.uploadUrl }, b: { url: b.uploadUrl } });
     const report = join(dir, "report.json");
-    const run = spawnCli([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "a,b",
-      "--per-server",
-      "1",
-      "--report",
-      report,
-      fixtures.collectiveFoo.path,
-      fixtures.ploneBar.path,
-    ]);
+    const run = spawnCli(
+      uploadArgs(
+        config,
+        "a,b",
+        "--per-server",
+        "1",
+        "--report",
+        report,
+        fixtures.collectiveFoo.path,
+        fixtures.ploneBar.path,
+      ),
+    );
     // Both files landed on a; b holds the first upload (the second waits for a slot).
     await waitFor(
       () =>
@@ -67,7 +57,7 @@ describe("Ctrl-C", () => {
     // The server saw the connection go away: nothing half-written was stored.
     await waitFor(() => b.requests.every((q) => q.outcome !== "pending"));
     expect(b.files()).toEqual([]);
-    expect(b.requests.filter((q) => q.method === "POST")).toHaveLength(1);
+    expect(postsTo(b)).toHaveLength(1);
   });
 
   it("during a retry's wait: stops at once and says so", async () => {
@@ -75,7 +65,7 @@ describe("Ctrl-C", () => {
       { on: "upload", times: "always", action: { status: 503, retryAfter: 30 } },
     ]);
     const { config } = configFor({ a: { url: a.uploadUrl } });
-    const run = spawnCli(["upload", "--config-file", config, "-r", "a", fixtures.ploneBar.path]);
+    const run = spawnCli(uploadArgs(config, "a", fixtures.ploneBar.path));
     await waitFor(() => run.stderr().includes("retrying"));
     run.child.kill("SIGINT");
     const r = await run.done;
@@ -88,12 +78,12 @@ describe("Ctrl-C", () => {
     const a = await server("a");
     const b = await server("b", [{ on: "get", times: "always", action: { stallMs: 20_000 } }]);
     const { config } = configFor({ a: { url: a.uploadUrl }, b: { url: b.uploadUrl } });
-    const run = spawnCli(["upload", "--config-file", config, "-r", "a,b", fixtures.ploneBar.path]);
+    const run = spawnCli(uploadArgs(config, "a,b", fixtures.ploneBar.path));
     await waitFor(() => b.requests.some((q) => q.method === "GET"));
     run.child.kill("SIGINT");
     const r = await run.done;
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/interrupted during the preflight checks; nothing was uploaded/);
-    expect(a.requests.filter((q) => q.method === "POST")).toHaveLength(0);
+    expect(postsTo(a)).toHaveLength(0);
   });
 });

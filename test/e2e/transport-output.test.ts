@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { cli } from "./harness.js";
+import { cli, uploadArgs } from "./harness.js";
 import { configFor, runTimed } from "./transport-helpers.js";
 
 let fixtures: FixtureSet;
@@ -65,16 +65,9 @@ describe("output", () => {
   });
 
   it("in CI / a pipe: plain lines, retries shown; exit 1 when something failed", async () => {
-    const r = await runTimed([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "a,b",
-      "--retries",
-      "1",
-      fixtures.collectiveFoo.path,
-    ]);
+    const r = await runTimed(
+      uploadArgs(config, "a,b", "--retries", "1", fixtures.collectiveFoo.path),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).not.toContain("\u001b[");
     expect(r.stderr).toMatch(
@@ -89,17 +82,9 @@ describe("output", () => {
   });
 
   it("--quiet prints only failures and the summary", async () => {
-    const r = await runTimed([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "a,b",
-      "-q",
-      "--retries",
-      "0",
-      fixtures.collectiveFoo.path,
-    ]);
+    const r = await runTimed(
+      uploadArgs(config, "a,b", "-q", "--retries", "0", fixtures.collectiveFoo.path),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe(
       "failed: collective_foo-1.0.0-py3-none-any.whl to b: 503 Service Unavailable",
@@ -109,19 +94,18 @@ describe("output", () => {
 
   it("--json on stdout (summary on stderr) and --report FILE agree, schema pkgpush-report/1", async () => {
     const report = join(dir, "r.json");
-    const r = await runTimed([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "a,b",
-      "--retries",
-      "0",
-      "--json",
-      "--report",
-      report,
-      fixtures.collectiveFoo.path,
-    ]);
+    const r = await runTimed(
+      uploadArgs(
+        config,
+        "a,b",
+        "--retries",
+        "0",
+        "--json",
+        "--report",
+        report,
+        fixtures.collectiveFoo.path,
+      ),
+    );
     expect(r.code).toBe(1);
     const json = JSON.parse(r.stdout);
     expect(json).toEqual(JSON.parse(readFileSync(report, "utf8")));
@@ -143,15 +127,7 @@ describe("output", () => {
       ["--timeout", "0"],
       ["--connect-timeout", "soon"],
     ]) {
-      const r = await runTimed([
-        "upload",
-        "--config-file",
-        config,
-        "-r",
-        "a",
-        ...bad,
-        fixtures.collectiveFoo.path,
-      ]);
+      const r = await runTimed(uploadArgs(config, "a", ...bad, fixtures.collectiveFoo.path));
       expect(r.code, bad.join(" ")).toBe(2);
       expect(r.stderr).toContain(bad[0] as string);
     }

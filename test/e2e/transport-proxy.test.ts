@@ -8,6 +8,7 @@ import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
+import { uploadArgs } from "./harness.js";
 import { closedPort, configFor, makePki, runTimed } from "./transport-helpers.js";
 
 let fixtures: FixtureSet;
@@ -65,10 +66,9 @@ describe("HTTP_PROXY / HTTPS_PROXY / NO_PROXY", () => {
   it("HTTP_PROXY: the upload goes through the proxy (a CONNECT tunnel), also to 127.0.0.1", async () => {
     const { config } = configFor({ s: { url: index.uploadUrl } });
     seen.length = 0;
-    const r = await runTimed(
-      ["upload", "--config-file", config, "-r", "s", fixtures.collectiveFoo.path],
-      { env: { HTTP_PROXY: proxyUrl } },
-    );
+    const r = await runTimed(uploadArgs(config, "s", fixtures.collectiveFoo.path), {
+      env: { HTTP_PROXY: proxyUrl },
+    });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     // undici does not exempt loopback from the proxy; it tunnels plain http too.
     expect(seen).toEqual([`CONNECT ${host(index.uploadUrl)}`]);
@@ -78,24 +78,21 @@ describe("HTTP_PROXY / HTTPS_PROXY / NO_PROXY", () => {
   it("lower-case http_proxy works too, and NO_PROXY=127.0.0.1 bypasses the proxy", async () => {
     const { config } = configFor({ s: { url: index.uploadUrl } });
     seen.length = 0;
-    const viaLower = await runTimed(
-      ["upload", "--config-file", config, "-r", "s", fixtures.ploneBar.path],
-      { env: { http_proxy: proxyUrl } },
-    );
+    const viaLower = await runTimed(uploadArgs(config, "s", fixtures.ploneBar.path), {
+      env: { http_proxy: proxyUrl },
+    });
     expect(viaLower.code, viaLower.stderr).toBe(0);
     expect(seen).toHaveLength(1);
     seen.length = 0;
-    const direct = await runTimed(
-      ["upload", "--config-file", config, "-r", "s", fixtures.ploneBar.path],
-      { env: { HTTP_PROXY: proxyUrl, NO_PROXY: "example.org,127.0.0.1" } },
-    );
+    const direct = await runTimed(uploadArgs(config, "s", fixtures.ploneBar.path), {
+      env: { HTTP_PROXY: proxyUrl, NO_PROXY: "example.org,127.0.0.1" },
+    });
     expect(direct.code, direct.stderr).toBe(0);
     expect(seen).toEqual([]);
     // `localhost` in NO_PROXY does not cover the address 127.0.0.1.
-    const notCovered = await runTimed(
-      ["upload", "--config-file", config, "-r", "s", fixtures.ploneBar.path],
-      { env: { HTTP_PROXY: proxyUrl, NO_PROXY: "localhost" } },
-    );
+    const notCovered = await runTimed(uploadArgs(config, "s", fixtures.ploneBar.path), {
+      env: { HTTP_PROXY: proxyUrl, NO_PROXY: "localhost" },
+    });
     expect(notCovered.code, notCovered.stderr).toBe(0);
     expect(seen).toHaveLength(1);
   });
@@ -119,16 +116,7 @@ describe("HTTP_PROXY / HTTPS_PROXY / NO_PROXY", () => {
       const { config } = configFor({ s: { url: `https://127.0.0.1:${port}/legacy/` } });
       seen.length = 0;
       const r = await runTimed(
-        [
-          "upload",
-          "--config-file",
-          config,
-          "-r",
-          "s",
-          "--cert",
-          pki.caCert,
-          fixtures.ploneBar.path,
-        ],
+        uploadArgs(config, "s", "--cert", pki.caCert, fixtures.ploneBar.path),
         { env: { HTTPS_PROXY: proxyUrl, HTTP_PROXY: "http://127.0.0.1:9" } },
       );
       expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -143,10 +131,9 @@ describe("HTTP_PROXY / HTTPS_PROXY / NO_PROXY", () => {
   it("a proxy that is down is named as the problem, not the index", async () => {
     const port = await closedPort();
     const { config } = configFor({ s: { url: index.uploadUrl } });
-    const r = await runTimed(
-      ["upload", "--config-file", config, "-r", "s", "--retries", "0", fixtures.ploneBar.path],
-      { env: { HTTP_PROXY: `http://127.0.0.1:${port}` } },
-    );
+    const r = await runTimed(uploadArgs(config, "s", "--retries", "0", fixtures.ploneBar.path), {
+      env: { HTTP_PROXY: `http://127.0.0.1:${port}` },
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
       new RegExp(

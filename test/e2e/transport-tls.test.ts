@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:https";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { uploadArgs } from "./harness.js";
 import { configFor, makePki, type Pki, runTimed } from "./transport-helpers.js";
 
 interface Endpoint {
@@ -69,7 +70,7 @@ afterAll(async () => {
 });
 
 const upload = (config: string, extra: string[] = [], env: Record<string, string> = {}) =>
-  runTimed(["upload", "--config-file", config, "-r", "s", ...extra, fixtures.collectiveFoo.path], {
+  runTimed(uploadArgs(config, "s", ...extra, fixtures.collectiveFoo.path), {
     env,
   });
 

@@ -3,7 +3,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { exampleDist, fieldsOf, pypirc, runCli, workspace } from "./harness.js";
+import {
+  exampleDist,
+  fieldsOf,
+  pypirc,
+  runCli,
+  storedNames,
+  uploadArgs,
+  workspace,
+} from "./harness.js";
 
 const SENTINEL = "sentinel-pw-7f3a9c";
 
@@ -52,6 +60,10 @@ afterAll(async () => {
   await Promise.all([pypi?.close(), plone?.close(), company?.close()]);
 });
 
+/** Requests the three servers have seen so far. */
+const requestCount = (): number =>
+  pypi.requests.length + plone.requests.length + company.requests.length;
+
 const noSecrets = (text: string): void => {
   expect(text).not.toContain(SENTINEL);
   expect(text).not.toContain(Buffer.from(`tarek:${SENTINEL}`).toString("base64"));
@@ -63,19 +75,14 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
     noSecrets(r.stdout + r.stderr);
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
-    const names = (s: IndexServer): string[] =>
-      s
-        .files()
-        .map((f) => f.filename)
-        .sort();
-    expect(names(pypi)).toEqual([
+    expect(storedNames(pypi)).toEqual([
       "Products.HelloWorld-1.2.3-py3-none-any.whl",
       "Products.HelloWorld-1.2.3.tar.gz",
       "collective.demo-1.0.0-py3-none-any.whl",
       "collective.demo-1.0.0.tar.gz",
     ]);
-    expect(names(plone)).toEqual(names(pypi));
-    expect(names(company)).toEqual([
+    expect(storedNames(plone)).toEqual(storedNames(pypi));
+    expect(storedNames(company)).toEqual([
       "acme-internal-0.3.0.tar.gz",
       "acme_internal-0.3.0-py3-none-any.whl",
     ]);
@@ -133,7 +140,7 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
     });
     try {
       await other.seed("collective_foo-1.0.0-py3-none-any.whl", "different bytes");
-      const args = ["upload", "--config-file", config, "-r", "plone", "-r", other.uploadUrl, wheel];
+      const args = uploadArgs(config, "plone", "-r", other.uploadUrl, wheel);
       // Per-server variables beat the global ones: plone keeps its own user.
       const env = {
         PKGPUSH_USERNAME: "u",
@@ -154,7 +161,7 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
   });
 
   it("refuses, before sending anything, a file that no server accepts", async () => {
-    const before = pypi.requests.length + plone.requests.length + company.requests.length;
+    const before = requestCount();
     const r = await runCli([
       "upload",
       "--config-file",
@@ -166,21 +173,20 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
     expect(r.stderr).toMatch(
       /demo-pkg-0\.1\.0\.tar\.gz: no server's release-packages matches project 'demo-pkg'/,
     );
-    expect(pypi.requests.length + plone.requests.length + company.requests.length).toBe(before);
+    expect(requestCount()).toBe(before);
   });
 
   it("reports every bad file by name and sends nothing", async () => {
     const before = plone.requests.length;
-    const r = await runCli([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "plone",
-      fixtures.badName.path,
-      fixtures.corruptZip.path,
-      fixtures.collectiveFoo.path,
-    ]);
+    const r = await runCli(
+      uploadArgs(
+        config,
+        "plone",
+        fixtures.badName.path,
+        fixtures.corruptZip.path,
+        fixtures.collectiveFoo.path,
+      ),
+    );
     expect(r.code).toBe(2);
     const errors = r.stderr.split("\n").filter((l) => l.startsWith("pkgpush: error:"));
     expect(errors.length).toBeGreaterThanOrEqual(2);
@@ -190,7 +196,7 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
   });
 
   it("--dry-run prints the plan with URLs and users, never passwords, and sends nothing", async () => {
-    const before = pypi.requests.length + plone.requests.length + company.requests.length;
+    const before = requestCount();
     const r = await runCli(["upload", "--config-file", config, "--dry-run", ...examples]);
     expect(r.code).toBe(0);
     noSecrets(r.stdout + r.stderr);
@@ -198,22 +204,13 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
     expect(r.stdout).toContain("user tarek");
     expect(r.stdout).toMatch(/acme_internal-0\.3\.0-py3-none-any\.whl .* -> company/);
     expect(r.stdout).toMatch(/collective\.demo-1\.0\.0\.tar\.gz .* -> plone, pypi|-> pypi, plone/);
-    expect(pypi.requests.length + plone.requests.length + company.requests.length).toBe(before);
+    expect(requestCount()).toBe(before);
   });
 
   it("a failure on one server does not stop the others, and the summary says why", async () => {
     const env = { PKGPUSH_COMPANY_PASSWORD: "wrong-password" };
     const r = await runCli(
-      [
-        "upload",
-        "--config-file",
-        config,
-        "-r",
-        "plone,company",
-        "--retries",
-        "0",
-        fixtures.acmeInternal.path,
-      ],
+      uploadArgs(config, "plone,company", "--retries", "0", fixtures.acmeInternal.path),
       {
         env,
         cwd: dir,
@@ -228,15 +225,7 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
   });
 
   it("writes a JSON report with the sha256 of each file", async () => {
-    const r = await runCli([
-      "upload",
-      "--config-file",
-      config,
-      "-r",
-      "plone",
-      "--json",
-      fixtures.ploneBar.path,
-    ]);
+    const r = await runCli(uploadArgs(config, "plone", "--json", fixtures.ploneBar.path));
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.schema).toBe("pkgpush-report/1");

@@ -24,6 +24,18 @@ export function server(
   };
 }
 
+/**
+ * A JWT-looking token (header.payload.signature) with these claims; the signature is never
+ * checked, only its text matters (e.g. to prove it is not printed).
+ */
+export function fakeJwt(
+  claims: Record<string, unknown>,
+  signature = "c2lnbmF0dXJlLW5vdC1jaGVja2Vk",
+): string {
+  const part = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString("base64url");
+  return `${part({ alg: "RS256", typ: "JWT" })}.${part(claims)}.${signature}`;
+}
+
 const filetypes = { wheel: "bdist_wheel", sdist: "sdist", egg: "bdist_egg" } as const;
 
 export function dist(name: string, version: string, kind: DistKind = "wheel"): Distribution {
