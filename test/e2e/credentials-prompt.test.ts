@@ -51,7 +51,7 @@ function onTerminal(
     setTimeout(() => {
       child.stdin.write(answer[1]);
       typeWhenAsked();
-    }, 50);
+    }, 150);
   };
   child.stdout.on("data", (d) => {
     screen += d;
