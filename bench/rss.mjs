@@ -185,7 +185,16 @@ try {
   const started = Date.now();
   const pkgpush = spawn(
     process.execPath,
-    [join(root, "bin/pkgpush.js"), "upload", "--config-file", config, "-r", "a,b", "--json", wheel],
+    [
+      join(root, "bin/pkgpush.cjs"),
+      "upload",
+      "--config-file",
+      config,
+      "-r",
+      "a,b",
+      "--json",
+      wheel,
+    ],
     { env: { PATH: process.env.PATH, HOME: work, CI: "true" }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";

@@ -79,7 +79,7 @@ chmodSync(config, 0o600);
 function run(args) {
   console.log(`\n$ pkgpush ${args.join(" ")}`);
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [join(root, "bin/pkgpush.js"), ...args], {
+    const child = spawn(process.execPath, [join(root, "bin/pkgpush.cjs"), ...args], {
       stdio: "inherit",
       cwd: root,
       env: { ...process.env, PKGPUSH_CONFIG_FILE: config },

@@ -7,8 +7,6 @@ import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import type { Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
-import * as tar from "tar-stream";
-import unbzip2 from "unbzip2-stream";
 import yauzl from "yauzl";
 import { DistributionError } from "../errors.js";
 import { versionsEqual } from "./filename.js";
@@ -134,8 +132,15 @@ async function readTarMember(
   maxSize: number,
   display: string,
 ): Promise<Member | undefined> {
+  // Loaded on first use: a run with only wheels never pays for the tar readers.
+  const tarStream = await import("tar-stream");
+  // A CommonJS module: bundled, its exports are only on `default`; under Node, on both.
+  const tar = ("default" in tarStream ? tarStream.default : tarStream) as typeof tarStream;
+  const decompress: Transform =
+    format === "tar.gz"
+      ? createGunzip()
+      : ((await import("unbzip2-stream")).default() as Transform);
   const file = createReadStream(path);
-  const decompress: Transform = format === "tar.gz" ? createGunzip() : (unbzip2() as Transform);
   const extract = tar.extract();
   let fsError: unknown;
   file.on("error", (err) => {

@@ -4,7 +4,6 @@
  */
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { glob, isDynamicPattern } from "tinyglobby";
 import { AggregateInputError, DistributionError } from "../errors.js";
 import { isSidecar, isUploadable, notADistributionMessage } from "./filename.js";
 
@@ -45,10 +44,12 @@ async function expand(arg: string, cwd: string): Promise<string[]> {
     throw new DistributionError(notADistributionMessage(arg));
   }
   let matches: string[];
+  // The glob library loads only for arguments the shell did not expand.
+  const { glob, isDynamicPattern } = info === undefined ? await import("tinyglobby") : {};
   if (info?.isDirectory()) {
     matches = await filesIn(path);
     if (matches.length === 0) throw new DistributionError(`${arg}: the directory is empty`);
-  } else if (info === undefined && isDynamicPattern(arg)) {
+  } else if (glob && isDynamicPattern?.(arg)) {
     matches = (
       await glob(arg, { cwd, absolute: true, onlyFiles: true, expandDirectories: false })
     ).sort(byName);

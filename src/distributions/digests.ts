@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import { open, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { createBLAKE2b } from "hash-wasm";
+import { createBLAKE2b } from "hash-wasm/dist/blake2b.umd.min.js";
 
 /** The three digests the legacy upload form carries, lower-case hex. */
 export interface Digests {
@@ -58,13 +57,13 @@ async function digestsInline(path: string, signal?: AbortSignal): Promise<Digest
   return { sha256: sha256.digest("hex"), blake2_256: blake.digest("hex"), md5: md5.digest("hex") };
 }
 
-// The worker imports hash-wasm by absolute URL, so it runs the same from the bundle and from
-// the TypeScript sources under test (an eval worker has no module resolution of its own).
+// The worker requires hash-wasm's BLAKE2b build by absolute path, so it runs the same from the
+// bundle and from the TypeScript sources under test (an eval worker resolves nothing itself).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { openSync, readSync, closeSync } = require("node:fs");
 (async () => {
-  const { createBLAKE2b } = await import(workerData.hashWasm);
+  const { createBLAKE2b } = require(workerData.hashWasm);
   const blake = await createBLAKE2b(256);
   const fd = openSync(workerData.path, "r");
   const buffer = Buffer.allocUnsafeSlow(workerData.chunk);
@@ -78,7 +77,7 @@ const { openSync, readSync, closeSync } = require("node:fs");
 `;
 
 function blake2bInWorker(path: string, signal?: AbortSignal): Promise<string> {
-  const hashWasm = pathToFileURL(createRequire(import.meta.url).resolve("hash-wasm")).href;
+  const hashWasm = createRequire(import.meta.url).resolve("hash-wasm/dist/blake2b.umd.min.js");
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import type { IndexServer, RecordedRequest } from "../server/index-server.js";
 
 export const root = resolve(import.meta.dirname, "../..");
-export const cli = join(root, "bin/pkgpush.js");
+export const cli = join(root, "bin/pkgpush.cjs");
 export const exampleDist = join(root, "examples/dist");
 
 export interface CliResult {

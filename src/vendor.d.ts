@@ -5,3 +5,8 @@ declare module "unbzip2-stream" {
   function unbzip2Stream(): Duplex;
   export default unbzip2Stream;
 }
+
+/** hash-wasm's BLAKE2b build alone (the package index embeds every algorithm's WASM). */
+declare module "hash-wasm/dist/blake2b.umd.min.js" {
+  export { createBLAKE2b } from "hash-wasm";
+}
