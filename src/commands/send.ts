@@ -1,9 +1,10 @@
 import { arch, platform } from "node:os";
 import type { Credentials } from "../credentials/types.js";
 import { ExitCode } from "../errors.js";
+import { DigestCache } from "../execute/digest-cache.js";
 import { ExistenceChecker } from "../execute/existence.js";
 import { preflight } from "../execute/preflight.js";
-import { digestCache, type JobResult, type RunEvents, runPlan } from "../execute/run.js";
+import { type JobResult, type RunEvents, runPlan } from "../execute/run.js";
 import { closeSessions, openSessions } from "../execute/session.js";
 import type { Plan } from "../plan/plan.js";
 import { buildJsonReport, writeReport } from "../report/json.js";
@@ -51,7 +52,7 @@ export async function sendPlan(
   );
   const context = {
     sessions,
-    digestsOf: digestCache(ctx.signal),
+    digests: new DigestCache(ctx.signal),
     checker: new ExistenceChecker(sessions, {
       userAgent: USER_AGENT,
       stallTimeoutMs: limits.stallTimeoutMs,
@@ -65,7 +66,7 @@ export async function sendPlan(
       say(
         `preflight: checking ${plan.servers.length} server${plan.servers.length === 1 ? "" : "s"}`,
       );
-      await preflight(plan, sessions, context.checker, context.digestsOf, {
+      await preflight(plan, sessions, context.checker, (path) => context.digests.get(path), {
         userAgent: USER_AGENT,
         timeoutMs: limits.stallTimeoutMs,
         signal: ctx.signal,

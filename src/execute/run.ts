@@ -1,12 +1,19 @@
 import { readFile, stat } from "node:fs/promises";
-import { computeDigests, type Digests } from "../distributions/digests.js";
+import { type Digests, digestTap, PARALLEL_THRESHOLD } from "../distributions/digests.js";
 import type { Distribution } from "../distributions/types.js";
 import type { Job, Plan } from "../plan/plan.js";
-import { type FormFields, registerFields, uploadFields } from "../protocol/fields.js";
-import { buildMultipart, type FilePart } from "../protocol/multipart.js";
+import {
+  DIGEST_FIELDS,
+  digestValues,
+  type FormFields,
+  registerFields,
+  uploadFields,
+} from "../protocol/fields.js";
+import { buildMultipart, type FilePart, type TrailingFields } from "../protocol/multipart.js";
 import { classifyRegister, classifyUpload, type Outcome } from "../protocol/outcome.js";
 import { send } from "../transport/http.js";
 import { type RetryEvent, type RetryPolicy, withRetries } from "../transport/retry.js";
+import type { DigestCache } from "./digest-cache.js";
 import { ExistenceChecker } from "./existence.js";
 import { runScheduled, type ScheduleLimits } from "./scheduler.js";
 import type { ServerSession } from "./session.js";
@@ -39,19 +46,6 @@ export interface RunOptions extends ScheduleLimits {
   signal?: AbortSignal | undefined;
 }
 
-/** Each file is hashed once per run, however many servers it goes to. */
-export function digestCache(signal?: AbortSignal): (path: string) => Promise<Digests> {
-  const cache = new Map<string, Promise<Digests>>();
-  return (path) => {
-    let digests = cache.get(path);
-    if (!digests) {
-      digests = computeDigests(path, signal);
-      cache.set(path, digests);
-    }
-    return digests;
-  };
-}
-
 async function readAttestations(dist: Distribution): Promise<string | undefined> {
   if (dist.attestationPaths.length === 0) return undefined;
   const objects = await Promise.all(
@@ -62,7 +56,7 @@ async function readAttestations(dist: Distribution): Promise<string | undefined>
 
 export interface RunContext {
   sessions: Map<string, ServerSession>;
-  digestsOf: (path: string) => Promise<Digests>;
+  digests: DigestCache;
   /** Asks simple indexes whether a file is already there (servers with a check URL). */
   checker: ExistenceChecker;
 }
@@ -73,7 +67,7 @@ export async function runPlan(
   options: RunOptions,
   events: RunEvents = {},
 ): Promise<JobResult[]> {
-  const { sessions, digestsOf, checker } = context;
+  const { sessions, digests, checker } = context;
 
   const finished = new Map<number, JobResult>();
 
@@ -96,11 +90,32 @@ export async function runPlan(
     return undefined;
   };
 
+  /** The digest fields after the file, computed as it is sent; they settle the claim. */
+  const digestTrailer = (
+    job: Job,
+    settled: NonNullable<ReturnType<DigestCache["claim"]>>,
+  ): TrailingFields => ({
+    fields: DIGEST_FIELDS,
+    start: () => {
+      const tap = digestTap(job.dist.path, options.signal);
+      return {
+        update: tap.update,
+        finish: async () => {
+          const computed = await tap.finish();
+          settled.resolve(computed);
+          return digestValues(computed);
+        },
+      };
+    },
+  });
+
   const runJob = async (job: Job): Promise<JobResult> => {
     const started = Date.now();
     const session = sessions.get(job.server.name) as ServerSession;
     let attempts = 0;
     let sha256: string | undefined;
+    let known: Digests | undefined;
+    let claim: ReturnType<DigestCache["claim"]>;
     const held = holdReason(job);
     if (held) {
       return finish({ job, outcome: { status: "held", reason: held }, attempts, durationMs: 0 });
@@ -109,35 +124,43 @@ export async function runPlan(
       let fields: FormFields;
       const files: FilePart[] = [];
       if (job.action === "upload") {
-        const digests = await digestsOf(job.dist.path);
-        sha256 = digests.sha256;
-        const before = await checker.presence(job.server, job.dist, digests.sha256);
-        if (before.state === "same") {
-          return finish({
-            job,
-            outcome: {
-              status: "skipped",
-              reason: "already on the server with the same sha256 (check URL)",
-            },
-            attempts: 0,
-            durationMs: Date.now() - started,
-            sha256,
-          });
-        }
-        if (before.state === "conflict") {
-          return finish({
-            job,
-            outcome: {
-              status: "failed",
-              reason: `the server already has a different file with this name (sha256 ${before.sha256 ?? "?"}); bump the version or build number`,
-            },
-            attempts: 0,
-            durationMs: Date.now() - started,
-            sha256,
-          });
+        // Where no simple index is asked first, a large file not hashed yet is hashed in the same
+        // pass as its first upload (digests trail the file); other servers wait for the result.
+        claim =
+          !ExistenceChecker.canCheck(job.server) && job.dist.size >= PARALLEL_THRESHOLD
+            ? digests.claim(job.dist.path)
+            : undefined;
+        if (!claim) {
+          known = await digests.get(job.dist.path);
+          sha256 = known.sha256;
+          const before = await checker.presence(job.server, job.dist, known.sha256);
+          if (before.state === "same") {
+            return finish({
+              job,
+              outcome: {
+                status: "skipped",
+                reason: "already on the server with the same sha256 (check URL)",
+              },
+              attempts: 0,
+              durationMs: Date.now() - started,
+              sha256,
+            });
+          }
+          if (before.state === "conflict") {
+            return finish({
+              job,
+              outcome: {
+                status: "failed",
+                reason: `the server already has a different file with this name (sha256 ${before.sha256 ?? "?"}); bump the version or build number`,
+              },
+              attempts: 0,
+              durationMs: Date.now() - started,
+              sha256,
+            });
+          }
         }
         const attestations = options.attestations ? await readAttestations(job.dist) : undefined;
-        fields = uploadFields(job.dist, digests, { comment: options.comment, attestations });
+        fields = uploadFields(job.dist, known, { comment: options.comment, attestations });
         files.push({
           name: "content",
           filename: job.dist.filename,
@@ -156,7 +179,7 @@ export async function runPlan(
       } else {
         fields = registerFields(job.dist);
       }
-      const body = buildMultipart(fields, files);
+      const body = buildMultipart(fields, files, { trailer: claim && digestTrailer(job, claim) });
       const headers: Record<string, string> = {
         "content-type": body.contentType,
         "content-length": String(body.contentLength),
@@ -181,6 +204,10 @@ export async function runPlan(
         options.retry,
         { signal: options.signal, onRetry: (event) => events.onRetry?.(job, event) },
       );
+      if (claim) {
+        claim.settle();
+        sha256 = (await digests.get(job.dist.path)).sha256;
+      }
       let outcome =
         job.action === "upload"
           ? classifyUpload(response, job.server.repository, { skipExisting: options.skipExisting })
@@ -193,6 +220,7 @@ export async function runPlan(
       }
       return finish({ job, outcome, attempts, durationMs: Date.now() - started, sha256 });
     } catch (error) {
+      claim?.settle();
       const reason = options.signal?.aborted
         ? attempts > 0
           ? "interrupted (aborted in flight)"

@@ -62,10 +62,22 @@ export function metadataFields(metadata: Metadata): FormFields {
   return fields;
 }
 
-/** Form fields of a `:action=file_upload` request, file part excluded. */
+/** The digest fields and their fixed hex lengths (they may trail the file: see multipart.ts). */
+export const DIGEST_FIELDS: Array<[name: string, length: number]> = [
+  ["sha256_digest", 64],
+  ["blake2_256_digest", 64],
+  ["md5_digest", 32],
+];
+
+export const digestValues = (d: Digests): string[] => [d.sha256, d.blake2_256, d.md5];
+
+/**
+ * Form fields of a `:action=file_upload` request, file part excluded. Without digests, the
+ * caller sends them after the file (computed while sending).
+ */
 export function uploadFields(
   dist: Distribution,
-  digests: Digests,
+  digests: Digests | undefined,
   extra: { comment?: string | undefined; attestations?: string | undefined } = {},
 ): FormFields {
   const meta = metadataFields(dist.metadata).filter(
@@ -84,11 +96,12 @@ export function uploadFields(
   // GitLab rejects uploads without requires_python; an empty value means "no constraint".
   if (!meta.some(([name]) => name === "requires_python")) fields.push(["requires_python", ""]);
   if (extra.comment) fields.push(["comment", extra.comment]);
-  fields.push(
-    ["sha256_digest", digests.sha256],
-    ["blake2_256_digest", digests.blake2_256],
-    ["md5_digest", digests.md5],
-  );
+  if (digests) {
+    const values = digestValues(digests);
+    DIGEST_FIELDS.forEach(([name], i) => {
+      fields.push([name, values[i] as string]);
+    });
+  }
   if (extra.attestations !== undefined) fields.push(["attestations", extra.attestations]);
   return fields;
 }

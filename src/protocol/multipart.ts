@@ -18,6 +18,17 @@ export interface FilePart {
  * held in memory. Hand-written because no maintained library streams files with an exact
  * Content-Length (form-data needs knownLength plumbing, undici's FormData buffers Blobs).
  */
+/**
+ * Form fields sent after the file parts whose values are computed from the file's bytes as they
+ * are sent (the digests, in one pass with sending). Their lengths must be known up front: the
+ * Content-Length is.
+ */
+export interface TrailingFields {
+  fields: Array<[name: string, length: number]>;
+  /** Called once per attempt: sees every chunk of the first file part, then yields the values. */
+  start(): { update(chunk: Buffer): void; finish(): Promise<string[]> };
+}
+
 export interface MultipartBody {
   contentType: string;
   contentLength: number;
@@ -34,8 +45,9 @@ function quoteParam(value: string): string {
 export function buildMultipart(
   fields: FormFields,
   files: FilePart[],
-  boundary?: string,
+  options: { boundary?: string; trailer?: TrailingFields } = {},
 ): MultipartBody {
+  const { boundary, trailer } = options;
   const b = boundary ?? `pkgpush-${randomBytes(16).toString("hex")}`;
   const head = (name: string, filename?: string, type?: string): string =>
     `--${b}${CRLF}Content-Disposition: form-data; name="${quoteParam(name)}"` +
@@ -54,7 +66,11 @@ export function buildMultipart(
   const tail = Buffer.from(`--${b}--${CRLF}`, "utf8");
   const crlf = Buffer.from(CRLF);
 
-  let contentLength = fieldBytes.length + tail.length;
+  const trailerLength = (trailer?.fields ?? []).reduce(
+    (sum, [name, length]) => sum + Buffer.byteLength(head(name)) + length + CRLF.length,
+    0,
+  );
+  let contentLength = fieldBytes.length + tail.length + trailerLength;
   files.forEach((f, i) => {
     contentLength += (fileHeads[i] as Buffer).length + f.size + crlf.length;
   });
@@ -64,6 +80,7 @@ export function buildMultipart(
     contentLength,
     open(onBytes) {
       async function* generate(): AsyncGenerator<Buffer> {
+        const tap = trailer?.start();
         yield fieldBytes;
         for (const [i, f] of files.entries()) {
           yield fileHeads[i] as Buffer;
@@ -73,11 +90,24 @@ export function buildMultipart(
             sent += buf.length;
             // A file that changed size since it was inspected would break Content-Length.
             if (sent > f.size) throw new Error(`${f.filename} grew while it was being uploaded`);
+            if (i === 0) tap?.update(buf);
             onBytes?.(buf.length);
             yield buf;
           }
           if (sent !== f.size) throw new Error(`${f.filename} shrank while it was being uploaded`);
           yield crlf;
+        }
+        if (trailer && tap) {
+          const values = await tap.finish();
+          for (const [j, [name, length]] of trailer.fields.entries()) {
+            const value = values[j] ?? "";
+            if (Buffer.byteLength(value) !== length) {
+              throw new Error(
+                `trailing field ${name} has ${Buffer.byteLength(value)} bytes, ${length} announced`,
+              );
+            }
+            yield Buffer.from(`${head(name)}${value}${CRLF}`, "utf8");
+          }
         }
         yield tail;
       }

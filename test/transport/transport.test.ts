@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { digestCache } from "../../src/execute/run.js";
+import { DigestCache } from "../../src/execute/digest-cache.js";
 import { runScheduled } from "../../src/execute/scheduler.js";
 import type { Job } from "../../src/plan/plan.js";
 import {
@@ -117,9 +117,9 @@ describe("digest cache", () => {
     const dir = mkdtempSync(join(tmpdir(), "pkgpush-digest-"));
     const path = join(dir, "x.whl");
     writeFileSync(path, "hello");
-    const digestsOf = digestCache();
-    const first = digestsOf(path);
-    expect(digestsOf(path)).toBe(first);
+    const digests = new DigestCache();
+    const first = digests.get(path);
+    expect(digests.get(path)).toBe(first);
     expect((await first).sha256).toBe(
       "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
     );
@@ -293,5 +293,33 @@ describe("send() and its stall watchdog", () => {
     );
     expect(response.status).toBe(200);
     expect(opened).toBe(2);
+  });
+});
+
+describe("digest cache: digests computed while sending", () => {
+  it("a claim makes other askers wait for the uploader's digests, once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pkgpush-digest-"));
+    const path = join(dir, "x.whl");
+    writeFileSync(path, "hello");
+    const digests = new DigestCache();
+    const claim = digests.claim(path);
+    expect(claim).toBeDefined();
+    expect(digests.claim(path)).toBeUndefined();
+    const waiting = digests.get(path);
+    const computed = { sha256: "a".repeat(64), blake2_256: "b".repeat(64), md5: "c".repeat(32) };
+    claim?.resolve(computed);
+    claim?.settle(); // already resolved: no second hashing
+    expect(await waiting).toBe(computed);
+  });
+
+  it("an upload that never streamed the whole file falls back to hashing it alone", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pkgpush-digest-"));
+    const path = join(dir, "x.whl");
+    writeFileSync(path, "hello");
+    const digests = new DigestCache();
+    digests.claim(path)?.settle();
+    expect((await digests.get(path)).sha256).toBe(
+      "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+    );
   });
 });

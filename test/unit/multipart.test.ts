@@ -87,6 +87,49 @@ describe("buildMultipart", () => {
     await expect(drain(body.open())).rejects.toThrow(/grew while it was being uploaded/);
   });
 
+  it("sends trailing fields computed from the file after it, within the announced length", async () => {
+    let seen = 0;
+    const body = buildMultipart(
+      [["name", "demo"]],
+      [
+        {
+          name: "content",
+          filename: "demo-1.0-py3-none-any.whl",
+          path: file,
+          size: content.length,
+        },
+      ],
+      {
+        trailer: {
+          fields: [["bytes_seen", 6]],
+          start: () => {
+            seen = 0;
+            return {
+              update: (chunk) => {
+                seen += chunk.length;
+              },
+              finish: async () => [String(seen).padStart(6, "0")],
+            };
+          },
+        },
+      },
+    );
+    const sent = await drain(body.open());
+    expect(sent.length).toBe(body.contentLength);
+    const parsed = await parse(sent, body.contentType);
+    expect(parsed.fields).toEqual([
+      ["name", "demo"],
+      ["bytes_seen", String(content.length).padStart(6, "0")],
+    ]);
+    const bad = buildMultipart([], [], {
+      trailer: {
+        fields: [["x", 2]],
+        start: () => ({ update: () => {}, finish: async () => ["too long"] }),
+      },
+    });
+    await expect(drain(bad.open())).rejects.toThrow(/trailing field x has 8 bytes, 2 announced/);
+  });
+
   it("escapes quotes and newlines in part names", async () => {
     const body = buildMultipart([['we"ird\nname', "v"]], []);
     const text = (await drain(body.open())).toString();

@@ -1,0 +1,53 @@
+import { computeDigests, type Digests } from "../distributions/digests.js";
+
+/** A promise settled from outside: the upload that computes digests while sending settles it. */
+interface Claim {
+  /** The digests, as the upload computed them in the same pass as sending. */
+  resolve(digests: Digests): void;
+  /** The upload never streamed the whole file (it failed first): hash it on its own. */
+  settle(): void;
+}
+
+/**
+ * Each file is hashed once per run, however many servers it goes to: either ahead of sending
+ * (`get`), or while it is sent to the first server (`claim`), the other servers waiting for it.
+ */
+export class DigestCache {
+  private readonly known = new Map<string, Promise<Digests>>();
+
+  constructor(private readonly signal?: AbortSignal) {}
+
+  get(path: string): Promise<Digests> {
+    let digests = this.known.get(path);
+    if (!digests) {
+      digests = computeDigests(path, this.signal);
+      this.known.set(path, digests);
+    }
+    return digests;
+  }
+
+  /** Undefined when the digests are already known or being computed elsewhere. */
+  claim(path: string): Claim | undefined {
+    if (this.known.has(path)) return undefined;
+    let done = false;
+    let resolvePromise!: (digests: Digests | Promise<Digests>) => void;
+    this.known.set(
+      path,
+      new Promise<Digests>((resolve) => {
+        resolvePromise = resolve;
+      }),
+    );
+    return {
+      resolve: (digests) => {
+        if (done) return;
+        done = true;
+        resolvePromise(digests);
+      },
+      settle: () => {
+        if (done) return;
+        done = true;
+        resolvePromise(computeDigests(path, this.signal));
+      },
+    };
+  }
+}
