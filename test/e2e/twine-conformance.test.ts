@@ -93,6 +93,8 @@ type Fields = Map<string, string[]>;
  *    sends nothing.
  * 4. `pyversion` of an egg: we send the `X.Y` of the file name; twine 4.0.2 sends the project's
  *    version there (`py_version = dist.metadata["Version"]` in twine/package.py), a twine bug.
+ * Field order is not compared: servers read the whole form first, and for files of 32 MiB and
+ * more pkgpush sends the digests after the file (computed in the same pass as sending).
  * 5. `description` in Metadata 1.x: we undo the `       |` continuation prefix setuptools writes
  *    (as pkginfo >= 1.9 and packaging do); Debian's pkginfo 1.8 leaves it in the text.
  */
