@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBS=(twine python3-build flit python3-setuptools python3-wheel python3-venv
-  python3-keyring python3-secretstorage gnome-keyring dbus dbus-x11 openssl hyperfine)
+  python3-keyring python3-secretstorage gnome-keyring dbus dbus-x11 openssl hyperfine time curl)
 missing=()
 for deb in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")
