@@ -170,6 +170,10 @@ function registerEarlySecrets(argv: string[], env: NodeJS.ProcessEnv): void {
 /** Runs the command line; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   registerEarlySecrets(argv, process.env);
+  // `pkgpush servers | head`: a reader that went away is not an error worth a message.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? ExitCode.ok);
+  });
   // Errors no code path caught (e.g. a dependency's stray socket error) are printed redacted too,
   // never as Node's default stack dump.
   const onUncaught = (error: unknown): void => {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { pypirc, runCli, uploadArgs, workspace } from "./harness.js";
+import { cli, pypirc, runCli, uploadArgs, workspace } from "./harness.js";
 
 let fixtures: FixtureSet;
 let server: IndexServer;
@@ -158,6 +158,23 @@ describe("clear one-line errors, before anything is sent", () => {
       /--concurrency must be a whole number/,
     );
     await expectUsageError(["upload", "--no-such-option"], /unknown option/);
+  });
+});
+
+describe("a closed pipe", () => {
+  it("`pkgpush servers | true`: no error message when the reader is gone", async () => {
+    const { execFile } = await import("node:child_process");
+    const stderr = await new Promise<string>((resolve) => {
+      execFile(
+        "sh",
+        [
+          "-c",
+          `"${process.execPath}" "${cli}" servers --config-file /dev/null --no-keyring | true`,
+        ],
+        (_error, _stdout, err) => resolve(String(err)),
+      );
+    });
+    expect(stderr).toBe("");
   });
 });
 
