@@ -38,7 +38,9 @@ export function formatSummary(results: JobResult[]): string {
   const parts = (Object.entries(t.counts) as Array<[OutcomeStatus, number]>)
     .filter(([, n]) => n > 0)
     .map(([status, n]) => `${n} ${status}`);
-  const header = `Summary: ${parts.join(", ") || "nothing to do"} (${t.files} file${t.files === 1 ? "" : "s"} x ${t.servers} server${t.servers === 1 ? "" : "s"})`;
+  // A register job stands for a release (one per project and version), not for a file.
+  const unit = results[0]?.job.action === "register" ? "release" : "file";
+  const header = `Summary: ${parts.join(", ") || "nothing to do"} (${t.files} ${unit}${t.files === 1 ? "" : "s"} x ${t.servers} server${t.servers === 1 ? "" : "s"})`;
   const rows = [
     [
       results[0]?.job.action === "register" ? "RELEASE" : "FILE",

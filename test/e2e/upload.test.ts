@@ -255,6 +255,7 @@ describe("pkgpush register", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/collective\.demo 1\.0\.0\s+plone\s+registered/);
     expect(r.stdout).toMatch(/pypi\s+not-needed\s+\S+\s+410/);
+    expect(r.stdout).toMatch(/\(1 release x 2 servers\)/);
     const submit = plone.requests.find((q) => q.action === "submit");
     expect(submit?.fields).toContainEqual(["name", "collective.demo"]);
     expect(submit?.fields.map(([k]) => k)).not.toContain("sha256_digest");
