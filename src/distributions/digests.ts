@@ -79,6 +79,8 @@ const { openSync, readSync, closeSync } = require("node:fs");
 function blake2bInWorker(path: string, signal?: AbortSignal): Promise<string> {
   const hashWasm = createRequire(import.meta.url).resolve("hash-wasm/dist/blake2b.umd.min.js");
   return new Promise((resolve, reject) => {
+    // An aborted signal fires no "abort" event: a worker started now would hash the whole file.
+    if (signal?.aborted) return reject(signal.reason ?? new Error("aborted"));
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { path, hashWasm, chunk: CHUNK },

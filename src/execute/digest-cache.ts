@@ -31,12 +31,13 @@ export class DigestCache {
     if (this.known.has(path)) return undefined;
     let done = false;
     let resolvePromise!: (digests: Digests | Promise<Digests>) => void;
-    this.known.set(
-      path,
-      new Promise<Digests>((resolve) => {
-        resolvePromise = resolve;
-      }),
-    );
+    const promise = new Promise<Digests>((resolve) => {
+      resolvePromise = resolve;
+    });
+    // settle() after an abort rejects it, maybe with no job left to await it: that must not be
+    // an unhandled rejection (it would end the run as an internal error, without the summary).
+    promise.catch(() => undefined);
+    this.known.set(path, promise);
     return {
       resolve: (digests) => {
         if (done) return;

@@ -10,7 +10,12 @@ import {
   uploadFields,
 } from "../protocol/fields.js";
 import { buildMultipart, type FilePart, type TrailingFields } from "../protocol/multipart.js";
-import { classifyRegister, classifyUpload, type Outcome } from "../protocol/outcome.js";
+import {
+  classifyRegister,
+  classifyUpload,
+  isAlreadyExists,
+  type Outcome,
+} from "../protocol/outcome.js";
 import { send } from "../transport/http.js";
 import { type RetryEvent, type RetryPolicy, withRetries } from "../transport/retry.js";
 import type { DigestCache } from "./digest-cache.js";
@@ -70,6 +75,8 @@ export async function runPlan(
   const { sessions, digests, checker } = context;
 
   const finished = new Map<number, JobResult>();
+  /** Jobs whose server refused the file itself (400/422, not an "already exists" answer). */
+  const refused = new Set<number>();
 
   /**
    * A file one of the other servers refused as invalid (not a network, auth or "exists" problem)
@@ -82,9 +89,8 @@ export async function runPlan(
       const before = finished.get(id);
       if (!before || before.job.dist.path !== job.dist.path || before.job.server.immutable)
         continue;
-      const status = before.outcome.httpStatus;
-      if (before.outcome.status === "failed" && (status === 400 || status === 422)) {
-        return `not sent to this permanent index because ${before.job.server.name} refused the file (${before.outcome.reason ?? status}); fix it and run again`;
+      if (before.outcome.status === "failed" && refused.has(id)) {
+        return `not sent to this permanent index because ${before.job.server.name} refused the file (${before.outcome.reason ?? before.outcome.httpStatus}); fix it and run again`;
       }
     }
     return undefined;
@@ -207,6 +213,9 @@ export async function runPlan(
       if (claim) {
         claim.settle();
         sha256 = (await digests.get(job.dist.path)).sha256;
+      }
+      if ((response.status === 400 || response.status === 422) && !isAlreadyExists(response)) {
+        refused.add(job.id);
       }
       let outcome =
         job.action === "upload"

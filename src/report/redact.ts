@@ -6,7 +6,11 @@ const secrets = new Set<string>();
 
 export function registerSecret(secret: string | undefined): void {
   // Very short strings would mask ordinary words; such "secrets" are rejected by servers anyway.
-  if (secret !== undefined && secret.length >= 4) secrets.add(secret);
+  if (secret === undefined || secret.length < 4) return;
+  secrets.add(secret);
+  // JSON output (--json, --report) is redacted after stringifying: `"` and `\` come escaped.
+  const escaped = JSON.stringify(secret).slice(1, -1);
+  if (escaped !== secret) secrets.add(escaped);
 }
 
 export function registerCredentials(

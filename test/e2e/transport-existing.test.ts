@@ -164,6 +164,18 @@ describe("a file another server refused is held back from a permanent index", ()
     expect(posts(perm)).toHaveLength(0);
   });
 
+  it("an 'already exists' 400 on the private server does not hold the permanent upload", async () => {
+    const a = await server("a", [
+      { on: "upload", times: "always", action: { status: 400, reason: "File already exists" } },
+    ]);
+    const perm = await server("perm");
+    const config = permThenA(perm, a);
+    const r = await runTimed(args(config));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/plone_bar-2\.0\.0\.tar\.gz\s+perm\s+uploaded/);
+    expect(names(perm)).toEqual(["plone_bar-2.0.0.tar.gz"]);
+  });
+
   it("a server error (503) on the private server does not hold the permanent upload", async () => {
     const a = await server("a", [{ on: "upload", times: "always", action: { status: 503 } }]);
     const perm = await server("perm");

@@ -74,6 +74,20 @@ describe("Ctrl-C", () => {
     expect(r.stdout).toMatch(/failed\s+\S+\s+interrupted \(last answer: 503 Service Unavailable\)/);
   });
 
+  it("during a large upload whose digests are computed while sending: exit 130 and the summary", async () => {
+    // One server, no check URL: the 50 MiB wheel claims its digests (hashed in the same pass).
+    const a = await server("a", [{ on: "upload", times: "always", action: { stallMs: 20_000 } }]);
+    const { config } = configFor({ a: { url: a.uploadUrl } });
+    const run = spawnCli(uploadArgs(config, "a", fixtures.bigWheel.path), { timeoutMs: 60_000 });
+    await waitFor(() => a.requests.some((q) => q.method === "POST" && q.outcome === "stalled"));
+    run.child.kill("SIGINT");
+    const r = await run.done;
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.code).toBe(130);
+    expect(r.stdout).toMatch(/Summary: 1 failed/);
+    expect(r.stdout).toMatch(/a\s+failed\s+\S+\s+interrupted/);
+  });
+
   it("during preflight: exit 130, nothing uploaded", async () => {
     const a = await server("a");
     const b = await server("b", [{ on: "get", times: "always", action: { stallMs: 20_000 } }]);

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { computeDigests, PARALLEL_THRESHOLD } from "../../src/distributions/digests.js";
+import { computeDigests, digestTap, PARALLEL_THRESHOLD } from "../../src/distributions/digests.js";
 
 /** Python's hashlib is the reference for all three digests (blake2b with digest_size=32). */
 function pythonDigests(path: string): { sha256: string; blake2_256: string; md5: string } {
@@ -30,5 +30,12 @@ describe("computeDigests", () => {
     for (let i = 0; i < size; i += 4096) data.writeUInt32LE((i * 2654435761) >>> 0, i);
     writeFileSync(path, data);
     expect(await computeDigests(path)).toEqual(pythonDigests(path));
+  });
+
+  it("an already aborted signal starts no worker: the tap fails at once", async () => {
+    const path = join(dir, "aborted");
+    writeFileSync(path, Buffer.alloc(PARALLEL_THRESHOLD + 1));
+    const tap = digestTap(path, AbortSignal.abort());
+    await expect(tap.finish()).rejects.toThrow();
   });
 });

@@ -16,6 +16,16 @@ describe("redact", () => {
   });
 });
 
+describe("redact, JSON output", () => {
+  it("masks a password with quotes or backslashes inside a JSON string", () => {
+    const password = 'q"uo\\te-sentinel';
+    registerCredentials("alice", password);
+    const json = JSON.stringify({ reason: `user:pass=alice:${password}` });
+    expect(redact(json)).not.toContain("uo");
+    expect(JSON.parse(redact(json)).reason).toBe("user:pass=alice:***");
+  });
+});
+
 describe("redact, unregistered secrets", () => {
   it("masks Authorization values however they are quoted", () => {
     for (const text of [
