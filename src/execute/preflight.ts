@@ -54,8 +54,10 @@ export async function preflight(
         try {
           ({ sha256 } = await digestOf(job.dist.path));
         } catch (error) {
-          if (options.signal?.aborted) return;
-          throw error;
+          if (!options.signal?.aborted) {
+            problems.push(`${job.dist.filename}: cannot be read: ${(error as Error).message}`);
+          }
+          return;
         }
         const presence = await checker.presence(job.server, job.dist, sha256);
         if (presence.state === "conflict") {

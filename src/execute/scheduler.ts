@@ -22,7 +22,7 @@ export async function runScheduled<R>(
   const active = new Map<string, number>();
   let inFlight = 0;
 
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const pump = (): void => {
       if (signal?.aborted) pending.length = 0;
       for (let i = 0; i < pending.length && inFlight < limits.concurrency; ) {
@@ -36,12 +36,16 @@ export async function runScheduled<R>(
         pending.splice(i, 1);
         inFlight++;
         active.set(job.server.name, serverLoad + 1);
-        void run(job).then((result) => {
-          results.set(job.id, result);
-          inFlight--;
-          active.set(job.server.name, (active.get(job.server.name) ?? 1) - 1);
-          pump();
-        });
+        run(job).then(
+          (result) => {
+            results.set(job.id, result);
+            inFlight--;
+            active.set(job.server.name, (active.get(job.server.name) ?? 1) - 1);
+            pump();
+          },
+          // A broken contract (run threw) must surface, not leave the run waiting forever.
+          reject,
+        );
       }
       if (inFlight === 0) resolve(results);
     };

@@ -13,12 +13,6 @@ export interface FilePart {
 }
 
 /**
- * A multipart/form-data body whose length is known before sending (some servers refuse chunked
- * uploads) and that can be opened again for each retry: the file is re-read from disk, never
- * held in memory. Hand-written because no maintained library streams files with an exact
- * Content-Length (form-data needs knownLength plumbing, undici's FormData buffers Blobs).
- */
-/**
  * Form fields sent after the file parts whose values are computed from the file's bytes as they
  * are sent (the digests, in one pass with sending). Their lengths must be known up front: the
  * Content-Length is.
@@ -29,6 +23,12 @@ export interface TrailingFields {
   start(): { update(chunk: Buffer): void; finish(): Promise<string[]> };
 }
 
+/**
+ * A multipart/form-data body whose length is known before sending (some servers refuse chunked
+ * uploads) and that can be opened again for each retry: the file is re-read from disk, never
+ * held in memory. Hand-written because no maintained library streams files with an exact
+ * Content-Length (form-data needs knownLength plumbing, undici's FormData buffers Blobs).
+ */
 export interface MultipartBody {
   contentType: string;
   contentLength: number;

@@ -149,3 +149,20 @@ describe("plans", () => {
     expect(started).toEqual(["plone:wheel", "plone:sdist", "pypi:wheel", "pypi:sdist"]);
   });
 });
+
+describe("scheduler contract", () => {
+  it("a job runner that throws ends the run with that error instead of hanging", async () => {
+    const targets = resolveTargets(
+      [dist("x", "1")],
+      config([server("a")]),
+      { repositories: ["a"] },
+      lookup,
+    );
+    const plan = planUploads(targets);
+    await expect(
+      runScheduled(plan.jobs, { concurrency: 2, perServer: 1 }, async () => {
+        throw new Error("reporter broke");
+      }),
+    ).rejects.toThrow("reporter broke");
+  });
+});
