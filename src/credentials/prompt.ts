@@ -1,4 +1,3 @@
-import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import type { ServerConfig } from "../config/types.js";
 import { CredentialsError, InterruptedError } from "../errors.js";
@@ -16,6 +15,8 @@ async function ask(question: string, hidden: boolean): Promise<string> {
       callback();
     },
   });
+  // Loaded here: most runs never prompt, and start-up should not pay for readline.
+  const { createInterface } = await import("node:readline");
   const rl = createInterface({ input: process.stdin, output, terminal: true });
   try {
     return await new Promise<string>((resolve, reject) => {

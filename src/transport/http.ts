@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { rootCertificates } from "node:tls";
+// First: the V8 flag must be set before undici compiles its WebAssembly parser.
+import "./v8-flags.js";
 import { type Dispatcher, EnvHttpProxyAgent } from "undici";
 import { ConfigError } from "../errors.js";
 
