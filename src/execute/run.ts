@@ -122,10 +122,10 @@ export async function runPlan(
     let sha256: string | undefined;
     let known: Digests | undefined;
     let claim: ReturnType<DigestCache["claim"]>;
+    const done = (outcome: Outcome): JobResult =>
+      finish({ job, outcome, attempts, durationMs: Date.now() - started, sha256 });
     const held = holdReason(job);
-    if (held) {
-      return finish({ job, outcome: { status: "held", reason: held }, attempts, durationMs: 0 });
-    }
+    if (held) return done({ status: "held", reason: held });
     try {
       let fields: FormFields;
       const files: FilePart[] = [];
@@ -141,27 +141,15 @@ export async function runPlan(
           sha256 = known.sha256;
           const before = await checker.presence(job.server, job.dist, known.sha256);
           if (before.state === "same") {
-            return finish({
-              job,
-              outcome: {
-                status: "skipped",
-                reason: "already on the server with the same sha256 (check URL)",
-              },
-              attempts: 0,
-              durationMs: Date.now() - started,
-              sha256,
+            return done({
+              status: "skipped",
+              reason: "already on the server with the same sha256 (check URL)",
             });
           }
           if (before.state === "conflict") {
-            return finish({
-              job,
-              outcome: {
-                status: "failed",
-                reason: `the server already has a different file with this name (sha256 ${before.sha256 ?? "?"}); bump the version or build number`,
-              },
-              attempts: 0,
-              durationMs: Date.now() - started,
-              sha256,
+            return done({
+              status: "failed",
+              reason: `the server already has a different file with this name (sha256 ${before.sha256 ?? "?"}); bump the version or build number`,
             });
           }
         }
@@ -227,7 +215,7 @@ export async function runPlan(
       } else if (outcome.status === "failed" && sha256 !== undefined) {
         outcome = await recheck(job, sha256, outcome);
       }
-      return finish({ job, outcome, attempts, durationMs: Date.now() - started, sha256 });
+      return done(outcome);
     } catch (error) {
       claim?.settle();
       const reason = options.signal?.aborted
@@ -236,16 +224,11 @@ export async function runPlan(
           : "interrupted"
         : (error as Error).message;
       const failed: Outcome = { status: "failed", reason };
-      return finish({
-        job,
-        outcome:
-          sha256 !== undefined && !options.signal?.aborted
-            ? await recheck(job, sha256, failed)
-            : failed,
-        attempts,
-        durationMs: Date.now() - started,
-        sha256,
-      });
+      return done(
+        sha256 !== undefined && !options.signal?.aborted
+          ? await recheck(job, sha256, failed)
+          : failed,
+      );
     }
   };
   // A failed answer does not prove the file is missing: a proxy may have timed out after the
