@@ -6,7 +6,7 @@
 import { basename } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import type { ExistsStyle, IndexServer } from "../server/index-server.js";
+import type { ExistsStyle, FaultAction, IndexServer } from "../server/index-server.js";
 import { storedNames as names, postsTo, uploadArgs } from "./harness.js";
 import { configFor, runTimed, serversPerTest } from "./transport-helpers.js";
 
@@ -147,16 +147,19 @@ describe("immutable servers", () => {
 });
 
 describe("a file another server refused is held back from a permanent index", () => {
-  const args = (config: string): string[] =>
-    uploadArgs(config, "perm,a", "--retries", "0", fixtures.ploneBar.path);
-
-  it("400 (the file itself refused) on the private server: held, exit 1, nothing sent to perm", async () => {
-    const a = await server("a", [
-      { on: "upload", times: "always", action: { status: 400, reason: "Invalid classifier" } },
-    ]);
+  /** Uploads to a private server answering `action` and to a permanent one, in that order. */
+  async function privateAnswers(action: FaultAction) {
+    const a = await server("a", [{ on: "upload", times: "always", action }]);
     const perm = await server("perm");
     const config = permThenA(perm, a);
-    const r = await runTimed(args(config));
+    const r = await runTimed(
+      uploadArgs(config, "perm,a", "--retries", "0", fixtures.ploneBar.path),
+    );
+    return { r, perm };
+  }
+
+  it("400 (the file itself refused) on the private server: held, exit 1, nothing sent to perm", async () => {
+    const { r, perm } = await privateAnswers({ status: 400, reason: "Invalid classifier" });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
       /plone_bar-2\.0\.0\.tar\.gz\s+perm\s+held\s+\S+\s+not sent to this permanent index because a refused/,
@@ -165,22 +168,14 @@ describe("a file another server refused is held back from a permanent index", ()
   });
 
   it("an 'already exists' 400 on the private server does not hold the permanent upload", async () => {
-    const a = await server("a", [
-      { on: "upload", times: "always", action: { status: 400, reason: "File already exists" } },
-    ]);
-    const perm = await server("perm");
-    const config = permThenA(perm, a);
-    const r = await runTimed(args(config));
+    const { r, perm } = await privateAnswers({ status: 400, reason: "File already exists" });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/plone_bar-2\.0\.0\.tar\.gz\s+perm\s+uploaded/);
     expect(names(perm)).toEqual(["plone_bar-2.0.0.tar.gz"]);
   });
 
   it("a server error (503) on the private server does not hold the permanent upload", async () => {
-    const a = await server("a", [{ on: "upload", times: "always", action: { status: 503 } }]);
-    const perm = await server("perm");
-    const config = permThenA(perm, a);
-    const r = await runTimed(args(config));
+    const { r, perm } = await privateAnswers({ status: 503 });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/plone_bar-2\.0\.0\.tar\.gz\s+perm\s+uploaded/);
     expect(names(perm)).toEqual(["plone_bar-2.0.0.tar.gz"]);

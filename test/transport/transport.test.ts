@@ -112,17 +112,21 @@ describe("scheduler", () => {
   });
 });
 
+/** A file holding "hello", and its sha256. */
+function helloFile(): string {
+  const path = join(mkdtempSync(join(tmpdir(), "pkgpush-digest-")), "x.whl");
+  writeFileSync(path, "hello");
+  return path;
+}
+const HELLO_SHA256 = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+
 describe("digest cache", () => {
   it("hashes each file once per run, however many servers ask", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pkgpush-digest-"));
-    const path = join(dir, "x.whl");
-    writeFileSync(path, "hello");
+    const path = helloFile();
     const digests = new DigestCache();
     const first = digests.get(path);
     expect(digests.get(path)).toBe(first);
-    expect((await first).sha256).toBe(
-      "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
-    );
+    expect((await first).sha256).toBe(HELLO_SHA256);
   });
 });
 
@@ -298,9 +302,7 @@ describe("send() and its stall watchdog", () => {
 
 describe("digest cache: digests computed while sending", () => {
   it("a claim makes other askers wait for the uploader's digests, once", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pkgpush-digest-"));
-    const path = join(dir, "x.whl");
-    writeFileSync(path, "hello");
+    const path = helloFile();
     const digests = new DigestCache();
     const claim = digests.claim(path);
     expect(claim).toBeDefined();
@@ -313,13 +315,9 @@ describe("digest cache: digests computed while sending", () => {
   });
 
   it("an upload that never streamed the whole file falls back to hashing it alone", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pkgpush-digest-"));
-    const path = join(dir, "x.whl");
-    writeFileSync(path, "hello");
+    const path = helloFile();
     const digests = new DigestCache();
     digests.claim(path)?.settle();
-    expect((await digests.get(path)).sha256).toBe(
-      "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
-    );
+    expect((await digests.get(path)).sha256).toBe(HELLO_SHA256);
   });
 });
