@@ -1,10 +1,11 @@
 import { text } from "node:stream/consumers";
-import { findServerByUrl, getServer, loadPypirc } from "../config/pypirc.js";
+import { loadPypirc } from "../config/pypirc.js";
 import { storeInKeyring } from "../credentials/keyring.js";
 import { canPrompt, promptSource } from "../credentials/prompt.js";
 import { CredentialsError, ExitCode, UsageError } from "../errors.js";
 import { err, registerSecret } from "../report/redact.js";
-import { adHocServer } from "../resolve/adhoc.js";
+import { serverLookup } from "../resolve/lookup.js";
+import { selectServer } from "../resolve/targets.js";
 
 export interface LoginOptions {
   repository?: string;
@@ -22,12 +23,9 @@ export async function login(opts: LoginOptions, ctx: { env: NodeJS.ProcessEnv })
     throw new UsageError("login needs -r NAME (a .pypirc section or a repository URL)");
   const config = await loadPypirc({ path: opts.configFile, env: ctx.env });
   for (const warning of config.warnings) err(`warning: ${warning}\n`);
-  // A URL selects the section with that repository (its user name, its exact URL as the
-  // keyring service, as uploads will look it up); another URL is an ad-hoc server.
-  const server =
-    /^https?:\/\//i.test(opts.repository) && !config.servers.has(opts.repository)
-      ? (findServerByUrl(config, opts.repository) ?? adHocServer(opts.repository))
-      : getServer(config, opts.repository);
+  // The same rule as `-r` for uploads: a URL selects the section with that repository (its user
+  // name, its exact URL as the keyring service, as uploads will look it up), else it is ad hoc.
+  const server = selectServer(config, opts.repository, serverLookup);
   const username = opts.username ?? server.username ?? "__token__";
 
   let password: string | undefined;

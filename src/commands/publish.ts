@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import type { Dispatcher } from "undici";
-import { findServerByUrl, getServer, loadPypirc } from "../config/pypirc.js";
+import { loadPypirc } from "../config/pypirc.js";
 import type { PypircConfig, ServerConfig } from "../config/types.js";
 import { keyringEnabled, keyringSource } from "../credentials/keyring.js";
 import { promptSource } from "../credentials/prompt.js";
@@ -23,8 +23,7 @@ import { errorReport, writeReport } from "../report/json.js";
 import type { Verbosity } from "../report/log.js";
 import { formatPlan } from "../report/plan.js";
 import { err, out, redact, registerCredentials } from "../report/redact.js";
-import { adHocServer } from "../resolve/adhoc.js";
-import { matchesProject } from "../resolve/pattern.js";
+import { serverLookup } from "../resolve/lookup.js";
 import { resolveTargets, splitRepositoryArgs } from "../resolve/targets.js";
 import { type PublishCliOptions, positiveInt, seconds } from "./options.js";
 
@@ -132,12 +131,7 @@ async function publishSteps(
       repositoryUrl:
         opts.repositoryUrl ?? (named ? undefined : ctx.env.TWINE_REPOSITORY_URL || undefined),
     },
-    {
-      getServer,
-      findServerByUrl,
-      adHocServer,
-      matchesProject: (server, name) => matchesProject(server.releasePackages, name),
-    },
+    serverLookup,
   );
   for (const warning of targets.warnings) say(`warning: ${warning}`);
   applyCheckUrls(targets.servers, opts.checkUrl ?? [], opts.check);

@@ -31,7 +31,11 @@ export interface ServerLookup {
 const looksLikeUrl = (value: string): boolean => /^https?:\/\//i.test(value);
 
 /** `-r X`: a section name, or (distutils rule) a configured repository URL, or an ad-hoc URL. */
-function selectServer(config: PypircConfig, value: string, lookup: ServerLookup): ServerConfig {
+export function selectServer(
+  config: PypircConfig,
+  value: string,
+  lookup: ServerLookup,
+): ServerConfig {
   if (config.servers.has(value) || config.missingSections.includes(value) || !looksLikeUrl(value)) {
     return lookup.getServer(config, value);
   }
