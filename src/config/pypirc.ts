@@ -55,7 +55,16 @@ const RETIRED_URLS: Record<string, string> = {
   "http://test.pypi.org/legacy": TESTPYPI_UPLOAD_URL,
 };
 /** Hosts whose uploads can never be replaced, even after deletion. */
-const IMMUTABLE_HOSTS = new Set(["upload.pypi.org", "pypi.org", "test.pypi.org"]);
+/** PyPI's and TestPyPI's hosts: uploads there are permanent, and they offer trusted publishing. */
+const PYPI_HOSTS = new Set(["upload.pypi.org", "pypi.org", "test.pypi.org"]);
+
+export function isPypiHost(url: string): boolean {
+  try {
+    return PYPI_HOSTS.has(new URL(url).hostname.toLowerCase());
+  } catch {
+    return false;
+  }
+}
 /** Python's RawConfigParser.BOOLEAN_STATES. */
 const BOOLEANS: Record<string, boolean> = {
   "1": true,
@@ -248,12 +257,7 @@ function sectionServer(parsed: ParsedConfig, name: string, warnings: string[]): 
     checkUrl: checkUrl ?? simpleUrl ?? KNOWN_SIMPLE[repository],
     caCert: expandPath(text("ca_cert")),
     clientCert: expandPath(text("client_cert")),
-    immutable: booleanOption(
-      options,
-      "immutable",
-      loc,
-      host !== undefined && IMMUTABLE_HOSTS.has(host),
-    ),
+    immutable: booleanOption(options, "immutable", loc, host !== undefined && PYPI_HOSTS.has(host)),
     allowInsecureHttp: booleanOption(options, "allow-insecure-http", loc, false),
     origin: "pypirc",
     location: { file: parsed.file, section: name, line: section?.line },

@@ -1,4 +1,5 @@
 import type { Dispatcher } from "undici";
+import { isPypiHost } from "../config/pypirc.js";
 import type { ServerConfig } from "../config/types.js";
 import { CredentialsError, UsageError } from "../errors.js";
 import { registerSecret } from "../report/redact.js";
@@ -12,8 +13,6 @@ export function parseTrustedPublishingMode(value: string | undefined): TrustedPu
   if (mode === "auto" || mode === "always" || mode === "never") return mode;
   throw new UsageError(`--trusted-publishing must be auto, always or never, got '${value}'`);
 }
-
-const TRUSTED_HOSTS = new Set(["upload.pypi.org", "test.pypi.org", "pypi.org"]);
 
 /** Where the CI offers an OIDC ID token, and how to get one for an audience. */
 type IdTokenProvider = {
@@ -166,8 +165,7 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
   };
 
   const eligible = (server: ServerConfig): boolean =>
-    options.mode === "always" ||
-    (options.mode === "auto" && TRUSTED_HOSTS.has(new URL(server.repository).hostname));
+    options.mode === "always" || (options.mode === "auto" && isPypiHost(server.repository));
 
   return {
     describe: (server) => {

@@ -1,16 +1,6 @@
+import { isPypiHost } from "../config/pypirc.js";
 import type { ServerConfig } from "../config/types.js";
 import { UsageError } from "../errors.js";
-
-/** Hosts whose uploads can never be replaced or re-used (PyPI's file-name reuse rule). */
-const PERMANENT_HOSTS = new Set(["upload.pypi.org", "pypi.org", "test.pypi.org"]);
-
-export function isPermanentIndex(url: string): boolean {
-  try {
-    return PERMANENT_HOSTS.has(new URL(url).hostname.toLowerCase());
-  } catch {
-    return false;
-  }
-}
 
 /** A server given only by URL (`--repository-url`, or `-r URL` matching no section). */
 export function adHocServer(url: string): ServerConfig {
@@ -35,7 +25,8 @@ export function adHocServer(url: string): ServerConfig {
     repository: url,
     realm: "pypi",
     releasePackages: [],
-    immutable: isPermanentIndex(url),
+    // PyPI's file-name reuse rule: an upload there can never be replaced.
+    immutable: isPypiHost(url),
     allowInsecureHttp: false,
     origin: "url",
     options: {},
