@@ -20,7 +20,7 @@ export interface FilePart {
 export interface TrailingFields {
   fields: Array<[name: string, length: number]>;
   /** Called once per attempt: sees every chunk of the first file part, then yields the values. */
-  start(): { update(chunk: Buffer): void; finish(): Promise<string[]> };
+  start(): Promise<{ update(chunk: Buffer): void; finish(): Promise<string[]> }>;
 }
 
 /**
@@ -115,7 +115,7 @@ export function buildMultipart(
     contentLength,
     open(onBytes) {
       async function* generate(): AsyncGenerator<Buffer> {
-        const tap = trailer?.start();
+        const tap = await trailer?.start();
         // Sized for the largest file (+1 so its end is seen in one read more), at most CHUNK.
         const size = Math.min(CHUNK, Math.max(0, ...files.map((f) => f.size)) + 1);
         const ring = Array.from({ length: RING }, () => Buffer.allocUnsafeSlow(size));
