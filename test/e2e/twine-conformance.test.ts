@@ -97,10 +97,12 @@ type Fields = Map<string, string[]>;
  * more pkgpush sends the digests after the file (computed in the same pass as sending).
  * 5. `description` in Metadata 1.x: we undo the `       |` continuation prefix setuptools writes
  *    (the core metadata spec's reading); Debian's pkginfo 1.8 leaves it in the text.
- * 6. Folded values (other than the description): twine 4's pkginfo joins the continuation lines
+ * 6. `md5_digest`: twine 4.0.2 sends it; twine 6.2+ and `uv publish` do not, and neither do we
+ *    unless the server's section says `md5-digest = true` (README, "Digests").
+ * 7. Folded values (other than the description): twine 4's pkginfo joins the continuation lines
  *    with spaces; we keep them as packaging's `parse_email` does, as twine 7 sends them and PyPI
- *    validates them (a folded Summary is refused there). warehouse-fields.test.ts compares our
- *    form with twine 7's on every fixture.
+ *    validates them (a folded Summary is refused there). warehouse.test.ts compares our form
+ *    with twine 7's on every fixture.
  */
 function normalise(
   fields: Fields,
@@ -113,7 +115,7 @@ function normalise(
     if (nonEmpty.length === 0) continue;
     const unfolded =
       side === "pkgpush" && key !== "description"
-        ? nonEmpty.map((v) => v.replace(/[ \t]*\r?\n[ \t]*/g, " ")) // (6)
+        ? nonEmpty.map((v) => v.replace(/[ \t]*\r?\n[ \t]*/g, " ")) // (7)
         : nonEmpty;
     out[side === "twine" && key === "provides_extras" ? "provides_extra" : key] = unfolded; // (1), (2)
   }
@@ -122,6 +124,7 @@ function normalise(
       out.pyversion = ["source"]; // (3)
     const egg = /-py(\d+\.\d+)(-.+)?\.egg$/.exec(file);
     if (egg?.[1]) out.pyversion = [egg[1]]; // (4)
+    delete out.md5_digest; // (6)
     if (out.description && Number.parseFloat(out.metadata_version?.[0] ?? "2") < 2.1) {
       out.description = out.description.map((d) => d.replace(/\n {7}\|/g, "\n")); // (5)
     }

@@ -251,14 +251,13 @@ function builtForm(dist: Distribution, request: WarehouseLogLine | undefined): F
   const built = group(uploadFields(dist, undefined));
   if (request) {
     for (const k of ["sha256_digest", "blake2_256_digest", "md5_digest"])
-      built[k] = request.fields[k] as string[];
+      if (request.fields[k]) built[k] = request.fields[k] as string[];
   }
   return built;
 }
 
 /**
  * pkgpush's form, with the intended differences applied:
- * - `md5_digest`: decided in issue 16 work (twine 7 sends sha256 and blake2_256 only).
  * - `requires_python` empty when the metadata has none: GitLab refuses uploads without the
  *   field; Warehouse ignores empty values.
  * - `import_name`, `import_namespace` (Metadata 2.5): twine 7's field list predates them;
@@ -266,7 +265,6 @@ function builtForm(dist: Distribution, request: WarehouseLogLine | undefined): F
  */
 function comparable(built: Form): Form {
   const form = structuredClone(built);
-  delete form.md5_digest;
   if (form.requires_python?.join("") === "") delete form.requires_python;
   delete form.import_name;
   delete form.import_namespace;
