@@ -315,6 +315,7 @@ function sectionServer(
     clientCert: expandPath(text("client_cert")),
     immutable: booleanOption(options, "immutable", loc, host !== undefined && PYPI_HOSTS.has(host)),
     allowInsecureHttp: booleanOption(options, "allow-insecure-http", loc, false),
+    md5Digest: booleanOption(options, "md5-digest", loc, false),
     origin: "pypirc",
     location: { file: parsed.file, section: name, line: section?.line },
     options: Object.fromEntries([...options].map(([k, v]) => [k, v.value])),

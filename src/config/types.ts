@@ -48,6 +48,8 @@ export interface ServerConfig {
   immutable: boolean;
   /** Allow credentials over plain http to a non-loopback host (`allow-insecure-http = true`). */
   allowInsecureHttp: boolean;
+  /** Send `md5_digest` too (`md5-digest = true`), for servers that still read it (Artifactory). */
+  md5Digest?: boolean | undefined;
   /** Where it was defined; undefined for built-in defaults and ad-hoc URLs. */
   origin: "pypirc" | "builtin" | "url";
   location?: ConfigLocation | undefined;
