@@ -59,9 +59,9 @@ describe("Ctrl-C", () => {
     expect(json.totals).toMatchObject({ uploaded: 2, failed: 1, unknown: 1 });
     expect(json.results.map((x: { reasonCode: string | null }) => x.reasonCode).sort()).toEqual([
       "interrupted",
+      null,
+      null,
       "outcome-unknown",
-      null,
-      null,
     ]);
     // The server saw the connection go away: nothing half-written was stored.
     await waitFor(() => b.requests.every((q) => q.outcome !== "pending"));
