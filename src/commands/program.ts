@@ -3,57 +3,58 @@ import { ExitCode, PkgpushError } from "../errors.js";
 import { err, out, registerSecret } from "../report/redact.js";
 import { collect, type PublishCliOptions } from "./options.js";
 
-/** Options of `upload` and `register`. */
+/**
+ * Options of `upload` and `register`. The concurrency defaults come from BENCHMARKS.md (scenario
+ * 4): with latency, requests in flight are what count. 4 per server keeps any one server to a
+ * handful of parallel uploads (browsers open up to 6 per host); 12 lets 3 servers have theirs.
+ * BLAKE2b workers stay at one per spare core whatever the concurrency.
+ */
 function addPublishOptions(command: Command): Command {
-  return (
-    command
-      .option(
-        "-r, --repository <name>",
-        "server to use: a .pypirc section name or a repository URL (repeatable, or a comma list)",
-        collect,
-      )
-      .option("--repository-url <url>", "upload to this URL (an ad-hoc server)")
-      .addOption(
-        new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env(
-          "PKGPUSH_CONFIG_FILE",
-        ),
-      )
-      .option("-u, --username <name>", "user name for every selected server")
-      .option("-p, --password <secret>", "password or token for every selected server")
-      .option("--dry-run", "print what would be sent where, and send nothing")
-      // Defaults from BENCHMARKS.md (scenario 4): with latency, requests in flight are what count.
-      // 4 per server keeps any one server to a handful of parallel uploads (browsers open up to 6
-      // per host); 12 lets 3 servers have theirs. BLAKE2b workers stay at one per spare core.
-      .option("--concurrency <n>", "requests in flight at once", "12")
-      .option("--per-server <n>", "requests in flight at once to one server", "4")
-      .option("--retries <n>", "retries after a connection error, timeout, 5xx, 408 or 429", "3")
-      .option("--connect-timeout <seconds>", "give up connecting after this long", "10")
-      .option("--timeout <seconds>", "abort a request that makes no progress for this long", "120")
-      .option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)")
-      .option("--client-cert <path>", "client certificate and key (PEM)")
-      .option(
-        "--allow-insecure-http",
-        "allow sending credentials over plain http to non-local hosts",
-      )
-      .option("--keyring", "look up passwords in the system keyring (default; env PKGPUSH_KEYRING)")
-      .option("--no-keyring", "do not look up passwords in the system keyring")
-      .addOption(
-        new Option("--trusted-publishing <mode>", "OIDC trusted publishing: auto, always or never")
-          .choices(["auto", "always", "never"])
-          .env("PKGPUSH_TRUSTED_PUBLISHING"),
-      )
-      .option(
-        "--check-url <url>",
-        "simple index to check for existing files (NAME=URL with several servers)",
-        collect,
-      )
-      .option("--no-check", "do not ask simple indexes whether files already exist")
-      .option("--no-preflight", "skip the checks of every server before the first upload")
-      .option("--json", "print a JSON report on stdout (the summary goes to stderr)")
-      .option("--report <file>", "also write the JSON report to this file")
-      .option("-q, --quiet", "print only failures and the summary")
-      .option("-v, --verbose", "print more detail")
-  );
+  return command
+    .option(
+      "-r, --repository <name>",
+      "server to use: a .pypirc section name or a repository URL (repeatable, or a comma list)",
+      collect,
+    )
+    .option("--repository-url <url>", "upload to this URL (an ad-hoc server)")
+    .addOption(
+      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env(
+        "PKGPUSH_CONFIG_FILE",
+      ),
+    )
+    .option("-u, --username <name>", "user name for every selected server")
+    .option("-p, --password <secret>", "password or token for every selected server")
+    .option("--dry-run", "print what would be sent where, and send nothing")
+    .option("--concurrency <n>", "requests in flight at once", "12")
+    .option("--per-server <n>", "requests in flight at once to one server", "4")
+    .option("--retries <n>", "retries after a connection error, timeout, 5xx, 408 or 429", "3")
+    .option("--connect-timeout <seconds>", "give up connecting after this long", "10")
+    .option(
+      "--timeout <seconds>",
+      "abort a request that makes no progress, or whose answer is not complete, within this long",
+      "120",
+    )
+    .option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)")
+    .option("--client-cert <path>", "client certificate and key (PEM)")
+    .option("--allow-insecure-http", "allow sending credentials over plain http to non-local hosts")
+    .option("--keyring", "look up passwords in the system keyring (default; env PKGPUSH_KEYRING)")
+    .option("--no-keyring", "do not look up passwords in the system keyring")
+    .addOption(
+      new Option("--trusted-publishing <mode>", "OIDC trusted publishing: auto, always or never")
+        .choices(["auto", "always", "never"])
+        .env("PKGPUSH_TRUSTED_PUBLISHING"),
+    )
+    .option(
+      "--check-url <url>",
+      "simple index to check for existing files (NAME=URL with several servers)",
+      collect,
+    )
+    .option("--no-check", "do not ask simple indexes whether files already exist")
+    .option("--no-preflight", "skip the checks of every server before the first upload")
+    .option("--json", "print a JSON report on stdout (the summary goes to stderr)")
+    .option("--report <file>", "also write the JSON report to this file")
+    .option("-q, --quiet", "print only failures and the summary")
+    .option("-v, --verbose", "print more detail");
 }
 
 export function buildProgram(

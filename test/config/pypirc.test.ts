@@ -13,7 +13,7 @@ import {
 } from "../../src/config/pypirc.js";
 import type { PypircConfig } from "../../src/config/types.js";
 import { ConfigError, ResolutionError } from "../../src/errors.js";
-import { matchesProject } from "../../src/resolve/pattern.js";
+import { matchesProject } from "../../src/resolve/release-pattern.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pkgpush-pypirc-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
