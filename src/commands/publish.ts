@@ -17,7 +17,13 @@ import {
 import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { collectFiles } from "../distributions/collect.js";
 import { inspectAll } from "../distributions/inspect.js";
-import { AggregateInputError, ExitCode, PkgpushError, UsageError } from "../errors.js";
+import {
+  AggregateInputError,
+  ExitCode,
+  InterruptedError,
+  PkgpushError,
+  UsageError,
+} from "../errors.js";
 import { type Action, planRegistrations, planUploads } from "../plan/plan.js";
 import { errorReport, writeReport } from "../report/json.js";
 import type { Verbosity } from "../report/log.js";
@@ -39,6 +45,7 @@ export function credentialSources(
   env: NodeJS.ProcessEnv,
   debug: (line: string) => void,
   say: (line: string) => void,
+  signal?: AbortSignal,
 ): CredentialSource[] {
   // commander leaves `keyring` undefined when neither --keyring nor --no-keyring is given.
   const keyringOn = keyringEnabled(opts.keyring as boolean | undefined, env);
@@ -47,7 +54,9 @@ export function credentialSources(
     commandLineSource(opts.username, opts.password),
     environmentSource(env),
     pypircSource(),
-    ...(keyringOn ? [keyringSource(debug)] : []),
+    ...(keyringOn
+      ? [keyringSource({ debug, warn: (line) => say(`warning: ${line}`), signal })]
+      : []),
     trustedPublishingSource({
       mode: parseTrustedPublishingMode(opts.trustedPublishing),
       dryRun: opts.dryRun ?? false,
@@ -141,7 +150,7 @@ async function publishSteps(
   const debug = (line: string): void => {
     if (verbosity === "verbose") err(`debug: ${line}\n`);
   };
-  const sources = credentialSources(opts, ctx.env, debug, say);
+  const sources = credentialSources(opts, ctx.env, debug, say, ctx.signal);
   if (opts.password !== undefined && plan.servers.length > 1) {
     say(
       `warning: the password given with -p is used for all ${plan.servers.length} servers (${plan.servers.map((s) => s.name).join(", ")}); use PKGPUSH_<SECTION>_PASSWORD or .pypirc for per-server passwords`,
@@ -150,6 +159,7 @@ async function publishSteps(
   const credentials = new Map<string, Credentials>();
   const problems: PkgpushError[] = [];
   for (const server of plan.servers) {
+    if (ctx.signal.aborted) throw new InterruptedError();
     try {
       // Before any source is asked: trusted publishing would send an ID token, the prompt would
       // ask for a password that could not be sent anyway.
@@ -162,6 +172,7 @@ async function publishSteps(
       if (pypiWarning) say(`warning: ${pypiWarning}`);
       credentials.set(server.name, found);
     } catch (error) {
+      if (error instanceof InterruptedError) throw error;
       problems.push(error as PkgpushError);
     }
   }

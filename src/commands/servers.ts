@@ -4,7 +4,7 @@ import { keyringEnabled, keyringSource } from "../credentials/keyring.js";
 import { resolveCredentials } from "../credentials/resolve.js";
 import { environmentSource, pypircSource } from "../credentials/sources.js";
 import type { CredentialSource } from "../credentials/types.js";
-import { ExitCode } from "../errors.js";
+import { ExitCode, InterruptedError } from "../errors.js";
 import { err, out } from "../report/redact.js";
 
 interface ServerRow {
@@ -25,7 +25,7 @@ interface ServerRow {
  */
 export async function listServers(
   opts: { configFile?: string; json?: boolean; keyring?: boolean; verbose?: boolean },
-  ctx: { env: NodeJS.ProcessEnv },
+  ctx: { env: NodeJS.ProcessEnv; signal?: AbortSignal },
 ): Promise<number> {
   const config = await loadPypirc({ path: opts.configFile, env: ctx.env });
   for (const warning of config.warnings) err(`warning: ${warning}\n`);
@@ -33,9 +33,17 @@ export async function listServers(
     if (opts.verbose) err(`debug: ${line}\n`);
   };
   const sources: CredentialSource[] = [environmentSource(ctx.env), pypircSource()];
-  if (keyringEnabled(opts.keyring, ctx.env)) sources.push(keyringSource({ debug }));
+  if (keyringEnabled(opts.keyring, ctx.env))
+    sources.push(
+      keyringSource({
+        debug,
+        warn: (line) => err(`warning: ${line}\n`),
+        signal: ctx.signal,
+      }),
+    );
   const rows: ServerRow[] = [];
   for (const server of config.servers.values() as Iterable<ServerConfig>) {
+    if (ctx.signal?.aborted) throw new InterruptedError();
     const c = await resolveCredentials(server, sources);
     rows.push({
       name: server.name,
