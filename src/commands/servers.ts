@@ -5,7 +5,7 @@ import { resolveCredentials } from "../credentials/resolve.js";
 import { environmentSource, pypircSource } from "../credentials/sources.js";
 import type { CredentialSource } from "../credentials/types.js";
 import { ExitCode, InterruptedError } from "../errors.js";
-import { err, out } from "../report/redact.js";
+import { err, out, redactedJson } from "../report/redact.js";
 
 interface ServerRow {
   name: string;
@@ -58,7 +58,12 @@ export async function listServers(
   }
   if (opts.json) {
     out(
-      `${JSON.stringify({ config: config.path, exists: config.exists, servers: rows, missingSections: config.missingSections }, null, 2)}\n`,
+      redactedJson({
+        config: config.path,
+        exists: config.exists,
+        servers: rows,
+        missingSections: config.missingSections,
+      }),
     );
     return ExitCode.ok;
   }

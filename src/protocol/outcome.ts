@@ -1,3 +1,4 @@
+import { redact } from "../report/redact.js";
 import type { HttpResponse } from "../transport/http.js";
 
 /** `held`: not sent to a permanent index because another server refused the same file. */
@@ -21,7 +22,8 @@ const MAX_REASON = 300;
 
 /** A server's answer as one short line: HTML tags and runs of white space removed. */
 export function trimBody(body: string, max = MAX_REASON): string {
-  const text = body
+  // Redacted first: collapsing white space or cutting the text could split an echoed secret.
+  const text = redact(body)
     .replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ")
     .replace(/<[^>]+>/g, " ")
     .replace(/&nbsp;/g, " ")
