@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import type { ServerConfig } from "../config/types.js";
 import { ConfigError, type PkgpushError } from "../errors.js";
-import { AuxFileProblem, readRegularFile } from "../files/regular-file.js";
+import { readRegularFile, regularFileProblem } from "../io/regular-file.js";
 
 /** CA bundles of whole distributions run to a few hundred KiB; a client PEM to a few KiB. */
 const MAX_PEM_BYTES = 4 * 1024 * 1024;
@@ -39,29 +39,30 @@ function certificates(text: string): X509Certificate[] {
 }
 
 /** Why a PEM file cannot serve, or undefined when it can. */
+/** Completes "FILE: ...". */
 function pemProblem(text: string, kind: TlsFile["kind"]): string | undefined {
   let certs: X509Certificate[];
   try {
     certs = certificates(text);
   } catch (error) {
-    return `a certificate in it cannot be read (${(error as Error).message})`;
+    return `holds a certificate that cannot be read (${(error as Error).message})`;
   }
-  if (certs.length === 0) return "no PEM certificate in it (-----BEGIN CERTIFICATE-----)";
+  if (certs.length === 0) return "has no PEM certificate in it (-----BEGIN CERTIFICATE-----)";
   if (kind === "ca") return undefined;
   const block = KEY_BLOCK.exec(text);
   if (!block)
-    return "no PEM private key in it (a client certificate file holds the certificate and its key)";
+    return "has no PEM private key in it (a client certificate file holds the certificate and its key)";
   if (block[1] === "ENCRYPTED PRIVATE KEY" || /Proc-Type: 4,ENCRYPTED/.test(block[0])) {
-    return "the private key is encrypted; give an unencrypted key (openssl pkey -in KEY -out PLAIN)";
+    return "holds an encrypted private key; give an unencrypted one (openssl pkey -in KEY -out PLAIN)";
   }
   let key: KeyObject;
   try {
     key = createPrivateKey(block[0]);
   } catch (error) {
-    return `the private key cannot be read (${(error as Error).message})`;
+    return `holds a private key that cannot be read (${(error as Error).message})`;
   }
   if (!certs.some((c) => c.checkPrivateKey(key)))
-    return "the private key does not belong to the certificate";
+    return "holds a private key that does not belong to the certificate";
   return undefined;
 }
 
@@ -78,19 +79,18 @@ export async function checkTlsFiles(
   const problems: PkgpushError[] = [];
   for (const file of tlsFiles(servers, cert, clientCert)) {
     const what = file.kind === "ca" ? "CA bundle" : "client certificate";
-    let why: string | undefined;
-    try {
-      why = pemProblem(
-        (await readRegularFile(file.path, MAX_PEM_BYTES)).toString("latin1"),
-        file.kind,
-      );
-    } catch (error) {
-      if (!(error instanceof AuxFileProblem)) throw error;
-      why = error.message;
+    let why = await regularFileProblem(file.path, MAX_PEM_BYTES);
+    if (!why) {
+      try {
+        const { bytes } = await readRegularFile(file.path, MAX_PEM_BYTES);
+        why = pemProblem(bytes.toString("latin1"), file.kind);
+      } catch (error) {
+        why = `cannot be read (${(error as Error).message})`;
+      }
     }
     if (why) {
       problems.push(
-        new ConfigError(`${file.origin} ${file.path}: ${why}`, {
+        new ConfigError(`${file.origin} ${file.path} ${why}`, {
           hint: `give a PEM ${what} file`,
         }),
       );

@@ -6,7 +6,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { AggregateInputError, DistributionError, PkgpushError } from "../errors.js";
-import { AuxFileProblem, checkRegularFile } from "../files/regular-file.js";
+import { regularFileProblem } from "../io/regular-file.js";
 import { readMetadataFile } from "./archive.js";
 import { parseFilename, sdistSplits, versionsEqual } from "./filename.js";
 import { decodeMetadata, getField, parseMetadata } from "./metadata.js";
@@ -66,11 +66,9 @@ export const MAX_ATTESTATION_BYTES = 4 * 1024 * 1024;
 
 /** A sidecar is sent as is: a regular file of bounded size, checked now rather than mid-upload. */
 async function checkSidecar(path: string, maxBytes: number, display: string): Promise<void> {
-  try {
-    await checkRegularFile(path, maxBytes);
-  } catch (error) {
-    if (!(error instanceof AuxFileProblem)) throw error;
-    throw new DistributionError(`${display}: ${basename(path)}: ${error.message}`, {
+  const problem = await regularFileProblem(path, maxBytes);
+  if (problem) {
+    throw new DistributionError(`${display}: ${basename(path)} ${problem}`, {
       hint: "remove it or replace it with the real file next to the distribution",
     });
   }

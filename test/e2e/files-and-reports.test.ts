@@ -109,8 +109,8 @@ describe("certificates, signatures: regular files of bounded size, valid PEM", (
       { timeoutMs: 10_000 },
     );
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--cert .*ca\.fifo: a FIFO \(named pipe\), not a regular file/);
-    expect(r.stderr).toMatch(/--client-cert \/dev\/zero: a character device, not a regular file/);
+    expect(r.stderr).toMatch(/--cert .*ca\.fifo is a named pipe \(FIFO\), not a regular file/);
+    expect(r.stderr).toMatch(/--client-cert \/dev\/zero is a character device, not a regular file/);
   });
 
   it("a CA file that is not PEM, a client certificate without its key: also in a dry run", async () => {
@@ -120,7 +120,7 @@ describe("certificates, signatures: regular files of bounded size, valid PEM", (
       uploadArgs(config, "a", "--dry-run", "--cert", notPem, fixtures.wheel21.path),
     );
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--cert .*not\.pem: no PEM certificate in it/);
+    expect(r.stderr).toMatch(/--cert .*not\.pem has no PEM certificate in it/);
     const { config: c } = workspace(
       pypirc({
         distutils: { "index-servers": ["a"] },
@@ -134,7 +134,7 @@ describe("certificates, signatures: regular files of bounded size, valid PEM", (
     );
     const r2 = await runCli(uploadArgs(c, "a", "--dry-run", fixtures.wheel21.path));
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/\[a\] client_cert .*not\.pem: no PEM certificate/);
+    expect(r2.stderr).toMatch(/\[a\] client_cert .*not\.pem has no PEM certificate/);
   });
 
   it("a .asc next to the file that is a FIFO: found during inspection, nothing sent", async () => {
@@ -147,7 +147,7 @@ describe("certificates, signatures: regular files of bounded size, valid PEM", (
     const before = postsTo(server).length;
     const r = await runCli(uploadArgs(config, "a", wheel), { timeoutMs: 10_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/\.whl\.asc: a FIFO \(named pipe\), not a regular file/);
+    expect(r.stderr).toMatch(/\.whl\.asc is a named pipe \(FIFO\), not a regular file/);
     expect(postsTo(server).length).toBe(before);
   });
 });

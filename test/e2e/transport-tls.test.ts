@@ -118,7 +118,7 @@ describe("server certificates from a private CA", () => {
     const { config } = configFor({ s: { url: plain.url } });
     const r = await upload(config, ["--cert", "/nonexistent/ca.pem"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--cert \/nonexistent\/ca\.pem: no such file/);
+    expect(r.stderr).toMatch(/--cert \/nonexistent\/ca\.pem does not exist/);
   });
 });
 
