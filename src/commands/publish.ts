@@ -135,6 +135,7 @@ async function publishSteps(
 
   const files = await collectFiles(paths.length > 0 ? paths : ["dist/*"], ctx.cwd);
   const dists = await inspectAll(files);
+  for (const warning of dists.flatMap((d) => d.warnings ?? [])) say(`warning: ${warning}`);
   // Patterns are matched here, once, under a deadline: a runaway pattern is a config error and
   // Ctrl-C still works while one runs.
   const routeTable = await matchRoutes(

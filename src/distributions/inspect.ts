@@ -150,6 +150,7 @@ async function inspectOne(path: string, display: string): Promise<Distribution> 
     metadata,
     signaturePath: sidecars.signature,
     attestationPaths: sidecars.attestations,
+    ...(member.warnings?.length ? { warnings: member.warnings } : {}),
   };
 }
 
