@@ -32,6 +32,7 @@ export type ReasonCode =
   | "network"
   | "timeout"
   | "tls"
+  | "proxy"
   | "interrupted"
   | "outcome-unknown"
   | "not-confirmed"
