@@ -6,6 +6,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { AggregateInputError, DistributionError, PkgpushError } from "../errors.js";
+import { regularFileProblem } from "../io/regular-file.js";
 import { readMetadataFile } from "./archive.js";
 import { parseFilename, sdistSplits, versionsEqual } from "./filename.js";
 import { decodeMetadata, getField, parseMetadata } from "./metadata.js";
@@ -59,12 +60,27 @@ function filenameAgrees(parsed: ParsedFilename, filename: string, name: string, 
   return sdistSplits(stem).some((s) => same(s.name, s.version));
 }
 
-/** `<file>.asc` and `<file>.*.attestation` next to the file. */
+/** An ASCII-armoured signature is a few KiB; a PEP 740 attestation a few tens of KiB. */
+export const MAX_SIGNATURE_BYTES = 1024 * 1024;
+export const MAX_ATTESTATION_BYTES = 4 * 1024 * 1024;
+
+/** A sidecar is sent as is: a regular file of bounded size, checked now rather than mid-upload. */
+async function checkSidecar(path: string, maxBytes: number, display: string): Promise<void> {
+  const problem = await regularFileProblem(path, maxBytes);
+  if (problem) {
+    throw new DistributionError(`${display}: ${basename(path)} ${problem}`, {
+      hint: "remove it or replace it with the real file next to the distribution",
+    });
+  }
+}
+
 /** Directory listings, sorted, read once per folder for a whole batch of files. */
 export type Listings = Map<string, Promise<string[]>>;
 
+/** `<file>.asc` and `<file>.*.attestation` next to the file. */
 async function findSidecars(
   path: string,
+  display: string,
   listings: Listings = new Map(),
 ): Promise<{ signature?: string; attestations: string[] }> {
   const dir = dirname(path);
@@ -90,6 +106,10 @@ async function findSidecars(
     const e = entries[i] as string;
     if (e === `${base}.asc`) signature = join(dir, e);
     else if (e.endsWith(".attestation")) attestations.push(join(dir, e));
+  }
+  if (signature) await checkSidecar(signature, MAX_SIGNATURE_BYTES, display);
+  for (const attestation of attestations) {
+    await checkSidecar(attestation, MAX_ATTESTATION_BYTES, display);
   }
   return { signature, attestations };
 }
@@ -141,7 +161,7 @@ async function inspectOne(
         `${name} ${version}; rename the file or rebuild the distribution`,
     );
   }
-  const sidecars = await findSidecars(absolute, listings);
+  const sidecars = await findSidecars(absolute, display, listings);
   return {
     path: absolute,
     filename,
@@ -154,6 +174,7 @@ async function inspectOne(
     metadata,
     signaturePath: sidecars.signature,
     attestationPaths: sidecars.attestations,
+    ...(member.warnings?.length ? { warnings: member.warnings } : {}),
   };
 }
 
