@@ -31,6 +31,7 @@ export type ReasonCode =
   | "network"
   | "timeout"
   | "tls"
+  | "proxy"
   | "interrupted"
   | "outcome-unknown"
   | "not-confirmed"
