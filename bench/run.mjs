@@ -1082,7 +1082,9 @@ print(json.dumps({"sha256": s.hexdigest(), "blake2_256": b.hexdigest(), "md5": m
 `.trim();
   const sameDigests = (who) => (outputs) => {
     const got = JSON.parse(outputs[0].trim().split("\n").at(-1));
+    // md5 is checked where computed (pkgpush computes it only for servers that ask for it).
     for (const key of ["sha256", "blake2_256", "md5"]) {
+      if (key === "md5" && got.md5 === undefined) continue;
       if (expected[key] && got[key] !== expected[key]) {
         throw new Error(`${who}: ${key} ${got[key]} differs from coreutils' ${expected[key]}`);
       }

@@ -25,7 +25,7 @@ export async function login(opts: LoginOptions, ctx: { env: NodeJS.ProcessEnv })
   for (const warning of config.warnings) err(`warning: ${warning}\n`);
   // The same rule as `-r` for uploads: a URL selects the section with that repository (its user
   // name, its exact URL as the keyring service, as uploads will look it up), else it is ad hoc.
-  const server = selectServer(config, opts.repository, serverLookup);
+  const server = selectServer(config, opts.repository, serverLookup());
   const username = opts.username ?? server.username ?? "__token__";
 
   let password: string | undefined;

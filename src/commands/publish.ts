@@ -24,6 +24,7 @@ import type { Verbosity } from "../report/log.js";
 import { formatPlan } from "../report/plan.js";
 import { err, out, redact, registerCredentials } from "../report/redact.js";
 import { serverLookup } from "../resolve/lookup.js";
+import { matchRoutes } from "../resolve/route-match.js";
 import { resolveTargets, splitRepositoryArgs } from "../resolve/targets.js";
 import { type PublishCliOptions, positiveInt, seconds } from "./options.js";
 
@@ -117,6 +118,13 @@ async function publishSteps(
 
   const files = await collectFiles(paths.length > 0 ? paths : ["dist/*"], ctx.cwd);
   const dists = await inspectAll(files);
+  // Patterns are matched here, once, under a deadline: a runaway pattern is a config error and
+  // Ctrl-C still works while one runs.
+  const routeTable = await matchRoutes(
+    [...config.servers.values()],
+    dists.map((d) => d.name),
+    { signal: ctx.signal },
+  );
 
   // twine's variables apply only when the command line names no server.
   const repositories = opts.repository ?? [];
@@ -131,9 +139,11 @@ async function publishSteps(
       repositoryUrl:
         opts.repositoryUrl ?? (named ? undefined : ctx.env.TWINE_REPOSITORY_URL || undefined),
     },
-    serverLookup,
+    serverLookup(routeTable),
   );
   for (const warning of targets.warnings) say(`warning: ${warning}`);
+  // The plan shows the notes itself; a real run says them as warnings.
+  if (!opts.dryRun) for (const note of targets.notes) say(`warning: ${note}`);
   applyCheckUrls(targets.servers, opts.checkUrl ?? [], opts.check);
   const plan = action === "upload" ? planUploads(targets) : planRegistrations(targets);
 

@@ -30,6 +30,12 @@ export interface SendSettings {
 
 const USER_AGENT = `pkgpush/${PKGPUSH_VERSION} (node ${process.version}; ${platform()} ${arch()})`;
 
+/** Files bound for at least one server that asked for md5 (`md5-digest = true`). */
+function md5Paths(plan: Plan): (path: string) => boolean {
+  const paths = new Set(plan.jobs.filter((j) => j.server.md5Digest).map((j) => j.dist.path));
+  return (path) => paths.has(path);
+}
+
 /** The sending half of `upload`/`register`: sessions -> preflight -> run -> summary and report. */
 export async function sendPlan(
   plan: Plan,
@@ -52,7 +58,7 @@ export async function sendPlan(
   );
   const context = {
     sessions,
-    digests: new DigestCache(ctx.signal),
+    digests: new DigestCache(ctx.signal, md5Paths(plan)),
     checker: new ExistenceChecker(sessions, {
       userAgent: USER_AGENT,
       stallTimeoutMs: limits.stallTimeoutMs,

@@ -17,11 +17,11 @@
  * - PyPI's retired upload URLs (pypi.python.org, testpypi.python.org) are replaced by the current
  *   ones, with a warning, as distutils did for `[pypi]`.
  */
-import { type FileHandle, open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { ConfigError, ResolutionError } from "../errors.js";
-import { compileReleasePattern } from "../resolve/pattern.js";
+import { RegularFileError, readRegularFile } from "../io/regular-file.js";
+import { compileReleasePattern } from "../resolve/release-pattern.js";
 import {
   DEFAULT_SECTION,
   decodeConfigBytes,
@@ -77,12 +77,19 @@ const BOOLEANS: Record<string, boolean> = {
   off: false,
 };
 const OLD_FORMAT_SECTION = "server-login";
+/** A .pypirc is a few hundred bytes; 1 MiB leaves room for any real one and bounds the read. */
+export const CONFIG_MAX_BYTES = 1024 * 1024;
 
 export interface LoadPypircOptions {
   /** Explicit path (e.g. --config-file); a missing file is then an error. */
   path?: string | undefined;
   /** Environment for PKGPUSH_CONFIG_FILE (defaults to process.env). */
   env?: NodeJS.ProcessEnv | undefined;
+  /**
+   * Keep a section's problem (e.g. an invalid pattern) on that server (`error`) instead of
+   * throwing, so `pkgpush servers` can list the others.
+   */
+  keepServerErrors?: boolean | undefined;
 }
 
 /** `~/x` for paths under the home directory: what users recognise in messages. */
@@ -105,9 +112,13 @@ export async function loadPypirc(options: LoadPypircOptions = {}): Promise<Pypir
   const path = resolve(expandHome(given ?? join(homedir(), ".pypirc")));
   const display = displayPath(path);
 
-  let handle: FileHandle;
+  // The usual way to say "no configuration": the one device accepted, read as an empty file.
+  if (path === "/dev/null")
+    return buildPypircConfig(parseConfig("", display), { path, display }, options);
+  let bytes: Uint8Array;
+  let mode: number;
   try {
-    handle = await open(path, "r");
+    ({ bytes, mode } = await readRegularFile(path, CONFIG_MAX_BYTES));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if ((code === "ENOENT" || code === "ENOTDIR") && given === undefined) {
@@ -118,20 +129,15 @@ export async function loadPypirc(options: LoadPypircOptions = {}): Promise<Pypir
         hint: "check --config-file / PKGPUSH_CONFIG_FILE, or create the file",
       });
     }
+    if (e instanceof RegularFileError) {
+      throw new ConfigError(`config file ${display} ${e.message}`, {
+        hint: "check --config-file / PKGPUSH_CONFIG_FILE",
+      });
+    }
     throw new ConfigError(`cannot read config file ${display}: ${(e as Error).message}`);
-  }
-  let bytes: Uint8Array;
-  let mode: number;
-  try {
-    mode = (await handle.stat()).mode;
-    bytes = await handle.readFile();
-  } catch (e) {
-    throw new ConfigError(`cannot read config file ${display}: ${(e as Error).message}`);
-  } finally {
-    await handle.close();
   }
   const parsed = parseConfig(decodeConfigBytes(bytes, display), display);
-  const config = buildPypircConfig(parsed, { path, display });
+  const config = buildPypircConfig(parsed, { path, display }, options);
   const warning = permissionWarning(parsed, mode, display);
   if (warning) config.warnings.unshift(warning);
   return config;
@@ -155,6 +161,7 @@ function permissionWarning(
 export function buildPypircConfig(
   parsed: ParsedConfig | undefined,
   where: { path: string; display: string },
+  options: { keepServerErrors?: boolean | undefined } = {},
 ): PypircConfig {
   const warnings: string[] = [];
   const servers = new Map<string, ServerConfig>();
@@ -174,15 +181,24 @@ export function buildPypircConfig(
 
   const distutils = parsed.sections.has("distutils");
   const oldFormat = !distutils && parsed.sections.has(OLD_FORMAT_SECTION);
+  let style: PatternStyle = "regex";
   if (distutils) {
-    const list = sectionOptions(parsed, "distutils").get("index-servers")?.value ?? "";
+    const options = sectionOptions(parsed, "distutils");
+    const list = options.get("index-servers")?.value ?? "";
     config.indexServers = [...new Set(list.split(/\s+/).filter(Boolean))];
+    const glob = booleanOption(
+      options,
+      "glob-style",
+      (key) => optionLocation(parsed, "distutils", key),
+      false,
+    );
+    if (glob) style = "glob";
   }
   const names = [...config.indexServers, "pypi", "testpypi"];
   if (oldFormat) names.push(OLD_FORMAT_SECTION);
   for (const name of new Set(names)) {
     if (parsed.sections.has(name)) {
-      servers.set(name, sectionServer(parsed, name, warnings));
+      servers.set(name, sectionServerOrError(parsed, name, { warnings, style }, options));
     } else if (name in BUILTIN_UPLOAD) {
       servers.set(name, builtinServer(name));
     } else {
@@ -214,15 +230,55 @@ function builtinServer(name: string): ServerConfig {
   };
 }
 
-function sectionServer(parsed: ParsedConfig, name: string, warnings: string[]): ServerConfig {
+type PatternStyle = "regex" | "glob";
+
+/** Where an option of a section was set: the section itself or `[DEFAULT]`. */
+function optionLocation(parsed: ParsedConfig, name: string, key: string): ConfigLocation {
+  const own = parsed.sections.get(name)?.options.has(key) ?? false;
+  return {
+    file: parsed.file,
+    section: own ? name : DEFAULT_SECTION,
+    line: sectionOptions(parsed, name).get(key)?.line,
+  };
+}
+
+/** A section's server; with keepServerErrors, a broken section is kept with its `error`. */
+function sectionServerOrError(
+  parsed: ParsedConfig,
+  name: string,
+  context: { warnings: string[]; style: PatternStyle },
+  options: { keepServerErrors?: boolean | undefined },
+): ServerConfig {
+  try {
+    return sectionServer(parsed, name, context);
+  } catch (error) {
+    if (!options.keepServerErrors || !(error instanceof ConfigError)) throw error;
+    const section = parsed.sections.get(name);
+    return {
+      name,
+      repository:
+        sectionOptions(parsed, name).get("repository")?.value ?? BUILTIN_UPLOAD[name] ?? "",
+      realm: "pypi",
+      releasePackages: [],
+      immutable: false,
+      allowInsecureHttp: false,
+      origin: "pypirc",
+      location: { file: parsed.file, section: name, line: section?.line },
+      error,
+      options: {},
+    };
+  }
+}
+
+function sectionServer(
+  parsed: ParsedConfig,
+  name: string,
+  context: { warnings: string[]; style: PatternStyle },
+): ServerConfig {
+  const { warnings } = context;
   const section = parsed.sections.get(name);
   const options = sectionOptions(parsed, name);
-  const own = (key: string): boolean => section?.options.has(key) ?? false;
-  const loc = (key: string): ConfigLocation => ({
-    file: parsed.file,
-    section: own(key) ? name : DEFAULT_SECTION,
-    line: options.get(key)?.line,
-  });
+  const loc = (key: string): ConfigLocation => optionLocation(parsed, name, key);
   const text = (key: string): string | undefined => options.get(key)?.value || undefined;
 
   let repository =
@@ -253,12 +309,13 @@ function sectionServer(parsed: ParsedConfig, name: string, warnings: string[]): 
     username: text("username"),
     password: text("password"),
     realm: text("realm") ?? "pypi",
-    releasePackages: releasePatterns(options.get("release-packages"), loc("release-packages")),
+    releasePackages: releasePatterns(options, loc, context.style),
     checkUrl: checkUrl ?? simpleUrl ?? KNOWN_SIMPLE[repository],
     caCert: expandPath(text("ca_cert")),
     clientCert: expandPath(text("client_cert")),
     immutable: booleanOption(options, "immutable", loc, host !== undefined && PYPI_HOSTS.has(host)),
     allowInsecureHttp: booleanOption(options, "allow-insecure-http", loc, false),
+    md5Digest: booleanOption(options, "md5-digest", loc, false),
     origin: "pypirc",
     location: { file: parsed.file, section: name, line: section?.line },
     options: Object.fromEntries([...options].map(([k, v]) => [k, v.value])),
@@ -277,12 +334,30 @@ function hostOf(url: string): string | undefined {
   }
 }
 
-/** One pattern per non-blank value line, each located on its own file line. */
-function releasePatterns(option: ParsedOption | undefined, loc: ConfigLocation): ReleasePattern[] {
+/**
+ * One pattern per non-blank value line, each located on its own file line. `packages` is read as
+ * an alias (collective.releaser read both); both in one section is ambiguous, so an error.
+ */
+function releasePatterns(
+  options: Map<string, ParsedOption>,
+  loc: (key: string) => ConfigLocation,
+  style: PatternStyle,
+): ReleasePattern[] {
+  const main = options.get("release-packages");
+  const alias = options.get("packages");
+  if (main && alias) {
+    const a = loc("release-packages");
+    const b = loc("packages");
+    throw new ConfigError(
+      `${a.file}, line ${b.line}: [${b.section}] sets packages (line ${b.line}) and release-packages (line ${a.line}${a.section === b.section ? "" : `, in [${a.section}]`}); packages is an old name for release-packages: keep one`,
+    );
+  }
+  const option = main ?? alias;
   if (!option) return [];
+  const where = loc(main ? "release-packages" : "packages");
   return option.lines
     .filter((l) => l.text !== "")
-    .map((l) => compileReleasePattern(l.text, { ...loc, line: l.line }));
+    .map((l) => compileReleasePattern(l.text, { ...where, line: l.line }, style));
 }
 
 function booleanOption(

@@ -1,3 +1,5 @@
+import type { ConfigError } from "../errors.js";
+
 /** Where a configuration value came from, for error messages ("~/.pypirc, section [plone], line 7"). */
 export interface ConfigLocation {
   file: string;
@@ -7,12 +9,24 @@ export interface ConfigLocation {
 
 /** One compiled `release-packages` line. */
 export interface ReleasePattern {
-  /** The pattern as the user wrote it (Python `re` syntax). */
+  /** The line as the user wrote it (Python `re` syntax, or a glob with `glob-style = true`). */
   source: string;
+  /** `regex`: Python `re` syntax; `glob`: `fnmatch.fnmatchcase` syntax (`glob-style = true`). */
+  kind: "regex" | "glob";
+  /** A glob line starting with `!`: a project it matches is never routed to this server. */
+  exclude: boolean;
   /** Anchored JavaScript translation, matched against the whole project name. */
   regex: RegExp;
+  /** Regex lines only: the unanchored form, collective.releaser's match-anywhere rule. */
+  search?: RegExp | undefined;
+  /** Upper bound on the backtracking steps of one match against a name of `length` characters. */
+  cost: (length: number) => number;
+  /** Every match starts or ends with `-`, `.` or `_`: it can never match a whole project name. */
+  separatorEdge?: "first" | "last" | undefined;
   /** 1-based line in the config file. */
   line: number;
+  /** File and section, for errors found while matching (a pattern that runs too long). */
+  location: ConfigLocation;
 }
 
 /** A server as configured (one .pypirc section, a built-in default, or an ad-hoc URL). */
@@ -34,9 +48,16 @@ export interface ServerConfig {
   immutable: boolean;
   /** Allow credentials over plain http to a non-loopback host (`allow-insecure-http = true`). */
   allowInsecureHttp: boolean;
+  /** Send `md5_digest` too (`md5-digest = true`), for servers that still read it (Artifactory). */
+  md5Digest?: boolean | undefined;
   /** Where it was defined; undefined for built-in defaults and ad-hoc URLs. */
   origin: "pypirc" | "builtin" | "url";
   location?: ConfigLocation | undefined;
+  /**
+   * A problem in this section (e.g. an invalid pattern). Set only when the config was loaded with
+   * `keepServerErrors` (`pkgpush servers` lists the other servers); otherwise loading throws it.
+   */
+  error?: ConfigError | undefined;
   /** Every option of the section as read (lower-case keys), unknown ones included. */
   options: Record<string, string>;
 }

@@ -3,11 +3,21 @@ import { open, stat } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import { createBLAKE2b } from "hash-wasm/dist/blake2b.umd.min.js";
 
-/** The three digests the legacy upload form carries, lower-case hex. */
+/**
+ * The digests the legacy upload form carries, lower-case hex. md5 only when a server asked for it
+ * (`md5-digest = true`): PyPI, devpi, pypiserver, Nexus and GitLab never need it, twine 7 and
+ * `uv publish` no longer send it, and it is the costliest of the three (README, "Digests").
+ */
 export interface Digests {
   sha256: string;
   blake2_256: string;
-  md5: string;
+  md5?: string | undefined;
+}
+
+export interface DigestOptions {
+  /** Compute md5 too (for servers configured with `md5-digest = true`). */
+  md5?: boolean | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 // 1 MiB reads amortise the per-chunk cost of the WASM call and stay in the CPU caches' reach.
@@ -15,7 +25,7 @@ const CHUNK = 1024 * 1024;
 
 /**
  * Below this size a worker thread costs more to start than it saves. Above it, BLAKE2b (WASM,
- * the slowest of the three) runs on the second core while sha256 and md5 (OpenSSL) run here.
+ * the slower one) runs on the second core while sha256 (and md5 when asked; OpenSSL) runs here.
  */
 export const PARALLEL_THRESHOLD = 32 * 1024 * 1024;
 
@@ -43,17 +53,28 @@ async function hashStream(
   }
 }
 
-/** sha256 + md5 + blake2b-256 in one read on this thread. */
-async function digestsInline(path: string, signal?: AbortSignal): Promise<Digests> {
+/** The OpenSSL digests (sha256, and md5 when asked), fed chunk by chunk on this thread. */
+function nativeDigests(md5Wanted: boolean): {
+  update(chunk: Buffer): void;
+  digest(): { sha256: string; md5?: string };
+} {
   const sha256 = createHash("sha256");
-  const md5 = createHash("md5");
+  const md5 = md5Wanted ? createHash("md5") : undefined;
+  return {
+    update(chunk) {
+      sha256.update(chunk);
+      md5?.update(chunk);
+    },
+    digest: () => ({ sha256: sha256.digest("hex"), ...(md5 && { md5: md5.digest("hex") }) }),
+  };
+}
+
+/** Every digest in one read on this thread. */
+async function digestsInline(path: string, options: DigestOptions): Promise<Digests> {
+  const native = nativeDigests(options.md5 === true);
   const blake = await createBLAKE2b(256);
-  await hashStream(
-    path,
-    [(c) => sha256.update(c), (c) => md5.update(c), (c) => blake.update(c)],
-    signal,
-  );
-  return { sha256: sha256.digest("hex"), blake2_256: blake.digest("hex"), md5: md5.digest("hex") };
+  await hashStream(path, [native.update, (c) => blake.update(c)], options.signal);
+  return { ...native.digest(), blake2_256: blake.digest("hex") };
 }
 
 // A module file, not an eval'd string: bundled with its own copy of hash-wasm's BLAKE2b, it
@@ -85,43 +106,39 @@ function blake2bInWorker(path: string, signal?: AbortSignal): Promise<string> {
 }
 
 /**
- * Hashes a file for all three digests (Node's crypto has no BLAKE2b-256, so that one comes from
- * hash-wasm). Large files use both cores: the second read comes from the page cache. Memory stays
- * at a few chunks whatever the size.
+ * Hashes a file (Node's crypto has no BLAKE2b-256: OpenSSL's BLAKE2b is exposed only as
+ * blake2b512, and `outputLength` is refused for it, so that one comes from hash-wasm). Large
+ * files use both cores: the second read comes from the page cache. Memory stays at a few chunks
+ * whatever the size.
  */
-export async function computeDigests(path: string, signal?: AbortSignal): Promise<Digests> {
+export async function computeDigests(path: string, options: DigestOptions = {}): Promise<Digests> {
   const { size } = await stat(path);
-  if (size < PARALLEL_THRESHOLD) return digestsInline(path, signal);
-  const sha256 = createHash("sha256");
-  const md5 = createHash("md5");
+  if (size < PARALLEL_THRESHOLD) return digestsInline(path, options);
+  const native = nativeDigests(options.md5 === true);
   const [blake2_256] = await Promise.all([
-    blake2bInWorker(path, signal),
-    hashStream(path, [(c) => sha256.update(c), (c) => md5.update(c)], signal),
+    blake2bInWorker(path, options.signal),
+    hashStream(path, [native.update], options.signal),
   ]);
-  return { sha256: sha256.digest("hex"), blake2_256, md5: md5.digest("hex") };
+  return { ...native.digest(), blake2_256 };
 }
 
 /**
- * Digests computed in the same pass as sending: sha256 and md5 over the chunks as they go by,
- * BLAKE2b on the second core reading the same file (from the page cache). For files large enough
- * for the worker to pay off.
+ * Digests computed in the same pass as sending: sha256 (and md5 when asked) over the chunks as
+ * they go by, BLAKE2b on the second core reading the same file (from the page cache). For files
+ * large enough for the worker to pay off.
  */
 export function digestTap(
   path: string,
-  signal?: AbortSignal,
+  options: DigestOptions = {},
 ): { update(chunk: Buffer): void; finish(): Promise<Digests> } {
-  const sha256 = createHash("sha256");
-  const md5 = createHash("md5");
-  const blake2_256 = blake2bInWorker(path, signal);
+  const native = nativeDigests(options.md5 === true);
+  const blake2_256 = blake2bInWorker(path, options.signal);
   // Settled later by finish(); an attempt abandoned half-way must not leave an unhandled rejection.
   blake2_256.catch(() => undefined);
   return {
-    update(chunk) {
-      sha256.update(chunk);
-      md5.update(chunk);
-    },
+    update: native.update,
     async finish() {
-      return { sha256: sha256.digest("hex"), blake2_256: await blake2_256, md5: md5.digest("hex") };
+      return { ...native.digest(), blake2_256: await blake2_256 };
     },
   };
 }

@@ -11,16 +11,25 @@ interface Claim {
 /**
  * Each file is hashed once per run, however many servers it goes to: either ahead of sending
  * (`get`), or while it is sent to the first server (`claim`), the other servers waiting for it.
+ * md5 is computed only for the files that go to a server asking for it (`wantsMd5`).
  */
 export class DigestCache {
   private readonly known = new Map<string, Promise<Digests>>();
 
-  constructor(private readonly signal?: AbortSignal) {}
+  constructor(
+    private readonly signal?: AbortSignal,
+    private readonly wantsMd5: (path: string) => boolean = () => false,
+  ) {}
+
+  /** What to compute for this file (md5 or not), for a caller hashing it itself (claims). */
+  optionsFor(path: string): { md5: boolean; signal?: AbortSignal | undefined } {
+    return { md5: this.wantsMd5(path), signal: this.signal };
+  }
 
   get(path: string): Promise<Digests> {
     let digests = this.known.get(path);
     if (!digests) {
-      digests = computeDigests(path, this.signal);
+      digests = computeDigests(path, this.optionsFor(path));
       this.known.set(path, digests);
     }
     return digests;
@@ -47,7 +56,7 @@ export class DigestCache {
       settle: () => {
         if (done) return;
         done = true;
-        resolvePromise(computeDigests(path, this.signal));
+        resolvePromise(computeDigests(path, this.optionsFor(path)));
       },
     };
   }

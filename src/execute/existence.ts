@@ -95,6 +95,9 @@ export class ExistenceChecker {
           target = next;
           continue;
         }
+        if (response.truncated) {
+          return `check URL answer is larger than ${MAX_PAGE / 1024 / 1024} MiB; not read further`;
+        }
         const files = parseProjectPage(response);
         return files ?? `check URL answered ${response.status} ${response.statusText}`.trim();
       }

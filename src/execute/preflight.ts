@@ -40,6 +40,8 @@ export async function preflight(
           headers: { "user-agent": options.userAgent },
           stallTimeoutMs: options.timeoutMs,
           signal: options.signal,
+          // Only the status line matters: an answer's body is not read beyond this.
+          maxBodyBytes: 4096,
         });
       } catch (error) {
         problems.push(`${server.name} (${server.repository}): ${(error as Error).message}`);

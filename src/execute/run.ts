@@ -1,9 +1,10 @@
 import { readFile, stat } from "node:fs/promises";
+import type { ServerConfig } from "../config/types.js";
 import { type Digests, digestTap, PARALLEL_THRESHOLD } from "../distributions/digests.js";
 import type { Distribution } from "../distributions/types.js";
 import type { Job, Plan } from "../plan/plan.js";
 import {
-  DIGEST_FIELDS,
+  digestFields,
   digestValues,
   type FormFields,
   registerFields,
@@ -66,6 +67,13 @@ export interface RunContext {
   checker: ExistenceChecker;
 }
 
+/** The digests one server gets: md5 only where it asked for it (`md5-digest = true`). */
+function forServer(digests: Digests, server: ServerConfig): Digests {
+  if (!server.md5Digest) return { sha256: digests.sha256, blake2_256: digests.blake2_256 };
+  if (digests.md5 === undefined) throw new Error(`internal: md5 not computed for ${server.name}`);
+  return digests;
+}
+
 export async function runPlan(
   plan: Plan,
   context: RunContext,
@@ -101,15 +109,15 @@ export async function runPlan(
     job: Job,
     settled: NonNullable<ReturnType<DigestCache["claim"]>>,
   ): TrailingFields => ({
-    fields: DIGEST_FIELDS,
+    fields: digestFields(job.server.md5Digest === true),
     start: () => {
-      const tap = digestTap(job.dist.path, options.signal);
+      const tap = digestTap(job.dist.path, digests.optionsFor(job.dist.path));
       return {
         update: tap.update,
         finish: async () => {
           const computed = await tap.finish();
           settled.resolve(computed);
-          return digestValues(computed);
+          return digestValues(forServer(computed, job.server));
         },
       };
     },
@@ -154,7 +162,10 @@ export async function runPlan(
           }
         }
         const attestations = options.attestations ? await readAttestations(job.dist) : undefined;
-        fields = uploadFields(job.dist, known, { comment: options.comment, attestations });
+        fields = uploadFields(job.dist, known && forServer(known, job.server), {
+          comment: options.comment,
+          attestations,
+        });
         files.push({
           name: "content",
           filename: job.dist.filename,

@@ -19,6 +19,8 @@ export interface Plan {
   servers: ServerConfig[];
   jobs: Job[];
   mode: Targets["mode"];
+  /** Routing notes for the plan printout (see Targets.notes). */
+  notes: string[];
 }
 
 const kindRank = { wheel: 0, egg: 1, sdist: 2 } as const;
@@ -54,7 +56,13 @@ export function planUploads(targets: Targets): Plan {
       if (wheelFirst || mutableFirst) job.after.push(other.id);
     }
   }
-  return { action: "upload", servers: targets.servers, jobs, mode: targets.mode };
+  return {
+    action: "upload",
+    servers: targets.servers,
+    jobs,
+    mode: targets.mode,
+    notes: targets.notes,
+  };
 }
 
 /** One register request per release and server; the wheel's metadata is preferred. */
@@ -72,5 +80,11 @@ export function planRegistrations(targets: Targets): Plan {
       jobs.push({ id: jobs.length, action: "register", dist, server, after: [] });
     }
   }
-  return { action: "register", servers: targets.servers, jobs, mode: targets.mode };
+  return {
+    action: "register",
+    servers: targets.servers,
+    jobs,
+    mode: targets.mode,
+    notes: targets.notes,
+  };
 }

@@ -62,14 +62,23 @@ export function metadataFields(metadata: Metadata): FormFields {
   return fields;
 }
 
-/** The digest fields and their fixed hex lengths (they may trail the file: see multipart.ts). */
-export const DIGEST_FIELDS: Array<[name: string, length: number]> = [
-  ["sha256_digest", 64],
-  ["blake2_256_digest", 64],
-  ["md5_digest", 32],
-];
+/**
+ * The digest fields and their fixed hex lengths (they may trail the file: see multipart.ts).
+ * `md5_digest` only for servers configured with `md5-digest = true` (twine 7 and `uv publish`
+ * send sha256 and blake2_256 only; see README, "Digests").
+ */
+export function digestFields(md5: boolean): Array<[name: string, length: number]> {
+  const fields: Array<[string, number]> = [
+    ["sha256_digest", 64],
+    ["blake2_256_digest", 64],
+  ];
+  if (md5) fields.push(["md5_digest", 32]);
+  return fields;
+}
 
-export const digestValues = (d: Digests): string[] => [d.sha256, d.blake2_256, d.md5];
+/** The values of `digestFields(d.md5 !== undefined)`, in that order. */
+export const digestValues = (d: Digests): string[] =>
+  d.md5 === undefined ? [d.sha256, d.blake2_256] : [d.sha256, d.blake2_256, d.md5];
 
 /**
  * Form fields of a `:action=file_upload` request, file part excluded. Without digests, the
@@ -98,7 +107,7 @@ export function uploadFields(
   if (extra.comment) fields.push(["comment", extra.comment]);
   if (digests) {
     const values = digestValues(digests);
-    DIGEST_FIELDS.forEach(([name], i) => {
+    digestFields(digests.md5 !== undefined).forEach(([name], i) => {
       fields.push([name, values[i] as string]);
     });
   }

@@ -37,6 +37,7 @@ export function formatPlan(plan: Plan, credentials: Map<string, Credentials>): s
       .join(", ")}`,
   ]);
   lines.push(...formatTable(fileRows, "  "));
+  if (plan.notes.length > 0) lines.push("", "Routing notes:", ...plan.notes.map((n) => `  ${n}`));
   lines.push("", "Order:");
   for (const job of plan.jobs) {
     const wait =

@@ -16,14 +16,8 @@
  * groups, possessive quantifiers, `\N{name}`, and back-references to a group that may not take
  * part in the match (Python fails such a reference, JavaScript matches it as empty).
  *
- * Matching rule: a project matches when a pattern fully matches its name as written in the
- * metadata OR its PEP 503 normalised form, so `Products\..*` matches `Products.Foo` and
- * `products-.*` matches it too; nothing else (no case folding beyond what `(?i)` asks for).
+ * Which name forms a line is matched against, and how: release-pattern.ts and route-match.ts.
  */
-
-import type { ConfigLocation, ReleasePattern } from "../config/types.js";
-import { normalizeName } from "../distributions/names.js";
-import { ConfigError } from "../errors.js";
 
 const MAXREPEAT = 2 ** 32 - 1;
 
@@ -35,11 +29,11 @@ interface Flags {
   a: boolean;
 }
 
-type ClassItem =
+export type ClassItem =
   | { kind: "range"; from: number; to: number }
   | { kind: "category"; name: string; ascii: boolean };
 
-type Node =
+export type Node =
   | { type: "seq"; items: Node[] }
   | { type: "alt"; branches: Node[] }
   | { type: "char"; cp: number }
@@ -559,7 +553,8 @@ function emit(node: Node): string {
     case "char":
       return literal(node.cp);
     case "any":
-      return node.dotall ? "[^]" : "[^\\n]";
+      // Not [^]: V8 (Node 20) fails a repeated [^] under the v flag (/^[^]*$/v rejects "ab").
+      return node.dotall ? "[\\s\\S]" : "[^\\n]";
     case "category":
       return category(node.name, node.ascii);
     case "class": {
@@ -654,8 +649,17 @@ function checkReferences(root: Node): void {
   }
 }
 
-/** Translate a Python pattern to an anchored JavaScript RegExp; throws Error with the reason. */
-export function translatePattern(source: string): RegExp {
+/** A Python pattern translated: whole-name and anywhere (re.search) forms, and its parse tree. */
+export interface TranslatedPattern {
+  /** Anchored: `re.fullmatch`. */
+  whole: RegExp;
+  /** Unanchored: `re.search` (collective.releaser's `re.findall` routes when this matches). */
+  search: RegExp;
+  tree: Node;
+}
+
+/** Translate a Python pattern to JavaScript RegExps; throws Error with the reason. */
+export function translatePythonPattern(source: string): TranslatedPattern {
   const parser = new Parser(source);
   const tree = parser.parse();
   const flags = parser.globalFlags;
@@ -665,8 +669,14 @@ export function translatePattern(source: string): RegExp {
     );
   }
   checkReferences(tree);
+  const body = emit(tree);
+  const jsFlags = flags.i ? "iv" : "v";
   try {
-    return new RegExp(`^(?:${emit(tree)})$`, flags.i ? "iv" : "v");
+    return {
+      whole: new RegExp(`^(?:${body})$`, jsFlags),
+      search: new RegExp(body, jsFlags),
+      tree,
+    };
   } catch (e) {
     throw new Error(
       `cannot be expressed as a JavaScript regular expression (${(e as Error).message})`,
@@ -674,24 +684,7 @@ export function translatePattern(source: string): RegExp {
   }
 }
 
-/** Compile one `release-packages` line; a bad pattern is a ConfigError naming file, section, line. */
-export function compileReleasePattern(source: string, loc: ConfigLocation): ReleasePattern {
-  const line = loc.line ?? 0;
-  try {
-    return { source, regex: translatePattern(source), line };
-  } catch (e) {
-    const where = `${loc.file}, section [${loc.section}]${loc.line === undefined ? "" : `, line ${loc.line}`}`;
-    throw new ConfigError(
-      `${where}: invalid release-packages pattern ${JSON.stringify(source)}: ${(e as Error).message}`,
-      {
-        hint: "release-packages lines are Python regular expressions matched against the whole project name",
-      },
-    );
-  }
-}
-
-/** True when any pattern fully matches the project name as written or its PEP 503 form. */
-export function matchesProject(patterns: readonly ReleasePattern[], name: string): boolean {
-  const normalized = normalizeName(name);
-  return patterns.some((p) => p.regex.test(name) || p.regex.test(normalized));
+/** Translate a Python pattern to an anchored JavaScript RegExp (`re.fullmatch`). */
+export function translatePattern(source: string): RegExp {
+  return translatePythonPattern(source).whole;
 }

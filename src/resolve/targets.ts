@@ -11,6 +11,11 @@ export interface Targets {
   /** How the servers were chosen, for the plan printout. */
   mode: "explicit" | "routing" | "default";
   warnings: string[];
+  /**
+   * What routing left out and why, for the plan (and as warnings on a real run): listed servers
+   * without release-packages, lines that match only part of a name (collective.releaser's rule).
+   */
+  notes: string[];
 }
 
 export interface TargetRequest {
@@ -25,7 +30,14 @@ export interface ServerLookup {
   getServer(config: PypircConfig, name: string): ServerConfig;
   findServerByUrl(config: PypircConfig, url: string): ServerConfig | undefined;
   matchesProject(server: ServerConfig, name: string): boolean;
+  /** Lines of the server that match only part of the name (see route-match.ts), as text. */
+  routeHints?(server: ServerConfig, name: string): string[];
   adHocServer(url: string): ServerConfig;
+}
+
+/** `'plone' (no release-packages) receives nothing unless named with -r`. */
+export function unroutedServerNote(name: string): string {
+  return `'${name}' has no release-packages: it receives nothing unless named with -r`;
 }
 
 const looksLikeUrl = (value: string): boolean => /^https?:\/\//i.test(value);
@@ -66,8 +78,9 @@ export function resolveTargets(
     for (const dist of dists) {
       for (const server of servers) {
         if (server.releasePackages.length > 0 && !lookup.matchesProject(server, dist.name)) {
+          const hints = lookup.routeHints?.(server, dist.name) ?? [];
           warnings.push(
-            `${dist.filename}: '${dist.name}' does not match the release-packages of '${server.name}'; sending anyway because it was named with -r`,
+            `${dist.filename}: '${dist.name}' does not match the release-packages of '${server.name}'; sending anyway because it was named with -r${hints.map((h) => `\n  ${h}`).join("")}`,
           );
         }
       }
@@ -77,6 +90,7 @@ export function resolveTargets(
       routes: dists.map((dist) => ({ dist, servers })),
       mode: "explicit",
       warnings,
+      notes: [],
     };
   }
 
@@ -92,6 +106,7 @@ export function resolveTargets(
       routes: dists.map((dist) => ({ dist, servers: [pypi] })),
       mode: "default",
       warnings,
+      notes: [],
     };
   }
 
@@ -99,14 +114,20 @@ export function resolveTargets(
     dist,
     servers: routing.filter((server) => lookup.matchesProject(server, dist.name)),
   }));
+  const hintsFor = (name: string, except: ServerConfig[] = []): string[] =>
+    routing
+      .filter((server) => !except.includes(server))
+      .flatMap((server) => lookup.routeHints?.(server, name) ?? []);
   const unrouted = routes.filter((route) => route.servers.length === 0);
   if (unrouted.length > 0) {
     const names = routing.map((s) => s.name).join(", ");
     throw new ResolutionError(
       unrouted
-        .map(
-          ({ dist }) =>
+        .map(({ dist }) =>
+          [
             `${dist.filename}: no server's release-packages matches project '${dist.name}' (checked: ${names})`,
+            ...hintsFor(dist.name).map((h) => `  ${h}`),
+          ].join("\n"),
         )
         .join("\n"),
       {
@@ -114,6 +135,12 @@ export function resolveTargets(
       },
     );
   }
+  const notes = [
+    ...candidates
+      .filter((s) => s.releasePackages.length === 0)
+      .map((s) => unroutedServerNote(s.name)),
+    ...new Set(routes.flatMap((r) => hintsFor(r.dist.name, r.servers))),
+  ];
   const used = new Set(routes.flatMap((r) => r.servers.map((s) => s.name)));
   // A routed server is "used": now its section must be complete (repository set, and so on).
   const servers = routing
@@ -128,6 +155,7 @@ export function resolveTargets(
     })),
     mode: "routing",
     warnings,
+    notes,
   };
 }
 

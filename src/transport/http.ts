@@ -12,11 +12,15 @@ export interface HttpResponse {
   statusText: string;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  /** The answer was longer than the cap: reading stopped there and the connection was closed. */
+  truncated?: boolean;
 }
 
 /** A failure before a complete HTTP answer arrived (connect, TLS, reset, stall, abort). */
 export class TransportError extends Error {
   readonly code: string;
+  /** The whole request body had been handed to the socket: the server may have acted on it. */
+  bodySent = false;
   constructor(message: string, code: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "TransportError";
@@ -53,8 +57,9 @@ function readPem(path: string, what: string): string {
  * matched exactly or as a domain suffix (`example.org` covers `a.example.org`); `*` disables the
  * proxy; there are no CIDR ranges, and loopback is NOT exempt by default: with HTTPS_PROXY set,
  * requests to 127.0.0.1 go through the proxy unless NO_PROXY lists `127.0.0.1` (`localhost` does
- * not cover it; IPv6 needs the bracketed form `[::1]`). Every request, http:// ones too, goes
- * through a CONNECT tunnel (undici's default), so the proxy never sees the credentials.
+ * not cover it; IPv6 needs the bracketed form `[::1]`). https:// targets go through a CONNECT
+ * tunnel; http:// targets are sent in absolute form (`POST http://host/path`) to an http:// proxy,
+ * as twine, pip and curl do: proxies commonly allow CONNECT to port 443 only (Squid's default).
  */
 export function createDispatcher(options: ConnectionOptions): Dispatcher {
   const tls: Record<string, unknown> = { timeout: options.connectTimeoutMs };
@@ -77,6 +82,7 @@ export function createDispatcher(options: ConnectionOptions): Dispatcher {
   const proxyTls: Record<string, unknown> = { timeout: options.connectTimeoutMs };
   if (tls.ca) proxyTls.ca = tls.ca;
   return new EnvHttpProxyAgent({
+    proxyTunnel: false,
     connect: tls,
     requestTls: tls,
     proxyTls,
@@ -97,36 +103,129 @@ export interface SendRequest {
   stallTimeoutMs: number;
   /** Called with the size of every chunk of request body handed to the socket. */
   onProgress?: (bytes: number) => void;
-  /** Keep at most this much of the answer (default 64 KiB: enough for messages). */
+  /** Keep at most this much of the answer (default 64 KiB: enough for messages); stop there. */
   maxBodyBytes?: number;
+  /**
+   * The whole answer (status line, headers, body) must arrive within this long after the request
+   * body was sent (default: stallTimeoutMs): a server trickling a byte now and then is not progress.
+   */
+  answerTimeoutMs?: number;
+  /** `-v`: told about the request, its answer or failure. */
+  trace?: ((event: TraceEvent) => void) | undefined;
 }
+
+export type TraceEvent =
+  | { kind: "request"; method: string; url: string; headers: Record<string, string> }
+  | {
+      kind: "response";
+      method: string;
+      url: string;
+      status: number;
+      statusText: string;
+      headers: Record<string, string | string[] | undefined>;
+      ms: number;
+      bytes: number;
+      truncated: boolean;
+    }
+  | { kind: "error"; method: string; url: string; message: string; ms: number };
+
+/** Watches one request: no progress for `stallMs`, or no complete answer `answerMs` after sending. */
+class RequestClock {
+  private lastProgress = Date.now();
+  private answerSince: number | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(stallMs: number, answerMs: number, onTimeout: (error: TransportError) => void) {
+    this.timer = setInterval(
+      () => {
+        const now = Date.now();
+        // Silence is reported as a stall; a trickle that never completes, as a slow answer.
+        if (now - this.lastProgress > stallMs) {
+          onTimeout(
+            new TransportError(`no progress for ${seconds(stallMs)} s (server stalled)`, "STALLED"),
+          );
+        } else if (this.answerSince !== undefined && now - this.answerSince > answerMs) {
+          onTimeout(
+            new TransportError(
+              `no complete answer within ${seconds(answerMs)} s (--timeout) after the request was sent`,
+              "ANSWER_TIMEOUT",
+            ),
+          );
+        }
+      },
+      Math.min(250, Math.max(50, Math.min(stallMs, answerMs) / 4)),
+    );
+    this.timer.unref();
+  }
+
+  progress(): void {
+    this.lastProgress = Date.now();
+  }
+
+  /** The answer phase starts once: when the body was sent or the answer began, whichever first. */
+  answerPhase(): void {
+    this.answerSince ??= Date.now();
+  }
+
+  get answering(): boolean {
+    return this.answerSince !== undefined;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+const seconds = (ms: number): number => Math.round(ms / 100) / 10;
 
 /**
  * Sends one request and resolves with the status line, headers and (capped) body. Redirects are
- * never followed: the caller decides, so credentials cannot follow a Location elsewhere.
+ * never followed: the caller decides, so credentials cannot follow a Location elsewhere. An answer
+ * longer than the cap is cut there and its connection closed (never drained).
  */
 export function send(dispatcher: Dispatcher, req: SendRequest): Promise<HttpResponse> {
   const url = new URL(req.url);
+  const started = Date.now();
+  req.trace?.({ kind: "request", method: req.method, url: req.url, headers: req.headers });
   return new Promise<HttpResponse>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;
     let settled = false;
-    let status = 0;
-    let statusText = "";
-    let headers: Record<string, string | string[] | undefined> = {};
+    let bodySent = false;
+    let answer: Omit<HttpResponse, "body"> = { status: 0, statusText: "", headers: {} };
     const chunks: Buffer[] = [];
     let kept = 0;
-    let lastProgress = Date.now();
     const cap = req.maxBodyBytes ?? BODY_CAP;
 
-    const finish = (error: Error | undefined, value?: HttpResponse): void => {
+    const finish = (error: Error | undefined, truncated = false): void => {
       if (settled) return;
       settled = true;
-      clearInterval(watchdog);
+      clock.stop();
       req.signal?.removeEventListener("abort", onAbort);
+      const ms = Date.now() - started;
       if (error) {
         if (typeof body === "object") body.destroy();
+        if (error instanceof TransportError) error.bodySent = bodySent;
+        req.trace?.({
+          kind: "error",
+          method: req.method,
+          url: req.url,
+          message: error.message,
+          ms,
+        });
         reject(error);
-      } else resolve(value as HttpResponse);
+        return;
+      }
+      const value = { ...answer, body: Buffer.concat(chunks).toString("utf8"), truncated };
+      req.trace?.({
+        kind: "response",
+        method: req.method,
+        url: req.url,
+        ...answer,
+        ms,
+        bytes: kept,
+        truncated,
+      });
+      resolve(value);
     };
     const abort = (error: Error): void => {
       if (controller && !controller.aborted) controller.abort(error);
@@ -134,40 +233,33 @@ export function send(dispatcher: Dispatcher, req: SendRequest): Promise<HttpResp
     };
     const onAbort = (): void =>
       abort(new TransportError("aborted", "ABORTED", { cause: req.signal?.reason }));
-    const progress = (): void => {
-      lastProgress = Date.now();
-    };
+    const clock = new RequestClock(
+      req.stallTimeoutMs,
+      req.answerTimeoutMs ?? req.stallTimeoutMs,
+      abort,
+    );
 
     const body =
       typeof req.body === "function"
         ? req.body((bytes) => {
-            progress();
+            clock.progress();
             req.onProgress?.(bytes);
           })
         : req.body;
-
-    const watchdog = setInterval(
-      () => {
-        if (Date.now() - lastProgress > req.stallTimeoutMs) {
-          abort(
-            new TransportError(
-              `no progress for ${Math.round(req.stallTimeoutMs / 1000)} s (server stalled)`,
-              "STALLED",
-            ),
-          );
-        }
-      },
-      Math.min(1000, Math.max(50, req.stallTimeoutMs / 4)),
-    );
-    watchdog.unref();
-    if (req.signal?.aborted) return onAbort();
-    req.signal?.addEventListener("abort", onAbort, { once: true });
-
+    const sent = (): void => {
+      bodySent = true;
+      clock.answerPhase();
+    };
     if (typeof body === "object") {
       body.on("error", (error) =>
         abort(new TransportError(error.message, "BODY", { cause: error })),
       );
+      body.once("end", sent);
+    } else {
+      sent();
     }
+    if (req.signal?.aborted) return onAbort();
+    req.signal?.addEventListener("abort", onAbort, { once: true });
 
     dispatcher.dispatch(
       {
@@ -183,25 +275,27 @@ export function send(dispatcher: Dispatcher, req: SendRequest): Promise<HttpResp
           if (settled) c.abort(new TransportError("aborted", "ABORTED"));
         },
         onResponseStart(_c, statusCode, responseHeaders, statusMessage) {
-          progress();
-          status = statusCode;
-          statusText = statusMessage ?? "";
-          headers = responseHeaders as Record<string, string | string[] | undefined>;
+          clock.progress();
+          clock.answerPhase();
+          answer = {
+            status: statusCode,
+            statusText: statusMessage ?? "",
+            headers: responseHeaders as Record<string, string | string[] | undefined>,
+          };
         },
-        onResponseData(_c, chunk) {
-          progress();
-          if (kept < cap) {
-            chunks.push(chunk);
-            kept += chunk.length;
+        onResponseData(c, chunk) {
+          clock.progress();
+          const room = cap - kept;
+          chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+          kept += Math.min(room, chunk.length);
+          if (chunk.length > room) {
+            // Enough for any message or index page: close the connection rather than drain it.
+            finish(undefined, true);
+            c.abort(new TransportError("answer over the size cap", "ANSWER_CAP"));
           }
         },
         onResponseEnd() {
-          finish(undefined, {
-            status,
-            statusText,
-            headers,
-            body: Buffer.concat(chunks).subarray(0, cap).toString("utf8"),
-          });
+          finish(undefined);
         },
         onResponseError(_c, error) {
           finish(describeNetworkError(error, url));

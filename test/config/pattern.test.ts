@@ -2,11 +2,8 @@ import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { normalizeName } from "../../src/distributions/names.js";
 import { ConfigError } from "../../src/errors.js";
-import {
-  compileReleasePattern,
-  matchesProject,
-  translatePattern,
-} from "../../src/resolve/pattern.js";
+import { translatePattern } from "../../src/resolve/pattern.js";
+import { compileReleasePattern, matchesProject } from "../../src/resolve/release-pattern.js";
 
 const NAMES = [
   "Products.Foo",
@@ -77,6 +74,8 @@ const SUPPORTED = [
   "(?x) foo # comment",
   "(?x)a b|c d",
   "(?s)foo.",
+  "(?s)f.*",
+  "(?s).+",
   "foo.",
   "a.b",
   "foo$",

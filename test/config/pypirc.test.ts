@@ -13,7 +13,7 @@ import {
 } from "../../src/config/pypirc.js";
 import type { PypircConfig } from "../../src/config/types.js";
 import { ConfigError, ResolutionError } from "../../src/errors.js";
-import { matchesProject } from "../../src/resolve/pattern.js";
+import { matchesProject } from "../../src/resolve/release-pattern.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pkgpush-pypirc-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -214,10 +214,15 @@ describe("loadPypirc: other semantics", () => {
 
   it("reads booleans the way Python's getboolean does", async () => {
     const config = await load(
-      "[distutils]\nindex-servers = a b\n[a]\nrepository = http://a.example/\nimmutable = Yes\nallow-insecure-http = on\n[b]\nrepository = https://test.pypi.org/legacy/\nimmutable = 0\n",
+      "[distutils]\nindex-servers = a b\n[a]\nrepository = http://a.example/\nimmutable = Yes\nallow-insecure-http = on\nmd5-digest = true\n[b]\nrepository = https://test.pypi.org/legacy/\nimmutable = 0\n",
     );
-    expect(getServer(config, "a")).toMatchObject({ immutable: true, allowInsecureHttp: true });
+    expect(getServer(config, "a")).toMatchObject({
+      immutable: true,
+      allowInsecureHttp: true,
+      md5Digest: true,
+    });
     expect(getServer(config, "b").immutable).toBe(false);
+    expect(getServer(config, "b").md5Digest).toBe(false);
     const e = await loadError("[pypi]\nimmutable = maybe\n");
     expect(e).toBeInstanceOf(ConfigError);
     expect(e.message).toMatch(

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { pypirc, runCli, uploadArgs, workspace } from "./harness.js";
+import { fieldsOf, pypirc, runCli, uploadArgs, workspace } from "./harness.js";
 
 let fixtures: FixtureSet;
 let a: IndexServer;
@@ -20,13 +20,13 @@ afterAll(async () => {
 });
 
 describe("a 50 MiB wheel and a 24 MiB sdist to two servers (one on ::1)", () => {
-  it("streams them with exact lengths and every digest verified by the servers", async () => {
+  it("streams them with exact lengths and every digest verified by the servers (md5 only where asked)", async () => {
     expect(b.uploadUrl).toContain("[::1]");
     const { config } = workspace(
       pypirc({
         distutils: { "index-servers": ["a", "b"] },
         a: { repository: a.uploadUrl, username: "u", password: "large-pw" },
-        b: { repository: b.uploadUrl, username: "u", password: "large-pw" },
+        b: { repository: b.uploadUrl, username: "u", password: "large-pw", "md5-digest": "true" },
       }),
     );
     const r = await runCli(
@@ -47,6 +47,12 @@ describe("a 50 MiB wheel and a 24 MiB sdist to two servers (one on ::1)", () => 
       for (const q of server.requests.filter((x) => x.action === "file_upload")) {
         expect(q.chunked).toBe(false);
         expect(q.contentLength).toBe(q.bodyBytes);
+        const fields = fieldsOf(q);
+        expect(fields.get("sha256_digest")).toEqual([q.file?.sha256]);
+        expect(fields.get("blake2_256_digest")).toEqual([q.file?.blake2_256]);
+        // The server checked the md5 it was sent (a mismatch is a 400); only b asked for one.
+        expect(q.status).toBe(200);
+        expect(fields.get("md5_digest")).toEqual(server === b ? [q.file?.md5] : undefined);
       }
     }
   });

@@ -97,6 +97,8 @@ type Fields = Map<string, string[]>;
  * more pkgpush sends the digests after the file (computed in the same pass as sending).
  * 5. `description` in Metadata 1.x: we undo the `       |` continuation prefix setuptools writes
  *    (as pkginfo >= 1.9 and packaging do); Debian's pkginfo 1.8 leaves it in the text.
+ * 6. `md5_digest`: twine 4.0.2 sends it; twine 6.2+ and `uv publish` do not, and neither do we
+ *    unless the server's section says `md5-digest = true` (README, "Digests").
  */
 function normalise(
   fields: Fields,
@@ -114,6 +116,7 @@ function normalise(
       out.pyversion = ["source"]; // (3)
     const egg = /-py(\d+\.\d+)(-.+)?\.egg$/.exec(file);
     if (egg?.[1]) out.pyversion = [egg[1]]; // (4)
+    delete out.md5_digest; // (6)
     if (out.description && Number.parseFloat(out.metadata_version?.[0] ?? "2") < 2.1) {
       out.description = out.description.map((d) => d.replace(/\n {7}\|/g, "\n")); // (5)
     }

@@ -14,6 +14,9 @@
  *   { on: "upload", action: { stallMs: 60_000 } }                stop reading, never answer
  *   { on: "any", times: "always", action: { delayMs: 20 } }      latency on every request
  *   { on: "upload", action: { status: 502, afterCommit: true } } stored, but the answer is lost
+ *   { on: "get", action: { status: 200, stream: { bytes: "endless" } } }  a body that never ends
+ *   { on: "upload", action: { status: 400, stream: { bytes: 10, everyMs: 2000, chunk: 1 } } }
+ *                                                                 a byte every 2 s (trickle)
  */
 
 /**
@@ -45,6 +48,8 @@ export type FaultAction =
       early?: boolean;
       afterCommit?: boolean;
       delayMs?: number;
+      /** A hostile answer body instead of `body`: see AnswerStream. */
+      stream?: AnswerStream;
     }
   /** Reset the connection once this many body bytes arrived (immediately for GETs). */
   | { resetAfterBytes: number; delayMs?: number }
@@ -54,6 +59,16 @@ export type FaultAction =
   | { drop: true; afterCommit?: boolean; delayMs?: number }
   /** Latency only: the request is then handled normally (the rule does not end evaluation). */
   | { delayMs: number };
+
+/**
+ * A generated answer body: `bytes` of filler (or `"endless"`: chunked, until the client goes), in
+ * `chunk`-byte pieces (64 KiB) every `everyMs` (0: as fast as the client reads).
+ */
+export interface AnswerStream {
+  bytes: number | "endless";
+  chunk?: number;
+  everyMs?: number;
+}
 
 export interface FaultRule {
   /** Which requests this rule watches; default `upload`. */
@@ -98,6 +113,12 @@ export function describeFault(action: FaultAction): string {
       action.afterCommit ? "after commit" : "",
       action.retryAfter !== undefined ? `Retry-After ${action.retryAfter}` : "",
     ].filter(Boolean);
+    if (action.stream) {
+      const { bytes, chunk, everyMs } = action.stream;
+      extra.push(
+        `${bytes === "endless" ? "endless" : `${bytes}-byte`} body${everyMs ? ` in ${chunk ?? 65536}-byte pieces every ${everyMs} ms` : ""}`,
+      );
+    }
     return `status ${action.status}${extra.length ? ` (${extra.join(", ")})` : ""}`;
   }
   if ("resetAfterBytes" in action) return `reset after ${action.resetAfterBytes} bytes`;
@@ -139,6 +160,17 @@ export function validateFaultPlan(plan: unknown): FaultPlan {
       const v = (a as Record<string, unknown>)[k];
       if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 0)) {
         throw new TypeError(`${where}: ${k} must be a non-negative number`);
+      }
+    }
+    const stream = (a as Record<string, unknown>).stream as Record<string, unknown> | undefined;
+    if (stream !== undefined) {
+      const ok = (v: unknown, min: number): boolean =>
+        v === undefined || (typeof v === "number" && Number.isInteger(v) && v >= min);
+      if (!(stream.bytes === "endless" || (ok(stream.bytes, 0) && stream.bytes !== undefined))) {
+        throw new TypeError(`${where}: stream.bytes must be a byte count or "endless"`);
+      }
+      if (!ok(stream.chunk, 1) || !ok(stream.everyMs, 0)) {
+        throw new TypeError(`${where}: stream.chunk and stream.everyMs must be positive integers`);
       }
     }
     const status = (a as Record<string, unknown>).status;

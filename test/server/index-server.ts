@@ -29,6 +29,7 @@ import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
 import { createBLAKE2b } from "hash-wasm";
 import {
+  type AnswerStream,
   describeFault,
   type FaultAction,
   FaultEngine,
@@ -47,7 +48,7 @@ import {
   normalizeName,
 } from "./names.js";
 
-export type { FaultAction, FaultPlan, FaultRule, RequestKind } from "./faults.js";
+export type { AnswerStream, FaultAction, FaultPlan, FaultRule, RequestKind } from "./faults.js";
 
 export type ServerMode = "pypi" | "devpi";
 export type ExistsStyle = "pypi" | "pypiserver" | "nexus" | "artifactory" | "gitlab";
@@ -127,6 +128,8 @@ export interface RecordedRequest {
   reason: string;
   /** Response body as text, trimmed to 4 KiB. */
   body: string;
+  /** Answer body bytes written (a `stream` fault: how much the client took before it left). */
+  answerBytes?: number;
   contentLength?: number;
   chunked: boolean;
   /** Request body bytes received. */
@@ -631,11 +634,18 @@ class TestIndexServer implements IndexServer {
       const reason = action.reason ?? http.STATUS_CODES[action.status] ?? "";
       const headers: Record<string, string> = { ...action.headers };
       if (action.retryAfter !== undefined) headers["Retry-After"] = String(action.retryAfter);
+      if (action.stream) {
+        await this.streamAnswer(ctx, action.status, sanitizeReason(reason), action.stream, headers);
+        return true;
+      }
       await this.send(ctx, {
         status: action.status,
         reason: sanitizeReason(reason),
         body: action.body ?? `${action.status} ${reason}\n`,
-        contentType: "text/plain; charset=UTF-8",
+        // A fault's own Content-Type (an HTML login page) wins over the plain-text default.
+        ...(Object.keys(headers).some((k) => k.toLowerCase() === "content-type")
+          ? {}
+          : { contentType: "text/plain; charset=UTF-8" }),
         headers,
       });
       return true;
@@ -658,6 +668,47 @@ class TestIndexServer implements IndexServer {
       return true;
     }
     return false;
+  }
+
+  /** A hostile answer: a huge, endless or trickled body, written with back-pressure. */
+  private async streamAnswer(
+    ctx: Ctx,
+    status: number,
+    reason: string,
+    stream: AnswerStream,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    const { res, rec } = ctx;
+    await this.sleep(ctx.delayMs);
+    await this.discardTemps(ctx);
+    if (res.headersSent || res.destroyed || this.closing) return;
+    Object.assign(rec, { status, reason, outcome: "answered", answerBytes: 0 });
+    res.statusCode = status;
+    res.statusMessage = reason;
+    res.setHeader("Content-Type", "text/plain; charset=UTF-8");
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    if (stream.bytes !== "endless") res.setHeader("Content-Length", stream.bytes);
+    res.flushHeaders();
+    const piece = Buffer.alloc(stream.chunk ?? 65_536, "x");
+    let left = stream.bytes === "endless" ? Number.POSITIVE_INFINITY : stream.bytes;
+    while (left > 0 && !res.destroyed && !this.closing) {
+      const out = piece.subarray(0, Math.min(piece.length, left));
+      left -= out.length;
+      rec.answerBytes = (rec.answerBytes ?? 0) + out.length;
+      if (!res.write(out)) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            res.off("drain", done);
+            res.off("close", done);
+            resolve();
+          };
+          res.on("drain", done);
+          res.on("close", done);
+        });
+      }
+      if (stream.everyMs) await this.sleep(stream.everyMs);
+    }
+    if (!res.destroyed) res.end();
   }
 
   private async discardTemps(ctx: Ctx): Promise<void> {

@@ -239,23 +239,56 @@ describe("send() and its stall watchdog", () => {
     expect((error as TransportError).code).toBe("STALLED");
   });
 
-  it("does not abort a slow answer that keeps trickling in", async () => {
-    const url = await listen(async (req, res) => {
+  const trickle = () =>
+    listen(async (req, res) => {
       req.resume();
       res.writeHead(200);
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 6 && !res.destroyed; i++) {
         res.write("x");
         await sleep(150);
       }
       res.end();
     });
+
+  it("a trickling answer is no stall: it completes within the answer bound", async () => {
+    const response = await send(dispatcher(), {
+      method: "GET",
+      url: await trickle(),
+      headers: {},
+      stallTimeoutMs: 300,
+      answerTimeoutMs: 5_000,
+    });
+    expect(response.body).toBe("xxxxxx");
+  });
+
+  it("but the whole answer must arrive within answerTimeoutMs, trickle or not", async () => {
+    const started = Date.now();
+    const error = await send(dispatcher(), {
+      method: "GET",
+      url: await trickle(),
+      headers: {},
+      stallTimeoutMs: 300,
+      answerTimeoutMs: 500,
+    }).catch((e: unknown) => e);
+    expect((error as TransportError).code).toBe("ANSWER_TIMEOUT");
+    expect(Date.now() - started).toBeLessThan(850);
+  });
+
+  it("an answer over maxBodyBytes is cut at the cap and marked truncated", async () => {
+    const url = await listen((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-length": String(1024 * 1024) });
+      res.end(Buffer.alloc(1024 * 1024, "y"));
+    });
     const response = await send(dispatcher(), {
       method: "GET",
       url,
       headers: {},
-      stallTimeoutMs: 300,
+      stallTimeoutMs: 2_000,
+      maxBodyBytes: 1000,
     });
-    expect(response.body).toBe("xxxxxx");
+    expect(response.body).toBe("y".repeat(1000));
+    expect(response.truncated).toBe(true);
   });
 
   it("aborts at once on the caller's signal", async () => {

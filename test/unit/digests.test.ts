@@ -29,13 +29,36 @@ describe("computeDigests", () => {
     const data = Buffer.alloc(size);
     for (let i = 0; i < size; i += 4096) data.writeUInt32LE((i * 2654435761) >>> 0, i);
     writeFileSync(path, data);
-    expect(await computeDigests(path)).toEqual(pythonDigests(path));
+    const reference = pythonDigests(path);
+    expect(await computeDigests(path, { md5: true })).toEqual(reference);
+    // md5 only when asked: what is sent by default is what twine 7 and `uv publish` send.
+    expect(await computeDigests(path)).toEqual({
+      sha256: reference.sha256,
+      blake2_256: reference.blake2_256,
+    });
+  });
+
+  it("the tap (digests while sending) agrees with Python's hashlib, with and without md5", async () => {
+    const path = join(dir, "tap");
+    const data = Buffer.alloc(PARALLEL_THRESHOLD + 777);
+    for (let i = 0; i < data.length; i += 4096) data.writeUInt32LE((i * 40503) >>> 0, i);
+    writeFileSync(path, data);
+    const reference = pythonDigests(path);
+    for (const md5 of [true, false]) {
+      const tap = digestTap(path, { md5 });
+      // Chunks of odd sizes, as a socket might take them.
+      for (let i = 0; i < data.length; i += 999_983) tap.update(data.subarray(i, i + 999_983));
+      const got = await tap.finish();
+      expect(got.sha256).toBe(reference.sha256);
+      expect(got.blake2_256).toBe(reference.blake2_256);
+      expect(got.md5).toBe(md5 ? reference.md5 : undefined);
+    }
   });
 
   it("an already aborted signal starts no worker: the tap fails at once", async () => {
     const path = join(dir, "aborted");
     writeFileSync(path, Buffer.alloc(PARALLEL_THRESHOLD + 1));
-    const tap = digestTap(path, AbortSignal.abort());
+    const tap = digestTap(path, { signal: AbortSignal.abort() });
     await expect(tap.finish()).rejects.toThrow();
   });
 });

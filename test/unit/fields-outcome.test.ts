@@ -70,6 +70,12 @@ describe("metadata form fields", () => {
     expect(upload).toContainEqual(["blake2_256_digest", "b"]);
     expect(upload).toContainEqual(["md5_digest", "m"]);
     expect(upload).toContainEqual(["comment", "hi"]);
+    // No md5 computed (the default): no md5_digest field, as twine 7 and `uv publish`.
+    const plain = uploadFields(d, { sha256: "s", blake2_256: "b" }).map(([n]) => n);
+    expect(plain.filter((n) => n.endsWith("_digest"))).toEqual([
+      "sha256_digest",
+      "blake2_256_digest",
+    ]);
     const register = registerFields(d);
     expect(register[0]).toEqual([":action", "submit"]);
     expect(register.map(([n]) => n)).not.toContain("sha256_digest");

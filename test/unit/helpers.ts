@@ -1,7 +1,8 @@
 import type { ServerConfig } from "../../src/config/types.js";
 import type { DistKind, Distribution } from "../../src/distributions/types.js";
+import { compileReleasePattern } from "../../src/resolve/release-pattern.js";
 
-/** A server config for unit tests; patterns are full-match regexes like release-packages. */
+/** A server config for unit tests; patterns are release-packages lines (Python regexes). */
 export function server(
   name: string,
   overrides: Partial<ServerConfig> & { patterns?: string[] } = {},
@@ -11,11 +12,9 @@ export function server(
     name,
     repository: `https://${name}.example/legacy/`,
     realm: "pypi",
-    releasePackages: patterns.map((source, i) => ({
-      source,
-      regex: new RegExp(`^(?:${source})$`),
-      line: i + 1,
-    })),
+    releasePackages: patterns.map((source, i) =>
+      compileReleasePattern(source, { file: "test.pypirc", section: name, line: i + 1 }),
+    ),
     immutable: false,
     allowInsecureHttp: false,
     origin: "pypirc",

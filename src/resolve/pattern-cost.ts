@@ -1,0 +1,114 @@
+/**
+ * How much work a translated pattern can cost a backtracking engine, and which patterns can never
+ * match a whole project name. Both read the parse tree of pattern.ts.
+ *
+ * The bound counts the distinct choice sequences a backtracking matcher may try against a subject
+ * of length n: a sequence multiplies its parts' counts, an alternation adds its branches', a
+ * repeat of a body with b choices, taken between min and K = min(max, n + 1) times (an iteration
+ * that consumes nothing ends the loop), tries at most b^min * (1 + b + ... + b^(K - min)).
+ * Look-arounds are atomic in JavaScript; multiplying their count in is an over-estimate, which is
+ * the safe direction. Each choice sequence costs at most one pass over subject and pattern.
+ * Patterns whose bound stays small are matched inline; the others only under a deadline.
+ */
+import type { ClassItem, Node } from "./pattern.js";
+
+function repeatPaths(body: number, min: number, max: number, n: number): number {
+  const k = Math.min(max, n + 1);
+  const mandatory = body ** Math.min(min, n + 1);
+  if (k <= min) return mandatory;
+  const optional = body === 1 ? k - min + 1 : (body ** (k - min + 1) - 1) / (body - 1);
+  return mandatory * optional;
+}
+
+function paths(node: Node, n: number): number {
+  switch (node.type) {
+    case "seq":
+      return node.items.reduce((acc, item) => acc * paths(item, n), 1);
+    case "alt":
+      return node.branches.reduce((acc, branch) => acc + paths(branch, n), 0);
+    case "group":
+    case "look":
+      return paths(node.body, n);
+    case "repeat":
+      return repeatPaths(paths(node.body, n), node.min, node.max, n);
+    default:
+      return 1;
+  }
+}
+
+function size(node: Node): number {
+  switch (node.type) {
+    case "seq":
+      return node.items.reduce((acc, item) => acc + size(item), 1);
+    case "alt":
+      return node.branches.reduce((acc, branch) => acc + size(branch), 1);
+    case "group":
+    case "look":
+    case "repeat":
+      return 1 + size(node.body);
+    default:
+      return 1;
+  }
+}
+
+/** Upper bound on the steps a backtracking match of `tree` costs against `length` characters. */
+export function backtrackBound(tree: Node, length: number): number {
+  return paths(tree, length) * (length + size(tree));
+}
+
+const SEPARATORS = new Set([0x2d, 0x2e, 0x5f]); // - . _
+
+function classChars(items: ClassItem[]): Set<number> | undefined {
+  const out = new Set<number>();
+  for (const item of items) {
+    if (item.kind !== "range" || item.to - item.from > 3) return undefined;
+    for (let cp = item.from; cp <= item.to; cp++) out.add(cp);
+  }
+  return out;
+}
+
+/**
+ * The characters a match must start (or end) with, when the tree says so plainly; undefined when
+ * it could be anything (or nothing).
+ */
+function edgeChars(node: Node, end: "first" | "last"): Set<number> | undefined {
+  switch (node.type) {
+    case "char":
+      return new Set([node.cp]);
+    case "class":
+      return node.negated ? undefined : classChars(node.items);
+    case "group":
+      return edgeChars(node.body, end);
+    case "repeat":
+      return node.min >= 1 ? edgeChars(node.body, end) : undefined;
+    case "alt": {
+      const all = new Set<number>();
+      for (const branch of node.branches) {
+        const chars = edgeChars(branch, end);
+        if (!chars) return undefined;
+        for (const cp of chars) all.add(cp);
+      }
+      return all;
+    }
+    case "seq": {
+      const items = node.items.filter((item) => item.type !== "at" && item.type !== "look");
+      const edge = end === "first" ? items[0] : items[items.length - 1];
+      return edge ? edgeChars(edge, end) : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * "first" / "last" when every match begins / ends with `-`, `.` or `_`, which no valid project
+ * name does (names start and end with a letter or digit): a pattern written for
+ * collective.releaser's match-anywhere rule, such as `Products\.`.
+ */
+export function separatorEdge(tree: Node): "first" | "last" | undefined {
+  for (const end of ["last", "first"] as const) {
+    const chars = edgeChars(tree, end);
+    if (chars && chars.size > 0 && [...chars].every((cp) => SEPARATORS.has(cp))) return end;
+  }
+  return undefined;
+}
