@@ -15,7 +15,7 @@
 // whose order rotates, so a busy neighbour slows every contender alike; the median is reported.
 //
 // pkgpush runs from a copy of dist/ taken at start (other people may rebuild dist/ meanwhile).
-// Servers (bench/sink.mjs, dist/index-server.js) run in their own processes and exit with the
+// Servers (bench/sink.mjs, build/index-server.js) run in their own processes and exit with the
 // runner, also when it crashes (they watch their stdin). Files live in a temporary folder under
 // /tmp that is removed at the end.
 import { spawn, spawnSync } from "node:child_process";
@@ -483,7 +483,9 @@ async function snapshotPackage() {
   const binRel =
     typeof manifest.bin === "string" ? manifest.bin : (manifest.bin?.pkgpush ?? "dist/cli.js");
   for (let attempt = 0; attempt < 20; attempt++) {
-    if (existsSync(join(dist, "cli.js")) && existsSync(join(dist, "index-server.js"))) {
+    // The test index server is built to build/ (dev only); the snapshot keeps it next to the CLI.
+    const server = join(ROOT, "build", "index-server.js");
+    if (existsSync(join(dist, "cli.js")) && existsSync(server)) {
       const snap = join(pkgDir, "dist");
       rmSync(pkgDir, { recursive: true, force: true });
       mkdirSync(snap, { recursive: true });
@@ -495,6 +497,7 @@ async function snapshotPackage() {
         for (const f of readdirSync(dist)) {
           if (f.endsWith(".js")) cpSync(join(dist, f), join(snap, f));
         }
+        cpSync(server, join(snap, "index-server.js"));
         // Consistent only if every chunk a file imports is there (a build may be half-way);
         // esbuild names chunks NAME-HASH8.js.
         const missing = readdirSync(snap).flatMap((f) =>
@@ -521,7 +524,7 @@ async function snapshotPackage() {
     if (attempt === 0) log("waiting for a complete dist/ (run `npm run build` first)...");
     await sleep(1000);
   }
-  throw new Error("dist/cli.js and dist/index-server.js are missing: run `npm run build` first");
+  throw new Error("dist/cli.js and build/index-server.js are missing: run `npm run build` first");
 }
 
 function newestMtime(dir) {
