@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine: the Python tools used as real peers
-# (twine, build, flit, keyring with gnome-keyring) and the npm packages. Idempotent.
+# (twine, build, the setuptools/flit/hatchling/poetry-core backends, Debian's shipped wheels,
+# keyring with gnome-keyring) and the npm packages. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBS=(twine python3-build flit python3-setuptools python3-wheel python3-venv
+  python3-hatchling python3-poetry-core python3-pip-whl python3-setuptools-whl python3-wheel-whl
   python3-keyring python3-secretstorage gnome-keyring dbus dbus-x11 openssl hyperfine time curl)
 missing=()
 for deb in "${DEBS[@]}"; do

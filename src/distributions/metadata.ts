@@ -1,8 +1,10 @@
 /**
- * Core metadata (METADATA / PKG-INFO) parsing. Headers are split exactly like Python's
- * `email.feedparser` with the compat32 policy (what `packaging.metadata.parse_email`, pkginfo and
- * twine use); values are then cleaned up like pkginfo does: folded lines joined with a space, and
- * the multi-line Description header (Metadata 1.x/2.0) un-indented.
+ * Core metadata (METADATA / PKG-INFO) parsing, as `packaging.metadata.parse_email` reads it (what
+ * twine 7 sends and PyPI validates): headers split exactly like Python's `email.feedparser` with
+ * the compat32 policy, values kept as compat32 keeps them (a folded value keeps its line breaks
+ * and indentation, CR LF included; PyPI refuses a multi-line Summary, so unfolding would hide a
+ * refusal), the body kept byte for byte. One reading differs on purpose: the Description header's
+ * continuation prefix is removed, as the core metadata spec tells readers to (see fields.ts).
  */
 import type { Metadata } from "./types.js";
 
@@ -39,15 +41,6 @@ function unindentDescription(raw: string): string {
     .join("\n");
 }
 
-/** RFC 822 unfolding as pkginfo does it: each physical line trimmed, joined with one space. */
-function unfold(raw: string): string {
-  return raw
-    .split(/\r\n|\r|\n/)
-    .map((line) => line.trim())
-    .join(" ")
-    .trim();
-}
-
 /** The raw value compat32 stores: first line left-trimmed, continuation lines kept verbatim. */
 function rawValue(lines: string[]): string {
   const first = lines[0] ?? "";
@@ -56,7 +49,7 @@ function rawValue(lines: string[]): string {
   return value.replace(/[\r\n]+$/, "");
 }
 
-/** Parse METADATA / PKG-INFO text. Line endings in the body are normalised to `\n`. */
+/** Parse METADATA / PKG-INFO text. Header values and the body keep their line endings. */
 export function parseMetadata(text: string): Metadata {
   const lines = splitLines(text.replace(/^\uFEFF/, ""));
   const fields: Array<[string, string]> = [];
@@ -75,10 +68,7 @@ export function parseMetadata(text: string): Metadata {
     const first = current[0] as string;
     const name = first.slice(0, first.indexOf(":"));
     const raw = rawValue(current);
-    fields.push([
-      name,
-      name.toLowerCase() === "description" ? unindentDescription(raw) : unfold(raw),
-    ]);
+    fields.push([name, name.toLowerCase() === "description" ? unindentDescription(raw) : raw]);
     current = undefined;
   };
   for (let i = 0; i < end; i++) {
@@ -99,7 +89,7 @@ export function parseMetadata(text: string): Metadata {
   }
   flush();
 
-  const body = ((pushedBack ?? "") + lines.slice(bodyStart).join("")).replace(/\r\n?/g, "\n");
+  const body = (pushedBack ?? "") + lines.slice(bodyStart).join("");
   return body.length > 0 ? { fields, body } : { fields };
 }
 

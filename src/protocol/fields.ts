@@ -5,61 +5,110 @@ import type { Distribution, Metadata } from "../distributions/types.js";
 export type FormFields = Array<[name: string, value: string]>;
 
 /**
- * Metadata header -> form field name, for headers whose field name is not simply the header
- * lower-cased with `-` as `_`. These are Warehouse's names (see PROTOCOL.md).
+ * Core metadata header (lower-cased) -> upload form field: packaging's field list under the names
+ * twine 7 sends (`twine/package.py`) and Warehouse reads (`forklift/metadata.py`). Headers not
+ * listed are not sent, as with twine. `import_name`/`import_namespace` (Metadata 2.5) postdate
+ * twine 7's list; Warehouse reads them, so they are sent.
  */
-const RENAMED: Record<string, string> = {
-  classifier: "classifiers",
-  "project-url": "project_urls",
+const FORM_FIELDS: Record<string, string> = {
+  "metadata-version": "metadata_version",
+  name: "name",
+  version: "version",
+  platform: "platform",
+  "supported-platform": "supported_platform",
+  summary: "summary",
+  description: "description",
+  "description-content-type": "description_content_type",
+  keywords: "keywords",
   "home-page": "home_page",
+  "download-url": "download_url",
+  author: "author",
+  "author-email": "author_email",
+  maintainer: "maintainer",
+  "maintainer-email": "maintainer_email",
+  license: "license",
+  "license-expression": "license_expression",
+  "license-file": "license_file",
+  classifier: "classifiers",
+  "requires-dist": "requires_dist",
+  "provides-dist": "provides_dist",
+  "obsoletes-dist": "obsoletes_dist",
+  "requires-python": "requires_python",
+  "requires-external": "requires_external",
+  "project-url": "project_urls",
+  "provides-extra": "provides_extra",
+  dynamic: "dynamic",
+  requires: "requires",
+  provides: "provides",
+  obsoletes: "obsoletes",
+  "import-name": "import_name",
+  "import-namespace": "import_namespace",
 };
 
-/** Fields that may appear several times; every value is sent. */
-const MULTIPLE = new Set([
-  "classifiers",
-  "requires_dist",
-  "provides_dist",
-  "obsoletes_dist",
-  "requires_external",
-  "project_urls",
-  "platform",
-  "supported_platform",
-  "provides_extra",
-  "dynamic",
-  "license_file",
-  "import_name",
-  "import_namespace",
-  // Metadata 1.1 (PEP 314)
-  "requires",
-  "provides",
-  "obsoletes",
-]);
+/** The form field a metadata header is sent as, or undefined when it is not sent. */
+export function formFieldName(header: string): string | undefined {
+  return FORM_FIELDS[header.toLowerCase()];
+}
 
-export function formFieldName(header: string): string {
-  const lower = header.toLowerCase();
-  return RENAMED[lower] ?? lower.replace(/-/g, "_");
+/** Metadata-Version as [major, minor] (0.0 when unreadable), for "older than" comparisons. */
+export function metadataVersionTuple(value: string | undefined): [number, number] {
+  const m = /^\s*(\d+)(?:\.(\d+))?/.exec(value ?? "");
+  return m ? [Number(m[1]), Number(m[2] ?? 0)] : [0, 0];
+}
+
+export function metadataVersionBelow(value: string | undefined, major: number, minor: number) {
+  const [a, b] = metadataVersionTuple(value);
+  return a < major || (a === major && b < minor);
+}
+
+/** packaging's Keywords reading (split on commas, each trimmed), re-joined as twine sends it. */
+function keywordsValue(raw: string): string {
+  return raw
+    .split(",")
+    .map((k) => k.trim())
+    .join(", ");
 }
 
 /**
- * The metadata part of the form, in the metadata's own order. Single-valued fields keep their
- * first value (a repeated single field is a metadata error the server reports); the description
- * comes from the body when the header is absent (Metadata 2.1+).
+ * packaging's Project-URL reading: `label, url`, both trimmed, sent as `label, url`. Undefined
+ * when a label repeats (packaging leaves the field unparsed; the values are then sent as written).
+ */
+function projectUrlValues(raw: string[]): string[] | undefined {
+  const labels = new Set<string>();
+  const out: string[] = [];
+  for (const pair of raw) {
+    const comma = pair.indexOf(",");
+    const label = (comma < 0 ? pair : pair.slice(0, comma)).trim();
+    const url = comma < 0 ? "" : pair.slice(comma + 1).trim();
+    if (labels.has(label)) return undefined;
+    labels.add(label);
+    out.push(`${label}, ${url}`);
+  }
+  return out;
+}
+
+/**
+ * The metadata part of the form: twine 7's `metadata_dictionary` for the same file (values as
+ * packaging's `parse_email` reads them), in the metadata's own order. License-File is dropped
+ * below Metadata-Version 2.4, where PyPI refuses it (setuptools writes it under 2.1/2.2). The
+ * description is the body when there is no Description header. A repeated single-use field is
+ * sent as written: inspection refuses such files (metadata-rules.ts) before anything is sent.
  */
 export function metadataFields(metadata: Metadata): FormFields {
-  const fields: FormFields = [];
-  const seen = new Set<string>();
+  const values = new Map<string, string[]>();
   for (const [header, value] of metadata.fields) {
     const name = formFieldName(header);
-    if (!MULTIPLE.has(name)) {
-      if (seen.has(name)) continue;
-      seen.add(name);
-    }
-    fields.push([name, value]);
+    if (name) values.set(name, [...(values.get(name) ?? []), value]);
   }
-  if (!seen.has("description") && metadata.body !== undefined && metadata.body.trim() !== "") {
-    fields.push(["description", metadata.body]);
-  }
-  return fields;
+  if (metadataVersionBelow(values.get("metadata_version")?.[0], 2, 4))
+    values.delete("license_file");
+  const keywords = values.get("keywords");
+  if (keywords?.length === 1) values.set("keywords", [keywordsValue(keywords[0] as string)]);
+  const urls = values.get("project_urls");
+  const parsedUrls = urls && projectUrlValues(urls);
+  if (parsedUrls) values.set("project_urls", parsedUrls);
+  if (!values.has("description") && metadata.body) values.set("description", [metadata.body]);
+  return [...values].flatMap(([name, list]) => list.map((v): [string, string] => [name, v]));
 }
 
 /**

@@ -27,10 +27,11 @@ describe("parseMetadata", () => {
     expect(getAll(md, "Summary")).toEqual([]);
   });
 
-  it("unfolds continuation lines (spaces or tabs) into one line", () => {
+  it("keeps folded values as packaging reads them (continuation lines verbatim)", () => {
     const md = parseMetadata("Name: foo\nKeywords: a b\n   c\n\td\nSummary:   padded  \n");
-    expect(getField(md, "Keywords")).toBe("a b c d");
-    expect(getField(md, "Summary")).toBe("padded");
+    expect(getField(md, "Keywords")).toBe("a b\n   c\n\td");
+    // Leading blanks go (compat32), trailing ones stay.
+    expect(getField(md, "Summary")).toBe("padded  ");
   });
 
   it("undoes the 8-space indentation of a 1.0 Description", () => {
@@ -62,10 +63,11 @@ describe("parseMetadata", () => {
     const md = parseMetadata("Name: foo\r\nKeywords: a\r\n b\r\nVersion: 1\r\n\r\nbody\r\nmore\r");
     expect(md.fields).toEqual([
       ["Name", "foo"],
-      ["Keywords", "a b"],
+      ["Keywords", "a\r\n b"],
       ["Version", "1"],
     ]);
-    expect(md.body).toBe("body\nmore\n");
+    // The body keeps its line endings, as packaging's parse_email does.
+    expect(md.body).toBe("body\r\nmore\r");
   });
 
   it("keeps non-ASCII text", () => {
@@ -77,7 +79,7 @@ describe("parseMetadata", () => {
   it("treats whitespace-only lines as continuations, like the email parser", () => {
     const md = parseMetadata("Name: foo\n   \nVersion: 1\n");
     expect(md.fields).toEqual([
-      ["Name", "foo"],
+      ["Name", "foo\n   "],
       ["Version", "1"],
     ]);
   });

@@ -1,7 +1,8 @@
 /**
- * Cross-check parseMetadata against Python: `email.parser.Parser(policy=compat32)` (what
- * packaging.metadata.parse_email and pkginfo use), followed by pkginfo's value clean-up
- * (`_collapse_leading_ws`, plus the spec's `       |` continuation form).
+ * Cross-check parseMetadata against Python: `email.parser.Parser(policy=compat32)`, whose values
+ * `packaging.metadata.parse_email` keeps as they are (folded lines, CR LF and all), plus the one
+ * reading pkgpush adds: the Description header's continuation prefix (8 spaces or `       |`)
+ * removed. The body is compared byte for byte.
  */
 import { execFile } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -27,19 +28,19 @@ def decode(data):
     except UnicodeDecodeError:
         return data.decode("latin-1")
 
-def collapse(name, txt):
+def unindent(name, txt):
     if name.lower() == "description":
         return "\n".join(x[8:] if x.startswith(" " * 8) or x.startswith(" " * 7 + "|") else x
                          for x in txt.strip().splitlines())
-    return " ".join(x.strip() for x in txt.splitlines()).strip()
+    return txt
 
 out = {}
 for case in json.load(sys.stdin):
     text = case["text"] if "text" in case else decode(read_member(case["path"], case["member"]))
     msg = email.parser.Parser(policy=email.policy.compat32).parsestr(text)
-    body = msg.get_payload().replace("\r\n", "\n").replace("\r", "\n")
+    body = msg.get_payload()
     out[case["id"]] = {
-        "fields": [[k, collapse(k, v)] for k, v in msg.items()],
+        "fields": [[k, unindent(k, v)] for k, v in msg.items()],
         "body": body or None,
     }
 json.dump(out, sys.stdout)

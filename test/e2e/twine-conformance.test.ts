@@ -96,9 +96,13 @@ type Fields = Map<string, string[]>;
  * Field order is not compared: servers read the whole form first, and for files of 32 MiB and
  * more pkgpush sends the digests after the file (computed in the same pass as sending).
  * 5. `description` in Metadata 1.x: we undo the `       |` continuation prefix setuptools writes
- *    (as pkginfo >= 1.9 and packaging do); Debian's pkginfo 1.8 leaves it in the text.
+ *    (the core metadata spec's reading); Debian's pkginfo 1.8 leaves it in the text.
  * 6. `md5_digest`: twine 4.0.2 sends it; twine 6.2+ and `uv publish` do not, and neither do we
  *    unless the server's section says `md5-digest = true` (README, "Digests").
+ * 7. Folded values (other than the description): twine 4's pkginfo joins the continuation lines
+ *    with spaces; we keep them as packaging's `parse_email` does, as twine 7 sends them and PyPI
+ *    validates them (a folded Summary is refused there). warehouse.test.ts compares our form
+ *    with twine 7's on every fixture.
  */
 function normalise(
   fields: Fields,
@@ -109,7 +113,11 @@ function normalise(
   for (const [key, values] of fields) {
     const nonEmpty = values.filter((v) => v !== "");
     if (nonEmpty.length === 0) continue;
-    out[side === "twine" && key === "provides_extras" ? "provides_extra" : key] = nonEmpty; // (1), (2)
+    const unfolded =
+      side === "pkgpush" && key !== "description"
+        ? nonEmpty.map((v) => v.replace(/[ \t]*\r?\n[ \t]*/g, " ")) // (7)
+        : nonEmpty;
+    out[side === "twine" && key === "provides_extras" ? "provides_extra" : key] = unfolded; // (1), (2)
   }
   if (side === "twine") {
     if (/\.(tar\.gz|zip|tar\.bz2)$/.test(file) && out.pyversion === undefined)

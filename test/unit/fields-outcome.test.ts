@@ -17,7 +17,7 @@ const response = (status: number, statusText: string, body = "", headers = {}): 
 });
 
 describe("metadata form fields", () => {
-  it("uses Warehouse's field names and repeats multi-valued fields", () => {
+  it("uses twine 7's field names, repeats multi-valued fields, drops unknown headers", () => {
     const fields = metadataFields({
       fields: [
         ["Metadata-Version", "2.4"],
@@ -25,11 +25,13 @@ describe("metadata form fields", () => {
         ["Home-page", "https://example.org"],
         ["Classifier", "A"],
         ["Classifier", "B"],
-        ["Project-URL", "Docs, https://docs"],
+        ["Project-URL", "Docs,https://docs "],
         ["License-File", "LICENSE"],
         ["Supported-Platform", "x"],
         ["Author-email", "a@b"],
         ["Import-Name", "demo"],
+        ["Keywords", "a,b ,  c d"],
+        ["X-Custom", "not sent"],
         ["Summary", "first"],
         ["Summary", "second"],
       ],
@@ -46,8 +48,44 @@ describe("metadata form fields", () => {
       ["supported_platform", "x"],
       ["author_email", "a@b"],
       ["import_name", "demo"],
+      ["keywords", "a, b, c d"],
+      // A repeated single-use field goes as written (inspection refuses such files).
       ["summary", "first"],
+      ["summary", "second"],
       ["description", "Long description"],
+    ]);
+  });
+
+  it("drops License-File below Metadata-Version 2.4, as twine 7 does (PyPI refuses it)", () => {
+    for (const mv of ["1.0", "2.1", "2.2", "2.3"]) {
+      const fields = metadataFields({
+        fields: [
+          ["Metadata-Version", mv],
+          ["License-File", "LICENSE"],
+        ],
+      });
+      expect(fields, mv).toEqual([["metadata_version", mv]]);
+    }
+    expect(
+      metadataFields({
+        fields: [
+          ["Metadata-Version", "2.10"],
+          ["License-File", "LICENSE"],
+        ],
+      }),
+    ).toContainEqual(["license_file", "LICENSE"]);
+  });
+
+  it("sends Project-URLs as written when a label repeats (packaging leaves them unparsed)", () => {
+    const fields = metadataFields({
+      fields: [
+        ["Project-URL", "Docs , https://a"],
+        ["Project-URL", "Docs, https://b"],
+      ],
+    });
+    expect(fields).toEqual([
+      ["project_urls", "Docs , https://a"],
+      ["project_urls", "Docs, https://b"],
     ]);
   });
 
