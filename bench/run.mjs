@@ -764,8 +764,18 @@ async function startupAttribution() {
       chains.push([join(SNAP, program), join(SNAP, publish), join(SNAP, chunk)]);
     }
   }
-  const deps = Object.keys(
-    JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).dependencies,
+  // The bundle's packages are devDependencies (the package ships them inside dist/): the ones
+  // src/ imports.
+  const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  const sources = readdirSync(join(ROOT, "src"), { recursive: true })
+    .filter((f) => /\.[jt]s$/.test(f))
+    .map((f) => readFileSync(join(ROOT, "src", f), "utf8"))
+    .join("\n");
+  const deps = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).filter(
+    (dep) =>
+      ["from ", "import("].some(
+        (how) => sources.includes(`${how}"${dep}"`) || sources.includes(`${how}"${dep}/`),
+      ),
   );
   for (const dep of deps) chains.push([dep]);
   const out = [];
