@@ -48,7 +48,8 @@ export async function packFromCleanCopy(): Promise<Packed> {
     maxBuffer: 16 * 1024 * 1024,
   });
   for (const file of list.split("\0").filter(Boolean)) {
-    if (file.startsWith("examples/dist/")) continue;
+    // Not what a clone holds (a worktree may link node_modules; examples/dist is not needed).
+    if (file === "node_modules" || file.startsWith("examples/dist/")) continue;
     mkdirSync(dirname(join(repo, file)), { recursive: true });
     try {
       cpSync(join(root, file), join(repo, file));
