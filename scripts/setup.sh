@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 DEBS=(twine python3-build flit python3-setuptools python3-wheel python3-venv
   python3-hatchling python3-poetry-core python3-pip-whl python3-setuptools-whl python3-wheel-whl
-  python3-keyring python3-secretstorage gnome-keyring dbus dbus-x11 openssl hyperfine time curl)
+  python3-keyring python3-secretstorage gnome-keyring dbus dbus-x11 openssl hyperfine time curl
+  gnupg zsh fish)
 missing=()
 for deb in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")

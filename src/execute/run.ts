@@ -17,6 +17,7 @@ import {
   isAlreadyExists,
   type Outcome,
 } from "../protocol/outcome.js";
+import { sendsSignature } from "../protocol/signatures.js";
 import { send } from "../transport/http.js";
 import { type RetryEvent, type RetryPolicy, withRetries } from "../transport/retry.js";
 import type { DigestCache } from "./digest-cache.js";
@@ -172,7 +173,7 @@ export async function runPlan(
           path: job.dist.path,
           size: job.dist.size,
         });
-        if (job.dist.signaturePath) {
+        if (job.dist.signaturePath && sendsSignature(job.server)) {
           const { size } = await stat(job.dist.signaturePath);
           files.push({
             name: "gpg_signature",
