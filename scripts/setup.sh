@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine: the Python tools used as real peers
 # (twine, build, the setuptools/flit/hatchling/poetry-core backends, Debian's shipped wheels,
-# keyring with gnome-keyring) and the npm packages. Idempotent.
+# keyring with gnome-keyring, gpg for --sign, zsh and fish for the completion tests) and the npm
+# packages. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
