@@ -42,7 +42,11 @@ function addPublishOptions(command: Command): Command {
     .option("--per-server <n>", "requests in flight at once to one server", "2")
     .option("--retries <n>", "retries after a connection error, timeout, 5xx, 408 or 429", "3")
     .option("--connect-timeout <seconds>", "give up connecting after this long", "10")
-    .option("--timeout <seconds>", "abort a request that makes no progress for this long", "120")
+    .option(
+      "--timeout <seconds>",
+      "abort a request that makes no progress, or whose answer is not complete, within this long",
+      "120",
+    )
     .addOption(
       new Option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)").env(
         "TWINE_CERT",

@@ -29,7 +29,7 @@ export function lineReporter(write: (line: string) => void, verbosity: Verbosity
   if (verbosity === "quiet") {
     return {
       onFinish: (r: JobResult) => {
-        if (r.outcome.status === "failed" || r.outcome.status === "held")
+        if (["failed", "held", "not-sent", "unknown"].includes(r.outcome.status))
           write(`${r.outcome.status}: ${what(r.job)}: ${r.outcome.reason ?? ""}`);
       },
     };
