@@ -149,7 +149,7 @@ function packagesDir(...paths: string[]): string {
 }
 
 describe("the committed action bundle", () => {
-  it("is what the sources build (rebuild with: node scripts/build-action.mjs)", () => {
+  it("is what the sources build (after a change in src/: npm run build:action, commit action/)", () => {
     const out = mkdtempSync(join(tmpdir(), "pkgpush-action-build-"));
     const built = spawnSync(process.execPath, [join(root, "scripts/build-action.mjs"), out], {
       encoding: "utf8",
@@ -158,7 +158,7 @@ describe("the committed action bundle", () => {
     for (const file of readdirSync(out)) {
       expect(
         readFileSync(join(root, "action", file)).equals(readFileSync(join(out, file))),
-        `action/${file} is stale`,
+        `action/${file} does not match the sources: run \`npm run build:action\` and commit action/`,
       ).toBe(true);
     }
     expect(readdirSync(join(root, "action")).sort()).toEqual(readdirSync(out).sort());
