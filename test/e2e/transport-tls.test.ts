@@ -142,7 +142,7 @@ describe("server certificates from a private CA", () => {
     const { config } = configFor({ s: { url: plain.url } });
     const r = await upload(config, ["--cert", "/nonexistent/ca.pem"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/cannot read CA bundle \/nonexistent\/ca\.pem/);
+    expect(r.stderr).toMatch(/--cert \/nonexistent\/ca\.pem does not exist/);
   });
 });
 
