@@ -75,6 +75,34 @@ describe("resolveTargets", () => {
     );
   });
 
+  it("notes listed servers without patterns, and lines that match only part of a name", () => {
+    const bare = server("bare");
+    const hinting: ServerLookup = {
+      ...lookup,
+      routeHints: (s, name) => (s.name === "company" ? [`hint ${s.name} ${name}`] : []),
+    };
+    const t = resolveTargets(
+      [dist("collective.foo", "1.0")],
+      config([plone, company, bare]),
+      { repositories: [] },
+      hinting,
+    );
+    expect(t.notes).toEqual([
+      "'bare' has no release-packages: it receives nothing unless named with -r",
+      "hint company collective.foo",
+    ]);
+    expect(() =>
+      resolveTargets(
+        [dist("other", "1.0")],
+        config([plone, company]),
+        { repositories: [] },
+        hinting,
+      ),
+    ).toThrow(
+      /no server's release-packages matches project 'other' \(checked: plone, company\)\n {2}hint company other$/,
+    );
+  });
+
   it("defaults to pypi when no server routes", () => {
     const t = resolveTargets([dist("x", "1")], config([server("a")]), { repositories: [] }, lookup);
     expect(t.mode).toBe("default");
