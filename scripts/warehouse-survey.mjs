@@ -10,9 +10,16 @@
  * the counts and every file judge accepts that serve refused from pkgpush (there should be none).
  */
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -35,12 +42,13 @@ if (!shared) {
   process.exit(2);
 }
 
-const DIST = /\.(whl|egg|tar\.gz|zip|tar\.bz2)$/;
+/** A distribution's file name: `name-version...` and a distribution extension. */
+const DIST = /^[A-Za-z0-9][^/]*-[0-9][^/]*\.(whl|egg|tar\.gz|zip|tar\.bz2)$/;
 function collect(path, out) {
   const info = statSync(path);
   if (info.isDirectory()) {
     for (const entry of readdirSync(path)) collect(join(path, entry), out);
-  } else if (DIST.test(path) && info.size <= maxBytes && !out.has(basename(path))) {
+  } else if (DIST.test(basename(path)) && info.size <= maxBytes && !out.has(basename(path))) {
     out.set(basename(path), resolve(path));
   }
 }
@@ -52,6 +60,7 @@ console.error(`warehouse-survey: ${files.length} files`);
 // PyPI's verdict for twine 7's form, 100 files per judge run.
 const verdicts = new Map();
 for (let i = 0; i < files.length; i += 100) {
+  console.error(`warehouse-survey: judge ${i}/${files.length}`);
   const { stdout } = await run(join(shared, "judge"), files.slice(i, i + 100), {
     maxBuffer: 256 * 1024 * 1024,
   });
@@ -63,8 +72,13 @@ for (let i = 0; i < files.length; i += 100) {
 
 const log = join(mkdtempSync(join(tmpdir(), "warehouse-survey-")), "requests.jsonl");
 const serve = spawn(join(shared, "serve"), ["--port", "0", "--no-remember", "--log", log], {
-  stdio: ["ignore", "pipe", "inherit"],
+  stdio: ["ignore", "pipe", "ignore"],
 });
+for (const signal of ["SIGINT", "SIGTERM"])
+  process.on(signal, () => {
+    serve.kill("SIGTERM");
+    process.exit(130);
+  });
 const port = await new Promise((ok) => {
   let out = "";
   serve.stdout.on("data", (d) => {
@@ -79,12 +93,13 @@ const url = `http://127.0.0.1:${port}/legacy/`;
 const refusedBeforeSending = new Map();
 const cli = join(root, "bin/pkgpush.cjs");
 for (let i = 0; i < files.length; i += 40) {
+  console.error(`warehouse-survey: upload ${i}/${files.length}`);
   let batch = files.slice(i, i + 40);
   while (batch.length > 0) {
     const r = await run(
       process.execPath,
       [cli, "upload", "--repository-url", url, "-u", "u", "-p", "p", "--no-check", "-q", ...batch],
-      { env: { ...process.env, CI: "true" }, maxBuffer: 64 * 1024 * 1024, cwd: "/" },
+      { env: { ...process.env, CI: "true" }, maxBuffer: 64 * 1024 * 1024, cwd: dirname(log) },
     ).then(
       () => ({ code: 0, stderr: "" }),
       (e) => ({ code: e.code, stderr: String(e.stderr) }),
@@ -115,7 +130,11 @@ const rows = files.map((file) => {
     judge: v?.verdict,
     judgeMessage: v?.message ?? null,
     pkgpush: a ? (a.status === 200 ? "accept" : "refuse") : "not-sent",
-    pkgpushMessage: a ? (a.status === 200 ? null : a.detail) : (refusedBeforeSending.get(file) ?? null),
+    pkgpushMessage: a
+      ? a.status === 200
+        ? null
+        : a.detail
+      : (refusedBeforeSending.get(file) ?? null),
   };
 });
 const count = (f) => rows.filter(f).length;
