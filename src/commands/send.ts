@@ -12,6 +12,7 @@ import { lineReporter, type Verbosity } from "../report/log.js";
 import { err, out } from "../report/redact.js";
 import { formatSummary, totals } from "../report/summary.js";
 import { defaultRetryPolicy } from "../transport/retry.js";
+import { formatTrace } from "../transport/trace.js";
 import type { PublishCliOptions } from "./options.js";
 import type { PublishContext } from "./publish.js";
 
@@ -55,6 +56,11 @@ export async function sendPlan(
       caCert: opts.cert,
       clientCert: opts.clientCert,
     },
+    verbosity === "verbose"
+      ? (server, event) => {
+          for (const line of formatTrace(server.name, event)) err(`${line}\n`);
+        }
+      : undefined,
   );
   const context = {
     sessions,
@@ -66,6 +72,8 @@ export async function sendPlan(
     }),
   };
   const events = await reporterFor(plan, verbosity, ctx.env);
+  // Said once per server that refused for good, whatever the verbosity (it explains `not-sent`).
+  events.onNotice ??= (line) => err(`${line}\n`);
   let results: JobResult[];
   try {
     if (opts.preflight && (plan.servers.length > 1 || plan.servers.some((s) => s.checkUrl))) {

@@ -20,6 +20,7 @@ export async function resolveCredentials(
         password: hit.password,
         usernameSource: from,
         passwordSource: from,
+        ...(hit.renew ? { renew: hit.renew, expiresAt: hit.expiresAt, issuedAt: Date.now() } : {}),
       };
     }
     if (found.username === undefined && hit.username !== undefined && hit.username !== "") {

@@ -8,6 +8,9 @@ import type { CredentialSource } from "./types.js";
 
 export type TrustedPublishingMode = "auto" | "always" | "never";
 
+/** PyPI's minted tokens live 15 minutes (when the answer does not say). */
+const DEFAULT_LIFETIME_MS = 15 * 60_000;
+
 export function parseTrustedPublishingMode(value: string | undefined): TrustedPublishingMode {
   const mode = (value ?? "auto").toLowerCase();
   if (mode === "auto" || mode === "always" || mode === "never") return mode;
@@ -164,6 +167,70 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
     });
   };
 
+  /**
+   * Audience -> the CI's ID token -> a minted API token, with its expiry: PyPI's `expires` (Unix
+   * seconds) when the answer has it, else its documented 15 minutes. Also used to renew.
+   */
+  const mint = async (
+    server: ServerConfig,
+    provider: IdTokenProvider,
+    origin: string,
+  ): Promise<{ password: string; expiresAt: number }> => {
+    const mintedAt = Date.now();
+    const step = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+      try {
+        return await call();
+      } catch (error) {
+        if (error instanceof CredentialsError) throw error;
+        throw new CredentialsError(
+          `trusted publishing for '${server.name}': ${what} failed: ${(error as Error).message}`,
+        );
+      }
+    };
+    const audienceResponse = await step(`GET ${origin}/_/oidc/audience`, () =>
+      request("GET", `${origin}/_/oidc/audience`),
+    );
+    const audience = jsonField(audienceResponse, "audience");
+    if (audienceResponse.status !== 200 || typeof audience !== "string") {
+      throw new CredentialsError(
+        `trusted publishing for '${server.name}': ${origin} does not offer it (${describeAnswer(audienceResponse)} from /_/oidc/audience)`,
+        {
+          hint:
+            options.mode === "always"
+              ? "use --trusted-publishing always only with indexes that support trusted publishing"
+              : "use an API token instead, or --trusted-publishing never",
+        },
+      );
+    }
+    const idToken = await step(`getting an ID token from ${provider.ci}`, () =>
+      provider.get(audience),
+    );
+    registerSecret(idToken);
+    const answer = await step(`POST ${origin}/_/oidc/mint-token`, () =>
+      request("POST", `${origin}/_/oidc/mint-token`, {}, JSON.stringify({ token: idToken })),
+    );
+    const token = jsonField(answer, "token");
+    if (answer.status !== 200 || typeof token !== "string" || token === "") {
+      const claims = JSON.stringify(publicClaims(idToken));
+      throw new CredentialsError(
+        `trusted publishing for '${server.name}' failed: ${origin} refused the ${provider.ci} token: ${mintErrors(answer)}`,
+        {
+          hint: `the token's claims were ${claims}; they must match a trusted publisher configured for the project`,
+        },
+      );
+    }
+    registerSecret(token);
+    if (provider.ci === "GitHub Actions") options.writeWorkflowCommand(`::add-mask::${token}`);
+    const expires = jsonField(answer, "expires");
+    return {
+      password: token,
+      expiresAt:
+        typeof expires === "number" && Number.isFinite(expires)
+          ? expires * 1000
+          : mintedAt + DEFAULT_LIFETIME_MS,
+    };
+  };
+
   const eligible = (server: ServerConfig): boolean =>
     options.mode === "always" || (options.mode === "auto" && isPypiHost(server.repository));
 
@@ -195,54 +262,23 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
         );
         return undefined;
       }
-      const step = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
-        try {
-          return await call();
-        } catch (error) {
-          if (error instanceof CredentialsError) throw error;
-          throw new CredentialsError(
-            `trusted publishing for '${server.name}': ${what} failed: ${(error as Error).message}`,
-          );
-        }
-      };
-      const audienceResponse = await step(`GET ${origin}/_/oidc/audience`, () =>
-        request("GET", `${origin}/_/oidc/audience`),
-      );
-      const audience = jsonField(audienceResponse, "audience");
-      if (audienceResponse.status !== 200 || typeof audience !== "string") {
-        throw new CredentialsError(
-          `trusted publishing for '${server.name}': ${origin} does not offer it (${describeAnswer(audienceResponse)} from /_/oidc/audience)`,
-          {
-            hint:
-              options.mode === "always"
-                ? "use --trusted-publishing always only with indexes that support trusted publishing"
-                : "use an API token instead, or --trusted-publishing never",
-          },
-        );
-      }
-      const idToken = await step(`getting an ID token from ${provider.ci}`, () =>
-        provider.get(audience),
-      );
-      registerSecret(idToken);
-      const mint = await step(`POST ${origin}/_/oidc/mint-token`, () =>
-        request("POST", `${origin}/_/oidc/mint-token`, {}, JSON.stringify({ token: idToken })),
-      );
-      const token = jsonField(mint, "token");
-      if (mint.status !== 200 || typeof token !== "string" || token === "") {
-        const claims = JSON.stringify(publicClaims(idToken));
-        throw new CredentialsError(
-          `trusted publishing for '${server.name}' failed: ${origin} refused the ${provider.ci} token: ${mintErrors(mint)}`,
-          {
-            hint: `the token's claims were ${claims}; they must match a trusted publisher configured for the project`,
-          },
-        );
-      }
-      registerSecret(token);
-      if (provider.ci === "GitHub Actions") options.writeWorkflowCommand(`::add-mask::${token}`);
+      const minted = await mint(server, provider, origin);
       options.log(
         `trusted publishing: minted a short-lived token for '${server.name}' (${provider.ci})`,
       );
-      return { username: "__token__", password: token, pair: true };
+      return {
+        username: "__token__",
+        password: minted.password,
+        pair: true,
+        expiresAt: minted.expiresAt,
+        renew: async () => {
+          const fresh = await mint(server, provider, origin);
+          options.log(
+            `trusted publishing: renewed the token for '${server.name}' before it expires`,
+          );
+          return fresh;
+        },
+      };
     },
   };
 }

@@ -7,6 +7,11 @@ export interface Credentials {
   password?: string | undefined;
   usernameSource?: string | undefined;
   passwordSource?: string | undefined;
+  /** A short-lived password (trusted publishing): when it was issued and expires (ms). */
+  issuedAt?: number | undefined;
+  expiresAt?: number | undefined;
+  /** Gets a new short-lived password before the current one expires. */
+  renew?: (() => Promise<{ password: string; expiresAt: number }>) | undefined;
 }
 
 export interface CredentialHit {
@@ -14,6 +19,9 @@ export interface CredentialHit {
   password?: string | undefined;
   /** The pair belongs together (a minted token needs `__token__`): replace what was found. */
   pair?: boolean;
+  /** A short-lived password: see Credentials. */
+  expiresAt?: number | undefined;
+  renew?: Credentials["renew"];
   /** More precise than the source's description, e.g. the variable that held the value. */
   usernameFrom?: string | undefined;
   passwordFrom?: string | undefined;

@@ -47,14 +47,16 @@ export class ExistenceChecker {
     server: ServerConfig,
     dist: Distribution,
     sha256: string,
-    fresh = false,
+    /** `fresh`: ask again; `signal`: instead of the run's (a last look after an interrupt). */
+    options: { fresh?: boolean; signal?: AbortSignal } = {},
   ): Promise<Presence> {
     if (!server.checkUrl) return { state: "unknown", reason: "no check URL" };
     const key = `${server.name}\0${dist.normalizedName}`;
-    if (fresh) this.pages.delete(key);
+    if (options.fresh) this.pages.delete(key);
     let page = this.pages.get(key);
     if (!page) {
-      page = this.fetchPage(server, projectPageUrl(server.checkUrl, dist.normalizedName));
+      const url = projectPageUrl(server.checkUrl, dist.normalizedName);
+      page = this.fetchPage(server, url, options.signal ?? this.options.signal);
       this.pages.set(key, page);
     }
     const files = await page;
@@ -66,7 +68,11 @@ export class ExistenceChecker {
     return { state: "conflict", sha256: listed };
   }
 
-  private async fetchPage(server: ServerConfig, url: string): Promise<ProjectFiles | string> {
+  private async fetchPage(
+    server: ServerConfig,
+    url: string,
+    signal: AbortSignal | undefined,
+  ): Promise<ProjectFiles | string> {
     const session = this.sessions.get(server.name);
     let target = url;
     try {
@@ -85,8 +91,9 @@ export class ExistenceChecker {
             url: target,
             headers,
             stallTimeoutMs: this.options.stallTimeoutMs,
-            signal: this.options.signal,
+            signal,
             maxBodyBytes: MAX_PAGE,
+            trace: session?.trace,
           },
         );
         if (response.status >= 300 && response.status < 400 && response.headers.location) {

@@ -42,6 +42,7 @@ export async function preflight(
           signal: options.signal,
           // Only the status line matters: an answer's body is not read beyond this.
           maxBodyBytes: 4096,
+          trace: session.trace,
         });
       } catch (error) {
         problems.push(`${server.name} (${server.repository}): ${(error as Error).message}`);

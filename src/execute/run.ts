@@ -3,24 +3,25 @@ import type { ServerConfig } from "../config/types.js";
 import { type Digests, digestTap, PARALLEL_THRESHOLD } from "../distributions/digests.js";
 import type { Distribution } from "../distributions/types.js";
 import type { Job, Plan } from "../plan/plan.js";
+import { digestFields, digestValues, registerFields, uploadFields } from "../protocol/fields.js";
 import {
-  digestFields,
-  digestValues,
-  type FormFields,
-  registerFields,
-  uploadFields,
-} from "../protocol/fields.js";
-import { buildMultipart, type FilePart, type TrailingFields } from "../protocol/multipart.js";
+  buildMultipart,
+  type FilePart,
+  type MultipartBody,
+  type TrailingFields,
+} from "../protocol/multipart.js";
 import {
   classifyRegister,
   classifyUpload,
   isAlreadyExists,
   type Outcome,
 } from "../protocol/outcome.js";
-import { send } from "../transport/http.js";
+import { type HttpResponse, send, TransportError } from "../transport/http.js";
 import { type RetryEvent, type RetryPolicy, withRetries } from "../transport/retry.js";
+import { confirmHtmlAnswer, interruptedAfterSending } from "./confirm.js";
 import type { DigestCache } from "./digest-cache.js";
 import { ExistenceChecker } from "./existence.js";
+import { errorReasonCode, StopList } from "./refusals.js";
 import { runScheduled, type ScheduleLimits } from "./scheduler.js";
 import type { ServerSession } from "./session.js";
 
@@ -39,6 +40,8 @@ export interface RunEvents {
   onProgress?(job: Job, bytes: number): void;
   onRetry?(job: Job, event: RetryEvent): void;
   onFinish?(result: JobResult): void;
+  /** A line worth saying once (a server that refused for good). */
+  onNotice?(line: string): void;
 }
 
 export interface RunOptions extends ScheduleLimits {
@@ -83,6 +86,7 @@ export async function runPlan(
   const { sessions, digests, checker } = context;
 
   const finished = new Map<number, JobResult>();
+  const stops = new StopList((line) => events.onNotice?.(line));
   /** Jobs whose server refused the file itself (400/422, not an "already exists" answer). */
   const refused = new Set<number>();
 
@@ -123,130 +127,172 @@ export async function runPlan(
     },
   });
 
-  const runJob = async (job: Job): Promise<JobResult> => {
-    const started = Date.now();
-    const session = sessions.get(job.server.name) as ServerSession;
-    let attempts = 0;
-    let sha256: string | undefined;
-    let known: Digests | undefined;
-    let claim: ReturnType<DigestCache["claim"]>;
-    const done = (outcome: Outcome): JobResult =>
-      finish({ job, outcome, attempts, durationMs: Date.now() - started, sha256 });
-    const held = holdReason(job);
-    if (held) return done({ status: "held", reason: held });
-    try {
-      let fields: FormFields;
-      const files: FilePart[] = [];
-      if (job.action === "upload") {
-        // Where no simple index is asked first, a large file not hashed yet is hashed in the same
-        // pass as its first upload (digests trail the file); other servers wait for the result.
-        claim =
-          !ExistenceChecker.canCheck(job.server) && job.dist.size >= PARALLEL_THRESHOLD
-            ? digests.claim(job.dist.path)
-            : undefined;
-        if (!claim) {
-          known = await digests.get(job.dist.path);
-          sha256 = known.sha256;
-          const before = await checker.presence(job.server, job.dist, known.sha256);
-          if (before.state === "same") {
-            return done({
-              status: "skipped",
-              reason: "already on the server with the same sha256 (check URL)",
-            });
-          }
-          if (before.state === "conflict") {
-            return done({
-              status: "failed",
-              reason: `the server already has a different file with this name (sha256 ${before.sha256 ?? "?"}); bump the version or build number`,
-            });
-          }
-        }
-        const attestations = options.attestations ? await readAttestations(job.dist) : undefined;
-        fields = uploadFields(job.dist, known && forServer(known, job.server), {
-          comment: options.comment,
-          attestations,
-        });
-        files.push({
-          name: "content",
-          filename: job.dist.filename,
-          path: job.dist.path,
-          size: job.dist.size,
-        });
-        if (job.dist.signaturePath) {
-          const { size } = await stat(job.dist.signaturePath);
-          files.push({
-            name: "gpg_signature",
-            filename: `${job.dist.filename}.asc`,
-            path: job.dist.signaturePath,
-            size,
-          });
-        }
-      } else {
-        fields = registerFields(job.dist);
-      }
-      const body = buildMultipart(fields, files, { trailer: claim && digestTrailer(job, claim) });
-      const headers: Record<string, string> = {
-        "content-type": body.contentType,
-        "content-length": String(body.contentLength),
-        "user-agent": options.userAgent,
-      };
-      if (session.authorization) headers.authorization = session.authorization;
+  /** Per job: what is known so far, for the result and for the checks after the answer. */
+  interface JobState {
+    started: number;
+    attempts: number;
+    sha256?: string | undefined;
+    claim?: ReturnType<DigestCache["claim"]>;
+  }
 
-      events.onStart?.(job, job.action === "upload" ? job.dist.size : 0);
-      const response = await withRetries(
-        (n) => {
-          attempts = n;
-          return send(session.dispatcher, {
-            method: "POST",
-            url: job.server.repository,
-            headers,
-            body: (onChunk) => body.open(onChunk),
-            stallTimeoutMs: options.stallTimeoutMs,
-            signal: options.signal,
-            onProgress: (bytes) => events.onProgress?.(job, bytes),
-          });
-        },
-        options.retry,
-        { signal: options.signal, onRetry: (event) => events.onRetry?.(job, event) },
-      );
-      if (claim) {
-        claim.settle();
-        sha256 = (await digests.get(job.dist.path)).sha256;
+  /** The form to send, or the outcome when the check URL already settles it. */
+  const prepare = async (job: Job, state: JobState): Promise<MultipartBody | Outcome> => {
+    if (job.action !== "upload") return buildMultipart(registerFields(job.dist), []);
+    // Where no simple index is asked first, a large file not hashed yet is hashed in the same
+    // pass as its first upload (digests trail the file); other servers wait for the result.
+    state.claim =
+      !ExistenceChecker.canCheck(job.server) && job.dist.size >= PARALLEL_THRESHOLD
+        ? digests.claim(job.dist.path)
+        : undefined;
+    let known: Digests | undefined;
+    if (!state.claim) {
+      known = await digests.get(job.dist.path);
+      state.sha256 = known.sha256;
+      const before = await checker.presence(job.server, job.dist, known.sha256);
+      if (before.state === "same") {
+        return {
+          status: "skipped",
+          reason: "already on the server with the same sha256 (check URL)",
+          code: "already-exists",
+        };
       }
-      if ((response.status === 400 || response.status === 422) && !isAlreadyExists(response)) {
-        refused.add(job.id);
+      if (before.state === "conflict") {
+        return {
+          status: "failed",
+          reason: `the server already has a different file with this name (sha256 ${before.sha256 ?? "?"}); bump the version or build number`,
+          code: "different-file",
+        };
       }
-      let outcome =
-        job.action === "upload"
-          ? classifyUpload(response, job.server.repository, { skipExisting: options.skipExisting })
-          : classifyRegister(response, job.server.repository);
-      if (outcome.status === "failed" && options.signal?.aborted) {
-        // Ctrl-C while waiting to retry: the last answer is why it was waiting, not the end.
-        outcome = { ...outcome, reason: `interrupted (last answer: ${outcome.reason ?? ""})` };
-      } else if (outcome.status === "failed" && sha256 !== undefined) {
-        outcome = await recheck(job, sha256, outcome);
+    }
+    const attestations = options.attestations ? await readAttestations(job.dist) : undefined;
+    const fields = uploadFields(job.dist, known && forServer(known, job.server), {
+      comment: options.comment,
+      attestations,
+    });
+    const files: FilePart[] = [
+      { name: "content", filename: job.dist.filename, path: job.dist.path, size: job.dist.size },
+    ];
+    if (job.dist.signaturePath) {
+      const { size } = await stat(job.dist.signaturePath);
+      files.push({
+        name: "gpg_signature",
+        filename: `${job.dist.filename}.asc`,
+        path: job.dist.signaturePath,
+        size,
+      });
+    }
+    return buildMultipart(fields, files, {
+      trailer: state.claim && digestTrailer(job, state.claim),
+    });
+  };
+
+  const transmit = (job: Job, body: MultipartBody, state: JobState): Promise<HttpResponse> => {
+    const session = sessions.get(job.server.name) as ServerSession;
+    events.onStart?.(job, job.action === "upload" ? job.dist.size : 0);
+    return withRetries(
+      async (n) => {
+        state.attempts = n;
+        const headers: Record<string, string> = {
+          "content-type": body.contentType,
+          "content-length": String(body.contentLength),
+          "user-agent": options.userAgent,
+        };
+        // Per attempt: a short-lived token (trusted publishing) is renewed before it expires.
+        const authorization = await session.authorize();
+        if (authorization) headers.authorization = authorization;
+        return send(session.dispatcher, {
+          method: "POST",
+          url: job.server.repository,
+          headers,
+          body: (onChunk) => body.open(onChunk),
+          stallTimeoutMs: options.stallTimeoutMs,
+          signal: options.signal,
+          onProgress: (bytes) => events.onProgress?.(job, bytes),
+          trace: session.trace,
+        });
+      },
+      options.retry,
+      {
+        signal: options.signal,
+        onRetry: (event) => events.onRetry?.(job, event),
+        onGiveUp: session.trace && ((why) => session.trace?.({ kind: "note", text: why })),
+      },
+    );
+  };
+
+  /** What an answer means, looked at twice where the check URL can tell. */
+  const settle = async (job: Job, response: HttpResponse, state: JobState): Promise<Outcome> => {
+    if ((response.status === 400 || response.status === 422) && !isAlreadyExists(response)) {
+      refused.add(job.id);
+    }
+    const hints = { url: job.server.repository, checkUrl: job.server.checkUrl };
+    const outcome =
+      job.action === "upload"
+        ? classifyUpload(response, hints, { skipExisting: options.skipExisting })
+        : classifyRegister(response, hints);
+    if (outcome.status === "uploaded") {
+      return (await confirmHtmlAnswer(job, response, checker, state.sha256)) ?? outcome;
+    }
+    if (outcome.status === "failed" && options.signal?.aborted) {
+      // Ctrl-C while waiting to retry: the last answer is why it was waiting, not the end.
+      return { ...outcome, reason: `interrupted (last answer: ${outcome.reason ?? ""})` };
+    }
+    if (outcome.status === "failed" && state.sha256 !== undefined) {
+      return recheck(job, state.sha256, outcome);
+    }
+    return outcome;
+  };
+
+  /** A request that got no (complete) answer: interrupted, or the network failed. */
+  const failure = async (job: Job, error: unknown, state: JobState): Promise<Outcome> => {
+    const interrupted = options.signal?.aborted === true;
+    if (interrupted && error instanceof TransportError && error.bodySent) {
+      return interruptedAfterSending(job, checker, state.sha256);
+    }
+    const reason = interrupted
+      ? state.attempts > 0
+        ? "interrupted (aborted in flight)"
+        : "interrupted"
+      : (error as Error).message;
+    const failed: Outcome = { status: "failed", reason, code: errorReasonCode(error, interrupted) };
+    return state.sha256 !== undefined && !interrupted ? recheck(job, state.sha256, failed) : failed;
+  };
+
+  const runJob = async (job: Job): Promise<JobResult> => {
+    const state: JobState = { started: Date.now(), attempts: 0 };
+    const done = (outcome: Outcome, error?: unknown): JobResult => {
+      stops.note(job, outcome, error);
+      return finish({
+        job,
+        outcome,
+        attempts: state.attempts,
+        durationMs: Date.now() - state.started,
+        sha256: state.sha256,
+      });
+    };
+    const held = holdReason(job);
+    if (held) return done({ status: "held", reason: held, code: "held" });
+    const stopped = stops.check(job);
+    if (stopped) return done(stopped);
+    try {
+      const prepared = await prepare(job, state);
+      if (!("open" in prepared)) return done(prepared);
+      const response = await transmit(job, prepared, state);
+      if (state.claim) {
+        state.claim.settle();
+        state.sha256 = (await digests.get(job.dist.path)).sha256;
       }
-      return done(outcome);
+      return done(await settle(job, response, state));
     } catch (error) {
-      claim?.settle();
-      const reason = options.signal?.aborted
-        ? attempts > 0
-          ? "interrupted (aborted in flight)"
-          : "interrupted"
-        : (error as Error).message;
-      const failed: Outcome = { status: "failed", reason };
-      return done(
-        sha256 !== undefined && !options.signal?.aborted
-          ? await recheck(job, sha256, failed)
-          : failed,
-      );
+      state.claim?.settle();
+      return done(await failure(job, error, state), error);
     }
   };
   // A failed answer does not prove the file is missing: a proxy may have timed out after the
   // server stored it. Where the simple index can tell, look again.
   const recheck = async (job: Job, sha256: string, failed: Outcome): Promise<Outcome> => {
     if (job.action !== "upload" || !ExistenceChecker.canCheck(job.server)) return failed;
-    const after = await checker.presence(job.server, job.dist, sha256, true);
+    const after = await checker.presence(job.server, job.dist, sha256, { fresh: true });
     if (after.state !== "same") return failed;
     return {
       status: "uploaded",
@@ -265,7 +311,7 @@ export async function runPlan(
     (job) =>
       results.get(job.id) ?? {
         job,
-        outcome: { status: "failed", reason: "not attempted (interrupted)" },
+        outcome: { status: "failed", reason: "not attempted (interrupted)", code: "interrupted" },
         attempts: 0,
         durationMs: 0,
       },

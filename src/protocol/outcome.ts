@@ -1,13 +1,42 @@
 import type { HttpResponse } from "../transport/http.js";
+import { htmlToText } from "./html-text.js";
 
-/** `held`: not sent to a permanent index because another server refused the same file. */
+/**
+ * `held`: not sent to a permanent index because another server refused the same file.
+ * `not-sent`: not sent because this server had refused for good (credentials, wrong URL, TLS).
+ * `unknown`: sent, but whether it landed could not be told (interrupted, or an HTML page as answer).
+ */
 export type OutcomeStatus =
   | "uploaded"
   | "registered"
   | "not-needed"
   | "skipped"
   | "failed"
-  | "held";
+  | "held"
+  | "not-sent"
+  | "unknown";
+
+/** Why, for machines (`reasonCode` in the JSON report); the words are in `reason`. */
+export type ReasonCode =
+  | "already-exists"
+  | "auth"
+  | "forbidden"
+  | "not-found"
+  | "redirect"
+  | "invalid-file"
+  | "too-large"
+  | "rate-limited"
+  | "server-error"
+  | "http-error"
+  | "network"
+  | "timeout"
+  | "tls"
+  | "interrupted"
+  | "outcome-unknown"
+  | "not-confirmed"
+  | "held"
+  | "different-file"
+  | "local-file";
 
 /** What one request to one server achieved, in words a release engineer can act on. */
 export interface Outcome {
@@ -15,23 +44,14 @@ export interface Outcome {
   /** Short reason: server's words for failures and skips. */
   reason?: string | undefined;
   httpStatus?: number | undefined;
+  code?: ReasonCode | undefined;
 }
 
 const MAX_REASON = 300;
 
-/** A server's answer as one short line: HTML tags and runs of white space removed. */
+/** A server's answer as one short line: HTML tags, entities and runs of white space removed. */
 export function trimBody(body: string, max = MAX_REASON): string {
-  const text = body
-    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ")
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&nbsp;/g, " ")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, "&")
-    .replace(/\s+/g, " ")
-    .trim();
+  const text = htmlToText(body);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
@@ -52,10 +72,33 @@ const STATUS_PHRASES: Record<number, string> = {
   504: "Gateway Timeout",
 };
 
-/** "400 Bad Request: File already exists ..." without repeating the status text in the body. */
+/** Escapes a string for use inside a regular expression. */
+const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * The body's own words: the status line repeated in it (`Error: 409 Conflict`, Warehouse's
+ * `400 <message>`), bottle's "Sorry, the requested URL ... caused an error:" and repeated
+ * sentences removed.
+ */
+function messageOf(response: HttpResponse, head: string): string {
+  let text = trimBody(response.body, 4 * MAX_REASON);
+  const phrases = [head, `${response.status} ${STATUS_PHRASES[response.status] ?? ""}`.trim()];
+  for (const phrase of phrases) {
+    text = text.replace(new RegExp(`(Error:\\s*)?${literal(phrase)}[:.]?`, "gi"), " ");
+  }
+  text = text.replace(/Sorry, the requested URL .*? caused an error:/gi, " ");
+  const seen = new Set<string>();
+  const sentences = text
+    .split(/(?<=[.!?])\s+/)
+    .map((part) => part.trim())
+    .filter((part) => part !== "" && !seen.has(part) && seen.add(part));
+  return trimBody(sentences.join(" "));
+}
+
+/** "409 Conflict: Package 'x' already exists!", the status text never repeated. */
 export function describeResponse(response: HttpResponse): string {
   const head = `${response.status} ${response.statusText}`.trim();
-  const body = trimBody(response.body);
+  const body = messageOf(response, head);
   const text = response.statusText.trim();
   // Warehouse repeats its message (status text) in a boilerplate body: the status line says it all.
   if (
@@ -64,7 +107,6 @@ export function describeResponse(response: HttpResponse): string {
   ) {
     return head;
   }
-  if (body.startsWith(head)) return body;
   return `${head}: ${body}`;
 }
 
@@ -97,41 +139,98 @@ function redirectReason(response: HttpResponse, requestUrl: string): string {
   return `${response.status} ${response.statusText}: the server redirects ${requestUrl} to ${target ?? "(no Location)"}; credentials are not sent across redirects. Set repository to the final upload URL (often it differs only by a trailing slash)`;
 }
 
+/** A 403 about one project (owners, maintainers), not about the credentials themselves. */
+function isProjectPermission(response: HttpResponse): boolean {
+  const text = `${response.statusText} ${response.body}`.toLowerCase();
+  return /project/.test(text) && /(allowed|permission|owner|maintainer)/.test(text);
+}
+
+/** The machine-readable reason of a non-2xx answer. */
+export function answerCode(response: HttpResponse): ReasonCode {
+  const { status } = response;
+  if (status >= 300 && status < 400) return "redirect";
+  if (isAlreadyExists(response)) return "already-exists";
+  if (status === 401) return "auth";
+  if (status === 403) return isProjectPermission(response) ? "forbidden" : "auth";
+  if (status === 404 || status === 405) return "not-found";
+  if (status === 413) return "too-large";
+  if (status === 429) return "rate-limited";
+  if (status === 400 || status === 422) return "invalid-file";
+  if (status >= 500) return "server-error";
+  return "http-error";
+}
+
+/** Where the server is, for hints. */
+export interface ServerHints {
+  /** The URL the request went to. */
+  url: string;
+  /** The server's simple index, when known. */
+  checkUrl?: string | undefined;
+}
+
 export function classifyUpload(
   response: HttpResponse,
-  requestUrl: string,
+  server: ServerHints,
   options: { skipExisting: boolean },
 ): Outcome {
   const { status } = response;
   if (status >= 200 && status < 300) return { status: "uploaded", httpStatus: status };
-  if (options.skipExisting && isAlreadyExists(response)) {
+  const code = answerCode(response);
+  if (options.skipExisting && code === "already-exists") {
     return {
       status: "skipped",
       reason: `already exists (${describeResponse(response)})`,
       httpStatus: status,
+      code,
     };
   }
-  return { status: "failed", reason: failureReason(response, requestUrl), httpStatus: status };
+  return { status: "failed", reason: failureReason(response, server), httpStatus: status, code };
 }
 
-export function classifyRegister(response: HttpResponse, requestUrl: string): Outcome {
+export function classifyRegister(response: HttpResponse, server: ServerHints): Outcome {
   const { status } = response;
   if (status >= 200 && status < 300) return { status: "registered", httpStatus: status };
   // PyPI has refused pre-registration since 2018: uploading creates the project.
   if (status === 410)
     return { status: "not-needed", reason: describeResponse(response), httpStatus: status };
-  return { status: "failed", reason: failureReason(response, requestUrl), httpStatus: status };
+  return {
+    status: "failed",
+    reason: failureReason(response, server),
+    httpStatus: status,
+    code: answerCode(response),
+  };
 }
 
-function failureReason(response: HttpResponse, requestUrl: string): string {
-  const { status } = response;
-  if (status >= 300 && status < 400) return redirectReason(response, requestUrl);
+/** `https://host/root/pypi/+simple/` -> `https://host/root/pypi/`: where uploads usually go. */
+export function uploadUrlFor(simpleUrl: string): string | undefined {
+  const url = new URL(simpleUrl);
+  const path = url.pathname.replace(/\/\+?simple\/?$/, "/");
+  if (path === url.pathname) return undefined;
+  url.pathname = path;
+  return url.toString();
+}
+
+function wrongUrlHint(server: ServerHints): string {
+  const guess = uploadUrlFor(server.url);
+  if (guess) {
+    return `is ${server.url} the upload URL? It looks like a simple index (where pip reads); uploads usually go to ${guess}`;
+  }
+  const simple = server.checkUrl ? ` (the simple index is at ${server.checkUrl})` : "";
+  return `is ${server.url} the upload URL?${simple} Uploads go to e.g. https://upload.pypi.org/legacy/ or devpi's https://HOST/USER/INDEX/`;
+}
+
+function failureReason(response: HttpResponse, server: ServerHints): string {
   const described = describeResponse(response);
-  if (status === 405) {
-    return `${described} (is ${requestUrl} a simple index URL? Uploads go to the upload URL, e.g. https://upload.pypi.org/legacy/)`;
+  switch (answerCode(response)) {
+    case "redirect":
+      return redirectReason(response, server.url);
+    case "not-found":
+      return `${described} (${wrongUrlHint(server)})`;
+    case "auth":
+      return `${described} (check the user name and password or token for this server)`;
+    case "already-exists":
+      return `${described} (a file name can be used once: ${server.checkUrl ? "--skip-existing treats it as done" : "--skip-existing, or a check-url for this server, skips files already there"})`;
+    default:
+      return described;
   }
-  if (status === 401 || (status === 403 && !isAlreadyExists(response))) {
-    return `${described} (check the user name and password or token for this server)`;
-  }
-  return described;
 }

@@ -1,4 +1,5 @@
 import type { HttpResponse } from "../transport/http.js";
+import { decodeEntities } from "./html-text.js";
 
 /** What a simple index lists for one project: file name -> sha256 (when the index gives one). */
 export type ProjectFiles = Map<string, string | undefined>;
@@ -8,16 +9,6 @@ export const SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0
 /** `<check-url>/<normalised name>/`, PEP 503. */
 export function projectPageUrl(checkUrl: string, normalizedName: string): string {
   return `${checkUrl.replace(/\/*$/, "/")}${encodeURIComponent(normalizedName)}/`;
-}
-
-function decodeEntities(text: string): string {
-  return text
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)))
-    .replace(/&#x([0-9a-f]+);/gi, (_, n: string) => String.fromCodePoint(Number.parseInt(n, 16)))
-    .replace(/&amp;/g, "&");
 }
 
 /** PEP 691 JSON: `files[]` with `filename` and `hashes.sha256`. */

@@ -28,6 +28,8 @@ export interface JsonReport {
     server: string;
     status: string;
     reason: string | null;
+    /** Machine-readable reason (`auth`, `already-exists`, `network`, ...; see README). */
+    reasonCode: string | null;
     httpStatus: number | null;
     attempts: number;
     durationMs: number;
@@ -69,6 +71,7 @@ export function buildJsonReport(
       server: r.job.server.name,
       status: r.outcome.status,
       reason: r.outcome.reason ?? null,
+      reasonCode: r.outcome.code ?? null,
       httpStatus: r.outcome.httpStatus ?? null,
       attempts: r.attempts,
       durationMs: r.durationMs,

@@ -59,6 +59,9 @@ export function terminalReporter(totalBytes: number): RunEvents & { stop(): void
         speed: speed(sent, started),
       });
     },
+    onNotice(line) {
+      multibar.log(redact(`${line}\n`));
+    },
     onRetry(job, event) {
       const entry = bars.get(job.id);
       if (entry) {

@@ -17,14 +17,17 @@ export function totals(results: JobResult[]): Totals {
     skipped: 0,
     failed: 0,
     held: 0,
+    "not-sent": 0,
+    unknown: 0,
   };
   for (const r of results) counts[r.outcome.status]++;
   return {
     counts,
     files: new Set(results.map((r) => r.job.dist.path)).size,
     servers: new Set(results.map((r) => r.job.server.name)).size,
-    // A held file did not land where it should: as much a reason for exit 1 as a failure.
-    failed: counts.failed + counts.held > 0,
+    // A held, not-sent or unconfirmed file did not (surely) land where it should: as much a
+    // reason for exit 1 as a failure.
+    failed: counts.failed + counts.held + counts["not-sent"] + counts.unknown > 0,
   };
 }
 

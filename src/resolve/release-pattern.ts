@@ -15,7 +15,7 @@ import type { ConfigLocation, ReleasePattern } from "../config/types.js";
 import { normalizeName } from "../distributions/names.js";
 import { ConfigError } from "../errors.js";
 import { globToPythonRegex } from "./glob.js";
-import { translatePythonPattern } from "./pattern.js";
+import { type Node, translatePythonPattern } from "./pattern.js";
 import { backtrackBound, separatorEdge } from "./pattern-cost.js";
 
 /** `[-_.]+` -> `_`: the project part of wheel and (current) sdist file names. */
@@ -47,6 +47,19 @@ export function where(loc: ConfigLocation): string {
   return `${loc.file}, section [${loc.section}]${loc.line === undefined ? "" : `, line ${loc.line}`}`;
 }
 
+/** backtrackBound per name length, computed once per length (names of a run share lengths). */
+function memoCost(tree: Node): (length: number) => number {
+  const known = new Map<number, number>();
+  return (length) => {
+    let cost = known.get(length);
+    if (cost === undefined) {
+      cost = backtrackBound(tree, length);
+      known.set(length, cost);
+    }
+    return cost;
+  };
+}
+
 /** Compile one `release-packages` line; a bad pattern is a ConfigError naming file, section, line. */
 export function compileReleasePattern(
   source: string,
@@ -60,7 +73,7 @@ export function compileReleasePattern(
       const glob = exclude ? source.slice(1) : source;
       if (exclude && glob === "") throw new Error("'!' needs a glob after it, such as !*-internal");
       const { whole, tree } = translatePythonPattern(globToPythonRegex(glob));
-      const cost = (length: number) => backtrackBound(tree, length);
+      const cost = memoCost(tree);
       return { source, kind: "glob", exclude, regex: whole, cost, line, location: loc };
     }
     const { whole, search, tree } = translatePythonPattern(source);
@@ -70,7 +83,7 @@ export function compileReleasePattern(
       exclude: false,
       regex: whole,
       search,
-      cost: (length: number) => backtrackBound(tree, length),
+      cost: memoCost(tree),
       separatorEdge: separatorEdge(tree),
       line,
       location: loc,

@@ -6,7 +6,13 @@
  */
 import type { ReleasePattern, ServerConfig } from "../config/types.js";
 import { ConfigError } from "../errors.js";
-import { type MatchHit, type MatchTask, MatchTimeout, runMatches } from "./bounded-match.js";
+import {
+  INLINE_STEP_LIMIT,
+  type MatchHit,
+  type MatchTask,
+  MatchTimeout,
+  runMatches,
+} from "./bounded-match.js";
 import { translatePythonPattern } from "./pattern.js";
 import { backtrackBound } from "./pattern-cost.js";
 import { nameForms, showPattern, where, widenPattern } from "./release-pattern.js";
@@ -91,45 +97,85 @@ export async function matchRoutes(
   const routing = servers.filter((s) => s.releasePackages.length > 0);
   const projects = [...new Set(names)];
 
-  const whole: Pending<{ server: string; name: string }>[] = [];
+  // Cheap matches run here and stop at the first hit; only costly ones wait for the worker.
+  const positive = new Set<string>();
+  const excluded = new Set<string>();
+  const deferred: Pending<{ server: string; name: string }>[] = [];
+  // Forms depend only on the name and on whether the line is a positive glob.
+  const forms = new Map(
+    projects.map((name) => [
+      name,
+      {
+        glob: nameForms(name, { kind: "glob", exclude: false }),
+        all: nameForms(name, { kind: "regex", exclude: false }),
+      },
+    ]),
+  );
   for (const server of routing) {
     for (const name of projects) {
+      const k = key(server.name, name);
+      const { glob, all } = forms.get(name) as { glob: string[]; all: string[] };
       for (const pattern of server.releasePackages) {
-        for (const form of nameForms(name, pattern)) {
-          const data = { server: server.name, name };
-          whole.push({ task: task(pattern.regex, form, pattern), pattern, subject: form, data });
+        const found = pattern.exclude ? excluded : positive;
+        for (const form of pattern.kind === "glob" && !pattern.exclude ? glob : all) {
+          if (found.has(k)) break;
+          const t = task(pattern.regex, form, pattern);
+          if (t.cost > INLINE_STEP_LIMIT) {
+            deferred.push({ task: t, pattern, subject: form, data: { server: server.name, name } });
+          } else if (t.regex.test(form)) {
+            found.add(k);
+          }
         }
       }
     }
   }
-  const wholeHits = await run(whole, options);
-  const positive = new Set<string>();
-  const excluded = new Set<string>();
-  whole.forEach((p, i) => {
-    if (!wholeHits[i]) return;
+  const deferredHits = await run(deferred, options);
+  deferred.forEach((p, i) => {
+    if (!deferredHits[i]) return;
     (p.pattern.exclude ? excluded : positive).add(key(p.data.server, p.data.name));
   });
   const routed = new Set([...positive].filter((k) => !excluded.has(k)));
 
+  // Lines that match part of a name the server does not take (cheap ones inline, as above).
+  const found: Array<{
+    pattern: ReleasePattern;
+    subject: string;
+    data: AnywhereHint;
+    hit: MatchHit;
+  }> = [];
   const anywhere: Pending<AnywhereHint>[] = [];
   for (const server of routing) {
     for (const name of projects) {
       if (routed.has(key(server.name, name)) || excluded.has(key(server.name, name))) continue;
       for (const pattern of server.releasePackages) {
         if (!pattern.search) continue;
+        const t = task(pattern.search, name, pattern);
         const data: AnywhereHint = { server: server.name, pattern, name };
-        anywhere.push({ task: task(pattern.search, name, pattern), pattern, subject: name, data });
+        if (t.cost > INLINE_STEP_LIMIT) {
+          anywhere.push({ task: t, pattern, subject: name, data });
+          continue;
+        }
+        const m = t.regex.exec(name);
+        if (m)
+          found.push({
+            pattern,
+            subject: name,
+            data,
+            hit: { index: m.index, end: m.index + m[0].length },
+          });
       }
     }
   }
   const anywhereHits = await run(anywhere, options);
-  const found = anywhere.filter((_, i) => anywhereHits[i]);
+  anywhere.forEach((p, i) => {
+    const hit = anywhereHits[i];
+    if (hit) found.push({ ...p, hit });
+  });
 
   // Each rewrite is checked: it must compile and route the project as a whole name.
   const checks: Pending<{ hint: AnywhereHint; text: string }>[] = [];
   found.forEach((p) => {
-    const hit = anywhereHits[anywhere.indexOf(p)] as MatchHit;
-    for (const text of suggestions(p.pattern, p.subject, hit)) {
+    for (const text of suggestions(p.pattern, p.subject, p.hit)) {
       try {
         const { whole: regex, tree } = translatePythonPattern(text);
         const cost = backtrackBound(tree, p.subject.length);

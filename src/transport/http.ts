@@ -127,7 +127,9 @@ export type TraceEvent =
       bytes: number;
       truncated: boolean;
     }
-  | { kind: "error"; method: string; url: string; message: string; ms: number };
+  | { kind: "error"; method: string; url: string; message: string; ms: number }
+  /** A decision about the request (retry, give up), in words. */
+  | { kind: "note"; text: string };
 
 /** Watches one request: no progress for `stallMs`, or no complete answer `answerMs` after sending. */
 class RequestClock {

@@ -62,7 +62,12 @@ export interface RetryEvent {
 export async function withRetries(
   attempt: (n: number) => Promise<HttpResponse>,
   policy: RetryPolicy,
-  options: { signal?: AbortSignal | undefined; onRetry?: (event: RetryEvent) => void } = {},
+  options: {
+    signal?: AbortSignal | undefined;
+    onRetry?: (event: RetryEvent) => void;
+    /** `-v`: why the last outcome is final. */
+    onGiveUp?: ((why: string) => void) | undefined;
+  } = {},
 ): Promise<HttpResponse> {
   for (let n = 1; ; n++) {
     let outcome: HttpResponse | undefined;
@@ -74,6 +79,12 @@ export async function withRetries(
     }
     const retryable = outcome ? isRetryableStatus(outcome.status) : isRetryableError(failure);
     if (!retryable || n > policy.retries || options.signal?.aborted) {
+      const what = outcome ? `${outcome.status}` : ((failure as Error)?.message ?? "error");
+      if (!retryable && !(outcome && outcome.status < 300)) {
+        options.onGiveUp?.(`not retrying: ${what} is final`);
+      } else if (retryable && n > policy.retries) {
+        options.onGiveUp?.(`giving up after ${n} attempt${n === 1 ? "" : "s"}: ${what}`);
+      }
       if (outcome) return outcome;
       throw failure;
     }

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { normalizeName } from "../../src/distributions/names.js";
 import { ConfigError } from "../../src/errors.js";
-import { translatePattern } from "../../src/resolve/pattern.js";
+import { translatePattern, translatePythonPattern } from "../../src/resolve/pattern.js";
 import { compileReleasePattern, matchesProject } from "../../src/resolve/release-pattern.js";
 
 const NAMES = [
@@ -180,7 +180,7 @@ for p in req["patterns"]:
     except re.error as e:
         out.append(None)
         continue
-    out.append([c.fullmatch(n) is not None for n in req["names"]])
+    out.append([[c.fullmatch(n) is not None, bool(c.findall(n))] for n in req["names"]])
 json.dump(out, sys.stdout)
 `;
 
@@ -194,7 +194,8 @@ function tryTranslate(source: string): RegExp | Error {
 
 describe("translatePattern against python3 re.fullmatch", () => {
   const all = [...SUPPORTED, ...INVALID, ...REFUSED];
-  let python: Array<boolean[] | null> = [];
+  /** Per pattern (null: invalid in Python), per name: [re.fullmatch, bool(re.findall)]. */
+  let python: Array<Array<[boolean, boolean]> | null> = [];
   beforeAll(() => {
     const run = spawnSync("python3", ["-c", PYTHON], {
       input: JSON.stringify({ patterns: all, names: NAMES }),
@@ -210,9 +211,18 @@ describe("translatePattern against python3 re.fullmatch", () => {
     expect(regex).toBeInstanceOf(RegExp);
     const ours = NAMES.map((n) => (regex as RegExp).test(n));
     const theirs = python[i];
-    const diff = NAMES.filter((_, k) => ours[k] !== theirs?.[k]);
+    const diff = NAMES.filter((_, k) => ours[k] !== theirs?.[k]?.[0]);
     expect(diff).toEqual([]);
   });
+
+  it.each(SUPPORTED.map((p, i) => [p, i] as const))(
+    "finds a match anywhere like Python's re.findall (collective.releaser's rule): %j",
+    (p, i) => {
+      const { search } = translatePythonPattern(p);
+      const diff = NAMES.filter((n, k) => search.test(n) !== python[i]?.[k]?.[1]);
+      expect(diff).toEqual([]);
+    },
+  );
 
   it.each(INVALID.map((p, i) => [p, SUPPORTED.length + i] as const))(
     "rejects like Python: %j",

@@ -97,14 +97,19 @@ describe("trusted publishing: when it is used", () => {
       })
       .reply(200, { value: jwt });
     const seen = mockPypi(agent);
+    const before = Date.now();
     const hit = await source.lookup(server("https://upload.pypi.org/legacy/"), {
       username: "__token__",
     });
-    expect(hit).toEqual({
+    expect(hit).toMatchObject({
       username: "__token__",
       password: "pypi-minted-AAAABBBBCCCCDDDD",
       pair: true,
     });
+    // No `expires` in the answer: PyPI's 15 minutes are assumed; the token can be renewed.
+    expect(hit?.expiresAt).toBeGreaterThanOrEqual(before + 15 * 60_000);
+    expect(hit?.expiresAt).toBeLessThanOrEqual(Date.now() + 15 * 60_000);
+    expect(typeof hit?.renew).toBe("function");
     expect(bearer).toBe("bearer gh-request-bearer-0123");
     expect(JSON.parse(seen.body ?? "{}")).toEqual({ token: jwt });
     expect(workflow).toEqual(["::add-mask::pypi-minted-AAAABBBBCCCCDDDD"]);

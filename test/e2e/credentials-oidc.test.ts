@@ -34,7 +34,17 @@ interface Seen {
   body: string;
 }
 
-type Scenario = { audience: "ok" | "404"; github: "ok" | "403"; mint: "ok" | "refused" };
+type Scenario = {
+  audience: "ok" | "404";
+  github: "ok" | "403";
+  mint: "ok" | "refused";
+  /** Short-lived tokens: each mint answers a new token with `expires` this many seconds ahead. */
+  lifetimeS?: number;
+  /** How long the upload endpoint "processes" an upload; the token must outlive it. */
+  processMs?: number;
+};
+/** Minted short-lived tokens and when each expires (ms). */
+const minted = new Map<string, number>();
 let scenario: Scenario;
 const seen: Seen[] = [];
 let fake: http.Server;
@@ -95,7 +105,31 @@ beforeAll(async () => {
             ],
           });
         }
+        if (scenario.lifetimeS !== undefined) {
+          const token = `${MINTED}.${minted.size + 1}`;
+          const expires = Date.now() / 1000 + scenario.lifetimeS;
+          minted.set(token, expires * 1000);
+          return json(res, 200, { success: true, token, expires });
+        }
         return json(res, 200, { success: true, token: MINTED });
+      }
+      if (req.method === "POST" && url.pathname === "/legacy/" && scenario.processMs) {
+        // As PyPI: the token is checked once the upload was processed, so it must outlive that.
+        const [user, token = ""] = Buffer.from(
+          (req.headers.authorization ?? "").replace(/^Basic /, ""),
+          "base64",
+        )
+          .toString()
+          .split(":");
+        setTimeout(() => {
+          const expires = minted.get(token);
+          if (user !== "__token__" || expires === undefined || Date.now() >= expires) {
+            res.writeHead(403, "Invalid API Token: token expired").end("403 token expired");
+            return;
+          }
+          res.writeHead(200, "OK").end("OK");
+        }, scenario.processMs);
+        return;
       }
       if (req.method === "POST" && url.pathname === "/legacy/") {
         const expected = `Basic ${Buffer.from(`__token__:${MINTED}`).toString("base64")}`;
@@ -124,6 +158,7 @@ afterAll(async () => {
 beforeEach(() => {
   scenario = { audience: "ok", github: "ok", mint: "ok" };
   seen.length = 0;
+  minted.clear();
 });
 
 const github = (): Record<string, string> => ({
@@ -132,7 +167,7 @@ const github = (): Record<string, string> => ({
   ACTIONS_ID_TOKEN_REQUEST_TOKEN: BEARER,
 });
 
-function upload(env: Record<string, string>, mode = "always") {
+function upload(env: Record<string, string>, mode = "always", ...extra: string[]) {
   return runCli(
     [
       "upload",
@@ -145,7 +180,7 @@ function upload(env: Record<string, string>, mode = "always") {
       "--no-keyring",
       "--retries",
       "0",
-      fixtures.collectiveFoo.path,
+      ...(extra.length > 0 ? extra : [fixtures.collectiveFoo.path]),
     ],
     { env, timeoutMs: 20_000 },
   );
@@ -178,6 +213,41 @@ describe("trusted publishing against a local fake index", () => {
     );
     expect(r.stderr).toMatch(/trusted publishing: minted a short-lived token .*GitHub Actions/);
     expect(r.stdout).toMatch(/uploaded/);
+  });
+
+  it("a long run renews the token before it expires (PyPI's expire after 15 minutes; here 4.5 s)", async () => {
+    // Four uploads of 1.2 s each, one at a time: the first token would expire during the fourth.
+    scenario.lifetimeS = 4.5;
+    scenario.processMs = 1_200;
+    const files = [
+      fixtures.collectiveFoo.path,
+      fixtures.ploneBar.path,
+      fixtures.acmeInternal.path,
+      fixtures.wheel24.path,
+    ];
+    const r = await upload(github(), "always", "--per-server", "1", ...files);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const mints = seen.filter((s) => s.path === "/_/oidc/mint-token").length;
+    expect(mints).toBeGreaterThanOrEqual(2);
+    expect(r.stderr).toMatch(/trusted publishing: renewed the token for '.*' before it expires/);
+    // Every renewed token is masked in the GitHub log and printed nowhere else.
+    expect(r.stdout.split("\n").filter((l) => l.startsWith("::add-mask::"))).toHaveLength(mints);
+    for (const token of minted.keys()) expect(r.stderr).not.toContain(token);
+  });
+
+  it("a token that lives long enough is minted once for the whole run", async () => {
+    scenario.lifetimeS = 900;
+    scenario.processMs = 50;
+    const r = await upload(
+      github(),
+      "always",
+      "--per-server",
+      "1",
+      fixtures.collectiveFoo.path,
+      fixtures.ploneBar.path,
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(seen.filter((s) => s.path === "/_/oidc/mint-token")).toHaveLength(1);
   });
 
   it("GitLab CI: the ID token from PYPI_ID_TOKEN; no ::add-mask:: (a GitHub command)", async () => {

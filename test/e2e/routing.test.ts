@@ -190,6 +190,45 @@ describe("routing notes and collective.releaser hints", () => {
     expect(postsTo(index).length).toBe(1);
   });
 
+  it("the plan names a line that matches only part of a name routed elsewhere", async () => {
+    const { config: cfg } = workspace(
+      pypirc({
+        distutils: { "index-servers": ["main", "plone"] },
+        main: { repository: index.uploadUrl, "release-packages": ["Products\\..*"] },
+        plone: { repository: index.uploadUrl, "release-packages": ["Products\\."] },
+      }),
+    );
+    const r = await runCli([
+      "upload",
+      "--dry-run",
+      "--no-keyring",
+      "--config-file",
+      cfg,
+      helloWorld,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Products_HelloWorld-1\.0\.tar\.gz .* -> main\n/);
+    expect(r.stdout).toContain(
+      `Routing notes:\n  'plone' line ${lineOf(cfg, "    Products\\.")}: "Products\\." matches only part of 'Products.HelloWorld'`,
+    );
+  });
+
+  it("glob-style = true routes by globs, ! lines excluding", async () => {
+    const { config: cfg } = workspace(
+      `${pypirc({
+        distutils: { "index-servers": ["corp", "wheels"], "glob-style": "true" },
+        corp: { repository: index.uploadUrl, "release-packages": ["uxprobe*", "!*-internal"] },
+        wheels: { repository: index.uploadUrl, "release-packages": ["*_13255", "!uxprobe-*"] },
+      })}`,
+    );
+    const r = await runCli(["upload", "--dry-run", "--no-keyring", "--config-file", cfg, uxprobe]);
+    expect(r.code).toBe(0);
+    // corp takes it; wheels' positive line matches the file-name form, but its ! line vetoes.
+    expect(r.stdout).toMatch(/uxprobe_13255-1\.0\.tar\.gz .* -> corp\n/);
+    const servers = await runCli(["servers", "--no-keyring", "--config-file", cfg]);
+    expect(servers.stdout).toContain("  routes:   uxprobe*  !*-internal (globs)\n");
+  });
+
   it("pkgpush servers shows the notes and a broken section's error, and lists the rest", async () => {
     const { config: broken } = workspace(
       pypirc({

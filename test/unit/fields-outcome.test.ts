@@ -146,34 +146,74 @@ describe("server answers", () => {
 
   it("skips only with --skip-existing", () => {
     const r = response(400, "File already exists");
-    expect(classifyUpload(r, "u", { skipExisting: false }).status).toBe("failed");
-    expect(classifyUpload(r, "u", { skipExisting: true }).status).toBe("skipped");
+    expect(classifyUpload(r, { url: "u" }, { skipExisting: false }).status).toBe("failed");
+    expect(classifyUpload(r, { url: "u" }, { skipExisting: true }).status).toBe("skipped");
   });
 
   it("explains redirects, 405 and auth failures", () => {
     const redirect = classifyUpload(
       response(301, "Moved Permanently", "", { location: "https://x/legacy/" }),
-      "https://x/legacy",
+      { url: "https://x/legacy" },
       {
         skipExisting: false,
       },
     );
     expect(redirect.status).toBe("failed");
     expect(redirect.reason).toMatch(/redirects https:\/\/x\/legacy to https:\/\/x\/legacy\//);
-    expect(
-      classifyUpload(response(405, "Method Not Allowed"), "https://x/simple/", {
-        skipExisting: false,
-      }).reason,
-    ).toMatch(/simple index URL/);
-    expect(classifyUpload(response(403, "Forbidden"), "u", { skipExisting: false }).reason).toMatch(
-      /user name and password/,
+    const simple = classifyUpload(
+      response(405, "Method Not Allowed"),
+      { url: "https://x/root/pypi/+simple/" },
+      { skipExisting: false },
     );
+    expect(simple.reason).toMatch(
+      /is https:\/\/x\/root\/pypi\/\+simple\/ the upload URL\? It looks like a simple index .*uploads usually go to https:\/\/x\/root\/pypi\/\)$/,
+    );
+    expect(simple.code).toBe("not-found");
+    const notFound = classifyUpload(
+      response(404, "Not Found"),
+      { url: "https://x/up/", checkUrl: "https://x/simple/" },
+      { skipExisting: false },
+    );
+    expect(notFound.reason).toMatch(
+      /is https:\/\/x\/up\/ the upload URL\? \(the simple index is at https:\/\/x\/simple\/\)/,
+    );
+    const auth = classifyUpload(response(403, "Forbidden"), { url: "u" }, { skipExisting: false });
+    expect(auth.reason).toMatch(/user name and password/);
+    expect(auth.code).toBe("auth");
+  });
+
+  it("gives every refusal a reason code", () => {
+    const code = (status: number, text: string, body = "") =>
+      classifyUpload(response(status, text, body), { url: "u" }, { skipExisting: false }).code;
+    expect(code(400, "File already exists ('a.whl')")).toBe("already-exists");
+    expect(code(409, "Conflict")).toBe("already-exists");
+    expect(code(401, "Unauthorized")).toBe("auth");
+    expect(
+      code(403, "The user 'bob' isn't allowed to upload to project 'x'. See https://pypi.org/help"),
+    ).toBe("forbidden");
+    expect(code(400, "Invalid value for version")).toBe("invalid-file");
+    expect(code(413, "Payload Too Large")).toBe("too-large");
+    expect(code(429, "Too Many Requests")).toBe("rate-limited");
+    expect(code(502, "Bad Gateway")).toBe("server-error");
+    expect(code(307, "Temporary Redirect")).toBe("redirect");
+    expect(code(418, "I'm a teapot")).toBe("http-error");
+  });
+
+  it("an 'already exists' failure hints at --skip-existing and check-url", () => {
+    const r = response(400, "File already exists ('a.whl')");
+    expect(classifyUpload(r, { url: "u" }, { skipExisting: false }).reason).toMatch(
+      /--skip-existing, or a check-url for this server/,
+    );
+    expect(
+      classifyUpload(r, { url: "u", checkUrl: "https://x/simple/" }, { skipExisting: false })
+        .reason,
+    ).toMatch(/--skip-existing treats it as done\)$/);
   });
 
   it("treats register 410 as not needed", () => {
-    expect(classifyRegister(response(410, "Gone"), "u").status).toBe("not-needed");
-    expect(classifyRegister(response(200, "OK"), "u").status).toBe("registered");
-    expect(classifyRegister(response(500, "Oops"), "u").status).toBe("failed");
+    expect(classifyRegister(response(410, "Gone"), { url: "u" }).status).toBe("not-needed");
+    expect(classifyRegister(response(200, "OK"), { url: "u" }).status).toBe("registered");
+    expect(classifyRegister(response(500, "Oops"), { url: "u" }).status).toBe("failed");
   });
 
   it("trims HTML bodies to one line", () => {
@@ -185,6 +225,25 @@ describe("server answers", () => {
       ),
     );
     expect(text).toBe("400 Bad Request: 400 Package 'a' already exists!");
+  });
+
+  it("pypiserver's bottle page: entities decoded, the status and boilerplate said once", () => {
+    const page = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html>\n<head>\n<title>Error: 409 Conflict</title>\n</head>\n<body>\n<h1>Error: 409 Conflict</h1>\n<p>Sorry, the requested URL <tt>&#039;http://h/&#039;</tt> caused an error:</p>\n<pre>Package &#039;a-1.0.tar.gz&#039; already exists!</pre>\n</body>\n</html>\n`;
+    expect(describeResponse(response(409, "Conflict", page))).toBe(
+      "409 Conflict: Package 'a-1.0.tar.gz' already exists!",
+    );
+  });
+
+  it("a message repeated in the body appears once, on one line", () => {
+    expect(
+      describeResponse(
+        response(
+          400,
+          "Bad Request",
+          "Invalid version.\n\nInvalid version.\n  See the docs &amp; FAQ.",
+        ),
+      ),
+    ).toBe("400 Bad Request: Invalid version. See the docs & FAQ.");
   });
 });
 

@@ -67,3 +67,17 @@ describe("retries", () => {
     expect(calls).toBe(3);
   });
 });
+
+describe("short-lived tokens (trusted publishing)", async () => {
+  const { needsRenewal } = await import("../../src/execute/session.js");
+  it("renews 5 minutes before a 15-minute token expires (after 10), as twine does", () => {
+    const issued = 0;
+    const expires = 15 * 60_000;
+    expect(needsRenewal(issued, expires, 10 * 60_000 - 1)).toBe(false);
+    expect(needsRenewal(issued, expires, 10 * 60_000)).toBe(true);
+  });
+  it("renews in the last third of a shorter life", () => {
+    expect(needsRenewal(0, 3_000, 1_999)).toBe(false);
+    expect(needsRenewal(0, 3_000, 2_000)).toBe(true);
+  });
+});
