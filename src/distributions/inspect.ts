@@ -105,8 +105,9 @@ async function inspectOne(path: string, display: string): Promise<Distribution> 
   }
   const metadata = parseMetadata(decodeMetadata(member.data));
   const metadataVersion = checkMetadataVersion(getField(metadata, "Metadata-Version"), display);
-  const name = getField(metadata, "Name");
-  const version = getField(metadata, "Version");
+  // Values are kept as written (metadata.ts); surrounding blanks never belong to a name or version.
+  const name = getField(metadata, "Name")?.trim();
+  const version = getField(metadata, "Version")?.trim();
   if (!name) {
     throw new DistributionError(
       `${display}: ${member.name} has no Name field; rebuild the distribution`,
