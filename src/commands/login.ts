@@ -2,7 +2,7 @@ import { text } from "node:stream/consumers";
 import { loadPypirc } from "../config/pypirc.js";
 import { storeInKeyring } from "../credentials/keyring.js";
 import { canPrompt, promptSource } from "../credentials/prompt.js";
-import { CredentialsError, ExitCode, UsageError } from "../errors.js";
+import { CredentialsError, ExitCode, InterruptedError, UsageError } from "../errors.js";
 import { err, registerSecret } from "../report/redact.js";
 import { serverLookup } from "../resolve/lookup.js";
 import { selectServer } from "../resolve/targets.js";
@@ -18,7 +18,10 @@ export interface LoginOptions {
  * `pkgpush login -r NAME`: stores a password or token in the system keyring under the server's
  * repository URL, where pkgpush, twine and Python keyring all look for it.
  */
-export async function login(opts: LoginOptions, ctx: { env: NodeJS.ProcessEnv }): Promise<number> {
+export async function login(
+  opts: LoginOptions,
+  ctx: { env: NodeJS.ProcessEnv; signal?: AbortSignal },
+): Promise<number> {
   if (!opts.repository)
     throw new UsageError("login needs -r NAME (a .pypirc section or a repository URL)");
   const config = await loadPypirc({ path: opts.configFile, env: ctx.env });
@@ -41,8 +44,9 @@ export async function login(opts: LoginOptions, ctx: { env: NodeJS.ProcessEnv })
   if (!password) throw new CredentialsError("empty password: nothing stored");
   registerSecret(password);
   try {
-    await storeInKeyring(server.repository, username, password);
+    await storeInKeyring(server.repository, username, password, { signal: ctx.signal });
   } catch (error) {
+    if (error instanceof InterruptedError) throw error;
     throw new CredentialsError(
       `could not store the password in the system keyring: ${(error as Error).message}`,
       {

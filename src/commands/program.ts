@@ -24,7 +24,11 @@ function addPublishOptions(command: Command): Command {
     .option("--per-server <n>", "requests in flight at once to one server", "2")
     .option("--retries <n>", "retries after a connection error, timeout, 5xx, 408 or 429", "3")
     .option("--connect-timeout <seconds>", "give up connecting after this long", "10")
-    .option("--timeout <seconds>", "abort a request that makes no progress for this long", "120")
+    .option(
+      "--timeout <seconds>",
+      "abort a request that makes no progress, or whose answer is not complete, within this long",
+      "120",
+    )
     .option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)")
     .option("--client-cert <path>", "client certificate and key (PEM)")
     .option("--allow-insecure-http", "allow sending credentials over plain http to non-local hosts")
@@ -61,7 +65,7 @@ export function buildProgram(
     .configureOutput({
       writeOut: (text) => out(text),
       writeErr: (text) => err(text),
-      outputError: (text, write) => write(`pkgpush: ${text}`),
+      outputError: (text, write) => write(`pkgpush: ${hideOptionValues(text)}`),
     });
 
   const ctx = { env: process.env, cwd: process.cwd(), signal };
@@ -139,6 +143,35 @@ function printError(error: unknown): number {
 }
 
 /**
+ * commander quotes an unknown option as given: `--pasword=SECRET` would print the secret. The value
+ * of an unknown `--name=value` is never needed to see the mistake.
+ */
+export function hideOptionValues(text: string): string {
+  return text.replace(/(unknown option '-[^'=\s]*=)[^']*'/g, "$1***'");
+}
+
+/** Long option names close to --password (typos): their values are secrets too. */
+function looksLikePassword(name: string): boolean {
+  return /pass|pw|secret|token/i.test(name) || editDistance(name.toLowerCase(), "password") <= 2;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        (row[j] as number) + 1,
+        (next[j - 1] as number) + 1,
+        (row[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length] as number;
+}
+
+/**
  * Secrets known before any parsing: a password on the command line (even one commander rejects
  * and echoes, e.g. `--password=x` given to a command without that option) and the password
  * variables of the environment.
@@ -147,9 +180,14 @@ function registerEarlySecrets(argv: string[], env: NodeJS.ProcessEnv): void {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--") break;
-    if (arg === "--password") registerSecret(argv[i + 1]);
-    else if (arg.startsWith("--password=")) registerSecret(arg.slice("--password=".length));
-    else if (/^-[^-]/.test(arg)) {
+    const long = /^--([^=]+)(?:=([\s\S]*))?$/.exec(arg);
+    if (long) {
+      if (
+        looksLikePassword(long[1] as string) &&
+        !/^(password-stdin|trusted-publishing)$/.test(long[1] as string)
+      )
+        registerSecret(long[2] ?? argv[i + 1]);
+    } else if (/^-[^-]/.test(arg)) {
       // Short flags may be combined (-vp SECRET, -pSECRET); the first one taking a value ends them.
       for (let j = 1; j < arg.length; j++) {
         const flag = arg[j] as string;
@@ -170,9 +208,16 @@ function registerEarlySecrets(argv: string[], env: NodeJS.ProcessEnv): void {
 /** Runs the command line; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   registerEarlySecrets(argv, process.env);
-  // `pkgpush servers | head`: a reader that went away is not an error worth a message.
+  // A reader that went away (`pkgpush servers | head`, `2>&1 >/dev/null | head -1`) is not worth
+  // a message, nor a reason to stop uploading: what is written there is dropped, the run goes on
+  // and its report is still written.
+  process.stderr.on("error", () => undefined);
+  let stdoutFailed = false;
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") process.exit(process.exitCode ?? ExitCode.ok);
+    if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED" || stdoutFailed) return;
+    stdoutFailed = true; // e.g. `--json > /dev/full`: the output is lost, say so and fail
+    process.exitCode = ExitCode.failed;
+    err(`pkgpush: error: cannot write to standard output: ${error.message}\n`);
   });
   // Errors no code path caught (e.g. a dependency's stray socket error) are printed redacted too,
   // never as Node's default stack dump.

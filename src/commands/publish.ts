@@ -1,4 +1,3 @@
-import { writeFile } from "node:fs/promises";
 import type { Dispatcher } from "undici";
 import { loadPypirc } from "../config/pypirc.js";
 import type { PypircConfig, ServerConfig } from "../config/types.js";
@@ -6,9 +5,11 @@ import { keyringEnabled, keyringSource } from "../credentials/keyring.js";
 import { promptSource } from "../credentials/prompt.js";
 import { requireCredentials, resolveCredentials } from "../credentials/resolve.js";
 import { commandLineSource, environmentSource, pypircSource } from "../credentials/sources.js";
+import { checkTlsFiles } from "../credentials/tls-files.js";
 import {
   checkCredentialTransport,
-  passwordOnPypiWarning,
+  credentialWarnings,
+  withTokenUser,
 } from "../credentials/transport-safety.js";
 import {
   parseTrustedPublishingMode,
@@ -18,12 +19,19 @@ import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { collectFiles } from "../distributions/collect.js";
 import { inspectAll } from "../distributions/inspect.js";
 import { refuseInvalidMetadata } from "../distributions/metadata-check.js";
-import { AggregateInputError, ExitCode, PkgpushError, UsageError } from "../errors.js";
-import { type Action, planRegistrations, planUploads } from "../plan/plan.js";
-import { errorReport, writeReport } from "../report/json.js";
+import {
+  AggregateInputError,
+  ExitCode,
+  InterruptedError,
+  PkgpushError,
+  UsageError,
+} from "../errors.js";
+import { type Action, type Plan, planRegistrations, planUploads } from "../plan/plan.js";
+import { dryRunReport, errorReport, writeReport } from "../report/json.js";
 import type { Verbosity } from "../report/log.js";
 import { formatPlan } from "../report/plan.js";
-import { err, out, redact, registerCredentials } from "../report/redact.js";
+import { err, out, redactedJson, registerCredentials } from "../report/redact.js";
+import { checkReportTarget, ReportFileError, writeReportFile } from "../report/report-file.js";
 import { serverLookup } from "../resolve/lookup.js";
 import { matchRoutes } from "../resolve/route-match.js";
 import { resolveTargets, splitRepositoryArgs } from "../resolve/targets.js";
@@ -41,6 +49,7 @@ export function credentialSources(
   env: NodeJS.ProcessEnv,
   debug: (line: string) => void,
   say: (line: string) => void,
+  signal?: AbortSignal,
 ): CredentialSource[] {
   // commander leaves `keyring` undefined when neither --keyring nor --no-keyring is given.
   const keyringOn = keyringEnabled(opts.keyring as boolean | undefined, env);
@@ -49,7 +58,9 @@ export function credentialSources(
     commandLineSource(opts.username, opts.password),
     environmentSource(env),
     pypircSource(),
-    ...(keyringOn ? [keyringSource(debug)] : []),
+    ...(keyringOn
+      ? [keyringSource({ debug, warn: (line) => say(`warning: ${line}`), signal })]
+      : []),
     trustedPublishingSource({
       mode: parseTrustedPublishingMode(opts.trustedPublishing),
       dryRun: opts.dryRun ?? false,
@@ -87,9 +98,14 @@ export async function publish(
   } catch (error) {
     // A machine reading --json gets JSON even when the run stopped before sending anything.
     if (error instanceof PkgpushError && (opts.json || opts.report)) {
-      const report = errorReport(action, opts.dryRun ?? false, error);
-      if (opts.json) out(`${JSON.stringify(report, null, 2)}\n`);
-      if (opts.report) await writeFile(opts.report, redact(`${JSON.stringify(report, null, 2)}\n`));
+      const report = redactedJson(errorReport(action, opts.dryRun ?? false, error));
+      if (opts.json) out(report);
+      // Not when the report file itself is the problem; a second failure must not hide the first.
+      if (opts.report && !(error instanceof ReportFileError)) {
+        await writeReportFile(opts.report, report).catch((e: Error) =>
+          err(`pkgpush: error: ${e.message}\n`),
+        );
+      }
     }
     throw error;
   }
@@ -113,12 +129,14 @@ async function publishSteps(
     connectTimeoutMs: seconds(opts.connectTimeout, "--connect-timeout"),
     stallTimeoutMs: seconds(opts.timeout, "--timeout"),
   };
+  if (opts.report) await checkReportTarget(opts.report);
 
   const config = await loadConfig(opts, ctx.env);
   for (const warning of config.warnings) say(`warning: ${warning}`);
 
   const files = await collectFiles(paths.length > 0 ? paths : ["dist/*"], ctx.cwd);
   const dists = await inspectAll(files);
+  for (const warning of dists.flatMap((d) => d.warnings ?? [])) say(`warning: ${warning}`);
   // Patterns are matched here, once, under a deadline: a runaway pattern is a config error and
   // Ctrl-C still works while one runs.
   const routeTable = await matchRoutes(
@@ -149,11 +167,39 @@ async function publishSteps(
   applyCheckUrls(targets.servers, opts.checkUrl ?? [], opts.check);
   const plan = action === "upload" ? planUploads(targets) : planRegistrations(targets);
 
-  // Preflight: every server's credentials are settled before the first byte goes anywhere.
+  // Everything a run will read besides the distributions, checked before anything is asked or sent.
+  const tlsProblems = await checkTlsFiles(plan.servers, opts.cert, opts.clientCert);
+  if (tlsProblems.length === 1) throw tlsProblems[0];
+  if (tlsProblems.length > 1) throw new AggregateInputError(tlsProblems);
+
   const debug = (line: string): void => {
     if (verbosity === "verbose") err(`debug: ${line}\n`);
   };
-  const sources = credentialSources(opts, ctx.env, debug, say);
+  const credentials = await settleCredentials(plan, opts, ctx, { say, debug });
+  const usernames = new Map([...credentials].map(([name, c]) => [name, c.username]));
+  if (opts.dryRun) {
+    if (opts.json) out(redactedJson(dryRunReport(plan, credentials)));
+    else out(`${formatPlan(plan, credentials)}\n`);
+    await writeReport(opts.report, plan, [], { dryRun: true, exitCode: ExitCode.ok, usernames });
+    return ExitCode.ok;
+  }
+
+  // The HTTP stack and the executor load only now: a dry run never pays for them.
+  const { sendPlan } = await import("./send.js");
+  return sendPlan(plan, credentials, opts, ctx, { limits, verbosity, usernames, say });
+}
+
+/**
+ * Every server's credentials, settled before the first byte goes anywhere (dry runs apply the same
+ * rules, minus the prompt). All problems are reported together.
+ */
+async function settleCredentials(
+  plan: Plan,
+  opts: PublishCliOptions,
+  ctx: PublishContext,
+  { say, debug }: { say: (line: string) => void; debug: (line: string) => void },
+): Promise<Map<string, Credentials>> {
+  const sources = credentialSources(opts, ctx.env, debug, say, ctx.signal);
   if (opts.password !== undefined && plan.servers.length > 1) {
     say(
       `warning: the password given with -p is used for all ${plan.servers.length} servers (${plan.servers.map((s) => s.name).join(", ")}); use PKGPUSH_<SECTION>_PASSWORD or .pypirc for per-server passwords`,
@@ -162,34 +208,25 @@ async function publishSteps(
   const credentials = new Map<string, Credentials>();
   const problems: PkgpushError[] = [];
   for (const server of plan.servers) {
+    if (ctx.signal.aborted) throw new InterruptedError();
     try {
       // Before any source is asked: trusted publishing would send an ID token, the prompt would
       // ask for a password that could not be sent anyway.
-      if (!opts.dryRun) checkCredentialTransport(server, opts.allowInsecureHttp ?? false);
+      checkCredentialTransport(server, opts.allowInsecureHttp ?? false);
       const found = opts.dryRun
-        ? await resolveCredentials(server, sources)
+        ? withTokenUser(await resolveCredentials(server, sources))
         : await requireCredentials(server, sources);
       registerCredentials(found.username, found.password);
-      const pypiWarning = passwordOnPypiWarning(server, found);
-      if (pypiWarning) say(`warning: ${pypiWarning}`);
+      for (const warning of credentialWarnings(server, found)) say(`warning: ${warning}`);
       credentials.set(server.name, found);
     } catch (error) {
+      if (error instanceof InterruptedError) throw error;
       problems.push(error as PkgpushError);
     }
   }
   if (problems.length === 1) throw problems[0];
   if (problems.length > 1) throw new AggregateInputError(problems);
-
-  const usernames = new Map([...credentials].map(([name, c]) => [name, c.username]));
-  if (opts.dryRun) {
-    out(`${formatPlan(plan, credentials)}\n`);
-    await writeReport(opts.report, plan, [], { dryRun: true, exitCode: ExitCode.ok, usernames });
-    return ExitCode.ok;
-  }
-
-  // The HTTP stack and the executor load only now: a dry run never pays for them.
-  const { sendPlan } = await import("./send.js");
-  return sendPlan(plan, credentials, opts, ctx, { limits, verbosity, usernames, say });
+  return credentials;
 }
 
 /**

@@ -9,7 +9,8 @@ import { closeSessions, openSessions } from "../execute/session.js";
 import type { Plan } from "../plan/plan.js";
 import { buildJsonReport, writeReport } from "../report/json.js";
 import { lineReporter, type Verbosity } from "../report/log.js";
-import { err, out } from "../report/redact.js";
+import { err, out, redactedJson } from "../report/redact.js";
+import { ReportFileError } from "../report/report-file.js";
 import { formatSummary, totals } from "../report/summary.js";
 import { defaultRetryPolicy } from "../transport/retry.js";
 import { formatTrace } from "../transport/trace.js";
@@ -113,14 +114,19 @@ export async function sendPlan(
       ? ExitCode.failed
       : ExitCode.ok;
   if (opts.json) {
-    out(
-      `${JSON.stringify(buildJsonReport(plan, results, { dryRun: false, exitCode, usernames }), null, 2)}\n`,
-    );
+    out(redactedJson(buildJsonReport(plan, results, { dryRun: false, exitCode, usernames })));
     if (verbosity !== "quiet") err(`${formatSummary(results)}\n`);
   } else {
     out(`${formatSummary(results)}\n`);
   }
-  await writeReport(opts.report, plan, results, { dryRun: false, exitCode, usernames });
+  try {
+    await writeReport(opts.report, plan, results, { dryRun: false, exitCode, usernames });
+  } catch (error) {
+    // The uploads are done and summarised: the lost report is one more error, not a crash.
+    if (!(error instanceof ReportFileError)) throw error;
+    err(`pkgpush: error: ${error.message}\n`);
+    return exitCode === ExitCode.ok ? ExitCode.failed : exitCode;
+  }
   return exitCode;
 }
 

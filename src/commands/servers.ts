@@ -4,8 +4,8 @@ import { keyringEnabled, keyringSource } from "../credentials/keyring.js";
 import { resolveCredentials } from "../credentials/resolve.js";
 import { environmentSource, pypircSource } from "../credentials/sources.js";
 import type { CredentialSource, Credentials } from "../credentials/types.js";
-import { ExitCode } from "../errors.js";
-import { err, out } from "../report/redact.js";
+import { ExitCode, InterruptedError } from "../errors.js";
+import { err, out, redactedJson } from "../report/redact.js";
 import { separatorRewrite, showPattern } from "../resolve/release-pattern.js";
 import { unroutedServerNote } from "../resolve/targets.js";
 
@@ -35,7 +35,7 @@ interface ServerRow {
  */
 export async function listServers(
   opts: { configFile?: string; json?: boolean; keyring?: boolean; verbose?: boolean },
-  ctx: { env: NodeJS.ProcessEnv },
+  ctx: { env: NodeJS.ProcessEnv; signal?: AbortSignal },
 ): Promise<number> {
   const config = await loadPypirc({ path: opts.configFile, env: ctx.env, keepServerErrors: true });
   for (const warning of config.warnings) err(`warning: ${warning}\n`);
@@ -43,9 +43,17 @@ export async function listServers(
     if (opts.verbose) err(`debug: ${line}\n`);
   };
   const sources: CredentialSource[] = [environmentSource(ctx.env), pypircSource()];
-  if (keyringEnabled(opts.keyring, ctx.env)) sources.push(keyringSource({ debug }));
+  if (keyringEnabled(opts.keyring, ctx.env))
+    sources.push(
+      keyringSource({
+        debug,
+        warn: (line) => err(`warning: ${line}\n`),
+        signal: ctx.signal,
+      }),
+    );
   const rows: ServerRow[] = [];
   for (const server of config.servers.values() as Iterable<ServerConfig>) {
+    if (ctx.signal?.aborted) throw new InterruptedError();
     const c: Credentials = server.error ? {} : await resolveCredentials(server, sources);
     rows.push({
       name: server.name,
@@ -64,7 +72,12 @@ export async function listServers(
   const broken = rows.filter((row) => row.error).length;
   if (opts.json) {
     out(
-      `${JSON.stringify({ config: config.path, exists: config.exists, servers: rows, missingSections: config.missingSections }, null, 2)}\n`,
+      redactedJson({
+        config: config.path,
+        exists: config.exists,
+        servers: rows,
+        missingSections: config.missingSections,
+      }),
     );
   } else {
     printRows(config, rows);

@@ -1,29 +1,15 @@
 import type { ServerConfig } from "../config/types.js";
+import { InterruptedError } from "../errors.js";
+import {
+  childProcessKeyringCall,
+  type KeyringCall,
+  KeyringMissingError,
+  KeyringTimeoutError,
+} from "./keyring-call.js";
 import type { CredentialSource } from "./types.js";
-
-type KeyringModule = typeof import("@napi-rs/keyring");
-type EntryOptions = import("@napi-rs/keyring").EntryOptions;
 
 /** Keyring calls go over D-Bus and can hang on a locked or absent store: never wait long. */
 const KEYRING_TIMEOUT_MS = 5_000;
-
-/**
- * On Linux, only the Secret Service (gnome-keyring, KWallet) is where Python keyring and twine
- * look. @napi-rs/keyring would otherwise fall back to the kernel keyutils store when no Secret
- * Service runs: `login` would then "succeed" into a store nobody else reads, and vanish on logout.
- */
-const ENTRY_OPTIONS: EntryOptions = { linux: { store: "secret-service" } };
-
-let loaded: Promise<KeyringModule | undefined> | undefined;
-
-/** The optional native module, or undefined when it is not installed for this platform. */
-export function loadKeyring(debug: (message: string) => void): Promise<KeyringModule | undefined> {
-  loaded ??= import("@napi-rs/keyring").catch((error: unknown) => {
-    debug(`keyring: @napi-rs/keyring is not available (${(error as Error).message})`);
-    return undefined;
-  });
-  return loaded;
-}
 
 /**
  * `--keyring` / `--no-keyring` win; without either, env PKGPUSH_KEYRING (0/false/no/off turns the
@@ -34,50 +20,33 @@ export function keyringEnabled(flag: boolean | undefined, env: NodeJS.ProcessEnv
   return !/^(0|false|no|off)$/i.test((env.PKGPUSH_KEYRING ?? "").trim());
 }
 
-/** Runs a keyring call with an abort signal and a hard deadline (the native call may ignore it). */
-async function bounded<T>(
-  call: (signal: AbortSignal) => Promise<T>,
-  what: string,
-  timeoutMs: number,
-): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      call(controller.signal),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          // Reject first: the race must report the timeout, not the abort it causes.
-          reject(new Error(`${what} timed out after ${timeoutMs / 1000} s`));
-          controller.abort();
-        }, timeoutMs);
-        timer.unref();
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export interface KeyringSourceOptions {
   debug: (message: string) => void;
+  /** A keyring that does not answer in time: said once (a warning), then not asked again. */
+  warn?: (message: string) => void;
   /** Default 5 s. */
   timeoutMs?: number;
+  /** Ctrl-C: a pending call ends at once. */
+  signal?: AbortSignal | undefined;
+  /** Default: each call in a child process killed at the deadline. */
+  call?: KeyringCall;
 }
 
 /**
  * The system keyring, keyed as Python `keyring` and twine key it: service = the repository URL,
  * user = the user name. Without a known user name, the only entry stored for the service is used
- * (as keyring's get_credential does). Asked only when no earlier source gave a password. Any
- * keyring problem (module missing, no Secret Service, locked, timeout) is a debug message, never a
- * failure; after the first such problem the keyring is not asked again in this run.
+ * (as keyring's get_credential does). Asked only when no earlier source gave a password. A missing
+ * module, no Secret Service or a locked store is a debug message; no answer within the deadline is
+ * a warning; never a failure. After the first problem the keyring is not asked again in this run.
  */
 export function keyringSource(
   optionsOrDebug: KeyringSourceOptions | ((message: string) => void),
 ): CredentialSource {
   const options = typeof optionsOrDebug === "function" ? { debug: optionsOrDebug } : optionsOrDebug;
-  const { debug } = options;
+  const { debug, signal } = options;
+  const warn = options.warn ?? debug;
   const timeoutMs = options.timeoutMs ?? KEYRING_TIMEOUT_MS;
+  const call = options.call ?? childProcessKeyringCall;
   let unavailable: string | undefined;
   return {
     describe: (server) => `system keyring (service ${server.repository})`,
@@ -87,29 +56,23 @@ export function keyringSource(
         debug(`keyring: not asked for ${server.repository} (${unavailable})`);
         return undefined;
       }
-      const keyring = await loadKeyring(debug);
-      if (!keyring) {
-        unavailable = "the keyring module is not available";
-        return undefined;
-      }
       try {
         if (found.username !== undefined) {
-          const entry = new keyring.AsyncEntry(server.repository, found.username, ENTRY_OPTIONS);
-          const password = await bounded(
-            (signal) => entry.getPassword(signal),
-            "keyring lookup",
-            timeoutMs,
+          const answer = await call(
+            { op: "get", service: server.repository, user: found.username },
+            { timeoutMs, signal },
           );
+          const password = answer.op === "get" ? answer.password : null;
           debug(
             `keyring: ${password === null ? "no" : "a"} password for ${found.username} at ${server.repository}`,
           );
           return password === null ? undefined : { password };
         }
-        const credentials = await bounded(
-          (signal) => keyring.findCredentialsAsync(server.repository, null, signal),
-          "keyring lookup",
-          timeoutMs,
+        const answer = await call(
+          { op: "find", service: server.repository },
+          { timeoutMs, signal },
         );
+        const credentials = answer.op === "find" ? answer.credentials : [];
         if (credentials.length === 1) {
           const [only] = credentials;
           debug(`keyring: found user ${only?.account} for ${server.repository}`);
@@ -122,8 +85,20 @@ export function keyringSource(
         );
         return undefined;
       } catch (error) {
-        unavailable = `keyring unavailable: ${(error as Error).message}`;
-        debug(`keyring: lookup for ${server.repository} failed: ${(error as Error).message}`);
+        if (error instanceof InterruptedError) throw error;
+        const message = (error as Error).message;
+        if (error instanceof KeyringMissingError) {
+          unavailable = "the keyring module is not available";
+          debug(`keyring: ${message}`);
+        } else if (error instanceof KeyringTimeoutError) {
+          unavailable = `keyring timed out: ${message}`;
+          warn(
+            `keyring: the system keyring gave ${message} (lookup for ${server.repository}); skipped for the rest of this run (--no-keyring or PKGPUSH_KEYRING=0 turns it off)`,
+          );
+        } else {
+          unavailable = `keyring unavailable: ${message}`;
+          debug(`keyring: lookup for ${server.repository} failed: ${message}`);
+        }
         return undefined;
       }
     },
@@ -135,14 +110,22 @@ export async function storeInKeyring(
   service: string,
   username: string,
   password: string,
-  timeoutMs = KEYRING_TIMEOUT_MS,
+  options: { timeoutMs?: number; signal?: AbortSignal | undefined; call?: KeyringCall } = {},
 ): Promise<void> {
-  const keyring = await loadKeyring(() => undefined);
-  if (!keyring) {
-    throw new Error(
-      "the system keyring is not available (optional dependency @napi-rs/keyring is missing)",
+  const call = options.call ?? childProcessKeyringCall;
+  try {
+    await call(
+      { op: "set", service, user: username, password },
+      { timeoutMs: options.timeoutMs ?? KEYRING_TIMEOUT_MS, signal: options.signal },
     );
+  } catch (error) {
+    if (error instanceof KeyringMissingError) {
+      throw new Error(
+        "the system keyring is not available (optional dependency @napi-rs/keyring is missing)",
+      );
+    }
+    if (error instanceof KeyringTimeoutError)
+      throw new Error(`keyring store timed out: ${error.message}`);
+    throw error;
   }
-  const entry = new keyring.AsyncEntry(service, username, ENTRY_OPTIONS);
-  await bounded((signal) => entry.setPassword(password, signal), "keyring store", timeoutMs);
 }

@@ -1,5 +1,7 @@
 import type { ServerConfig } from "../config/types.js";
 import { CredentialsError } from "../errors.js";
+import { isShortSecret, SAFE_SECRET_LENGTH } from "../report/redact.js";
+import type { Credentials } from "./types.js";
 
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
@@ -23,7 +25,10 @@ export function checkCredentialTransport(server: ServerConfig, allowInsecureHttp
   throw new CredentialsError(
     `refusing to send credentials for '${server.name}' over plain http to ${url.host}`,
     {
-      hint: `use an https:// repository URL, or opt in with --allow-insecure-http (or allow-insecure-http = true in [${server.name}])`,
+      hint:
+        server.origin === "url"
+          ? "use an https:// repository URL, or opt in with --allow-insecure-http"
+          : `use an https:// repository URL, or opt in with --allow-insecure-http (or allow-insecure-http = true in [${server.name}])`,
     },
   );
 }
@@ -38,4 +43,27 @@ export function passwordOnPypiWarning(
   // No user name means __token__ (requireCredentials' default), as twine does.
   if (credentials.username === undefined || credentials.username === "__token__") return undefined;
   return `${server.name}: ${host} accepts API tokens only, not passwords; use user name __token__ and a pypi- token (user '${credentials.username}' will be refused)`;
+}
+
+/** Before sending: things about these credentials the user should know. */
+export function credentialWarnings(server: ServerConfig, credentials: Credentials): string[] {
+  const warnings: string[] = [];
+  const pypi = passwordOnPypiWarning(server, credentials);
+  if (pypi) warnings.push(pypi);
+  if (credentials.password !== undefined && isShortSecret(credentials.password)) {
+    warnings.push(
+      `${server.name}: the password is shorter than ${SAFE_SECRET_LENGTH} characters, too short to be masked everywhere in output without masking ordinary words; it is masked only where it stands as a credential (user:password, key=password, "password": ...). Use a longer password or an API token`,
+    );
+  }
+  return warnings;
+}
+
+/** A password without a user name is sent as `__token__` (as requireCredentials does): say so. */
+export function withTokenUser(found: Credentials): Credentials {
+  if (found.password === undefined || found.username !== undefined) return found;
+  return {
+    ...found,
+    username: "__token__",
+    usernameSource: "default for a password without user name",
+  };
 }

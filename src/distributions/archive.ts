@@ -18,6 +18,8 @@ export type ArchiveFormat = ParsedFilename["archive"];
 export interface Member {
   name: string;
   data: Buffer;
+  /** Things about the archive worth a warning (an sdist's unsafe members). */
+  warnings?: string[];
 }
 
 export interface ReadMemberOptions {
@@ -263,11 +265,43 @@ export async function readMetadataFile(
   } else if (parsed.kind === "egg") {
     member = await readMember(path, "zip", (n) => n === "EGG-INFO/PKG-INFO", opts);
     missing = "no EGG-INFO/PKG-INFO in the egg; rebuild it";
+  } else if (parsed.archive === "zip") {
+    member = await readMember(path, "zip", (n) => /^[^/]+\/PKG-INFO$/.test(n), opts);
+    missing =
+      "no PKG-INFO in the top-level directory of the sdist; rebuild it (python -m build --sdist)";
   } else {
-    member = await readMember(path, parsed.archive, (n) => /^[^/]+\/PKG-INFO$/.test(n), opts);
+    member = await readSdistMetadata(
+      path,
+      parsed.archive,
+      options.maxSize ?? MAX_MEMBER_SIZE,
+      display,
+    );
     missing =
       "no PKG-INFO in the top-level directory of the sdist; rebuild it (python -m build --sdist)";
   }
   if (!member) throw new DistributionError(`${display}: ${missing}`);
   return member;
+}
+
+/** A tar sdist's PKG-INFO, read in a scan that also finds members Python would refuse to extract. */
+async function readSdistMetadata(
+  path: string,
+  format: "tar.gz" | "tar.bz2",
+  maxSize: number,
+  display: string,
+): Promise<Member | undefined> {
+  const { scanSdistTar } = await import("./sdist-tar.js");
+  const scan = await scanSdistTar(path, {
+    format,
+    maxSize,
+    display,
+    tooLarge: (member) => tooLarge(display, member, maxSize),
+    corrupt: (cause) => corrupt(display, format, cause),
+  });
+  if (!scan.member) return undefined;
+  const warnings = scan.unsafe.map(
+    (why) =>
+      `${display}: member ${why}; Python's tarfile (data filter) and pip would refuse to extract it; rebuild the sdist`,
+  );
+  return { ...scan.member, warnings };
 }

@@ -6,6 +6,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { AggregateInputError, DistributionError, PkgpushError } from "../errors.js";
+import { regularFileProblem } from "../io/regular-file.js";
 import { readMetadataFile, wheelDistInfoDirs } from "./archive.js";
 import { parseFilename, sdistSplits, versionsEqual } from "./filename.js";
 import { decodeMetadata, getField, parseMetadata } from "./metadata.js";
@@ -59,8 +60,25 @@ function filenameAgrees(parsed: ParsedFilename, filename: string, name: string, 
   return sdistSplits(stem).some((s) => same(s.name, s.version));
 }
 
+/** An ASCII-armoured signature is a few KiB; a PEP 740 attestation a few tens of KiB. */
+export const MAX_SIGNATURE_BYTES = 1024 * 1024;
+export const MAX_ATTESTATION_BYTES = 4 * 1024 * 1024;
+
+/** A sidecar is sent as is: a regular file of bounded size, checked now rather than mid-upload. */
+async function checkSidecar(path: string, maxBytes: number, display: string): Promise<void> {
+  const problem = await regularFileProblem(path, maxBytes);
+  if (problem) {
+    throw new DistributionError(`${display}: ${basename(path)} ${problem}`, {
+      hint: "remove it or replace it with the real file next to the distribution",
+    });
+  }
+}
+
 /** `<file>.asc` and `<file>.*.attestation` next to the file. */
-async function findSidecars(path: string): Promise<{ signature?: string; attestations: string[] }> {
+async function findSidecars(
+  path: string,
+  display: string,
+): Promise<{ signature?: string; attestations: string[] }> {
   const dir = dirname(path);
   const base = basename(path);
   const entries = await readdir(dir);
@@ -69,6 +87,10 @@ async function findSidecars(path: string): Promise<{ signature?: string; attesta
     .filter((e) => e.startsWith(`${base}.`) && e.endsWith(".attestation"))
     .sort()
     .map((e) => join(dir, e));
+  if (signature) await checkSidecar(signature, MAX_SIGNATURE_BYTES, display);
+  for (const attestation of attestations) {
+    await checkSidecar(attestation, MAX_ATTESTATION_BYTES, display);
+  }
   return { signature, attestations };
 }
 
@@ -124,7 +146,7 @@ async function inspectOne(path: string, display: string): Promise<Distribution> 
         `${name} ${version}; rename the file or rebuild the distribution`,
     );
   }
-  const sidecars = await findSidecars(absolute);
+  const sidecars = await findSidecars(absolute, display);
   return {
     path: absolute,
     filename,
@@ -137,6 +159,7 @@ async function inspectOne(path: string, display: string): Promise<Distribution> 
     metadata,
     signaturePath: sidecars.signature,
     attestationPaths: sidecars.attestations,
+    ...(member.warnings?.length ? { warnings: member.warnings } : {}),
   };
 }
 

@@ -42,4 +42,6 @@ export interface Distribution {
   signaturePath?: string | undefined;
   /** Paths of `<file>.*.attestation` / `<file>.publish.attestation` files, when present. */
   attestationPaths: string[];
+  /** Found while inspecting, worth telling before uploading (e.g. unsafe sdist members). */
+  warnings?: string[];
 }

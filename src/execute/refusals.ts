@@ -1,15 +1,19 @@
+import { CredentialsError } from "../errors.js";
 import type { Job } from "../plan/plan.js";
 import type { Outcome, ReasonCode } from "../protocol/outcome.js";
-import { isPermanentNetworkError, TransportError } from "../transport/http.js";
+import { isPermanentNetworkError, isProxyRefusal, TransportError } from "../transport/http.js";
 
 /** The machine-readable reason of a request that got no answer. */
 export function errorReasonCode(error: unknown, interrupted: boolean): ReasonCode {
   if (interrupted) return "interrupted";
+  // A short-lived token that could not be renewed in time.
+  if (error instanceof CredentialsError) return "auth";
   if (!(error instanceof TransportError)) return "local-file";
   const { code } = error;
   if (code === "ABORTED") return "interrupted";
   if (code === "BODY") return "local-file";
   if (isPermanentNetworkError(code)) return "tls";
+  if (isProxyRefusal(code)) return "proxy";
   if (/TIMEOUT|STALLED|ETIMEDOUT/.test(code)) return "timeout";
   return "network";
 }
@@ -24,7 +28,8 @@ interface Stop {
 
 /**
  * Servers that have said "never": after a 401/403 for the credentials, a 404/405 on the upload
- * URL, a TLS failure, or no server at the address (after the retries), the server's remaining
+ * URL, a TLS failure, a proxy that refuses, or no server at the address (after the retries), the
+ * server's remaining
  * jobs are not sent. A 403 about one project (owners) stops only that project's files there.
  */
 export class StopList {
@@ -47,7 +52,8 @@ export class StopList {
     const { code } = outcome;
     const unreachable =
       code === "network" && error instanceof TransportError && UNREACHABLE.has(error.code);
-    const serverWide = code === "auth" || code === "not-found" || code === "tls" || unreachable;
+    const serverWide =
+      code === "auth" || code === "not-found" || code === "tls" || code === "proxy" || unreachable;
     if (!serverWide && code !== "forbidden") return;
     const key = serverWide ? job.server.name : `${job.server.name}\0${job.dist.normalizedName}`;
     if (this.stops.has(key)) return;

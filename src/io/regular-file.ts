@@ -102,3 +102,23 @@ export async function readRegularFile(
     await handle.close();
   }
 }
+
+/**
+ * Why `path` cannot serve as an auxiliary file, as words completing "FILE: ..." (e.g. "does not
+ * exist", "is a named pipe (FIFO), not a regular file; ..."), or undefined when it can.
+ */
+export async function regularFileProblem(
+  path: string,
+  maxBytes: number,
+): Promise<string | undefined> {
+  try {
+    await (await openRegularFile(path, maxBytes)).close();
+    return undefined;
+  } catch (error) {
+    if (error instanceof RegularFileError) return error.message;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return "does not exist";
+    if (code === "EACCES" || code === "EPERM") return "cannot be read (permission denied)";
+    return `cannot be read (${(error as Error).message})`;
+  }
+}

@@ -1,3 +1,4 @@
+import { redact } from "../report/redact.js";
 import type { HttpResponse } from "../transport/http.js";
 import { htmlToText } from "./html-text.js";
 
@@ -31,6 +32,7 @@ export type ReasonCode =
   | "network"
   | "timeout"
   | "tls"
+  | "proxy"
   | "interrupted"
   | "outcome-unknown"
   | "not-confirmed"
@@ -51,7 +53,9 @@ const MAX_REASON = 300;
 
 /** A server's answer as one short line: HTML tags, entities and runs of white space removed. */
 export function trimBody(body: string, max = MAX_REASON): string {
-  const text = htmlToText(body);
+  // Redacted before collapsing white space and cutting (either could split an echoed secret), and
+  // again after entities are decoded (an entity-encoded secret is whole only then).
+  const text = redact(htmlToText(redact(body)));
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 

@@ -1,8 +1,9 @@
-import { writeFile } from "node:fs/promises";
+import type { Credentials } from "../credentials/types.js";
 import type { PkgpushError } from "../errors.js";
 import type { JobResult } from "../execute/run.js";
 import type { Plan } from "../plan/plan.js";
-import { redact } from "./redact.js";
+import { redactedJson } from "./redact.js";
+import { writeReportFile } from "./report-file.js";
 import { totals } from "./summary.js";
 
 /**
@@ -35,6 +36,20 @@ export interface JsonReport {
     durationMs: number;
   }>;
   totals: ReturnType<typeof totals>["counts"];
+  /** `--dry-run --json`: the requests that would be sent, in order, and where credentials come from. */
+  plan?: Array<{
+    id: number;
+    action: Plan["action"];
+    file: string;
+    server: string;
+    after: number[];
+  }>;
+  credentials?: Array<{
+    server: string;
+    username: string | null;
+    usernameFrom: string | null;
+    passwordFrom: string | null;
+  }>;
   /** Present when the run stopped before sending (usage, configuration, preflight): why. */
   error?: { message: string; hint: string | null };
 }
@@ -88,10 +103,31 @@ export async function writeReport(
   meta: { dryRun: boolean; exitCode: number; usernames: Map<string, string | undefined> },
 ): Promise<void> {
   if (!file) return;
-  await writeFile(
-    file,
-    redact(`${JSON.stringify(buildJsonReport(plan, results, meta), null, 2)}\n`),
-  );
+  await writeReportFile(file, redactedJson(buildJsonReport(plan, results, meta)));
+}
+
+/** `--dry-run --json`: the report a run would start from, plus the plan itself. */
+export function dryRunReport(plan: Plan, credentials: Map<string, Credentials>): JsonReport {
+  const usernames = new Map([...credentials].map(([name, c]) => [name, c.username]));
+  return {
+    ...buildJsonReport(plan, [], { dryRun: true, exitCode: 0, usernames }),
+    plan: plan.jobs.map((job) => ({
+      id: job.id + 1,
+      action: job.action,
+      file: job.dist.filename,
+      server: job.server.name,
+      after: job.after.map((id) => id + 1),
+    })),
+    credentials: plan.servers.map((server) => {
+      const c = credentials.get(server.name) ?? {};
+      return {
+        server: server.name,
+        username: c.username ?? null,
+        usernameFrom: c.usernameSource ?? null,
+        passwordFrom: c.passwordSource ?? null,
+      };
+    }),
+  };
 }
 
 /** The report of a run that stopped before sending anything. */

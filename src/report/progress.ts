@@ -2,7 +2,7 @@ import { MultiBar, type SingleBar } from "cli-progress";
 import type { JobResult, RunEvents } from "../execute/run.js";
 import type { Job } from "../plan/plan.js";
 import { formatBytes } from "./log.js";
-import { redact } from "./redact.js";
+import { escapeControls, safeText } from "./redact.js";
 
 /**
  * Progress bars for a terminal: one per transfer in flight (bytes, rate, ETA) and one overall.
@@ -38,7 +38,7 @@ export function terminalReporter(totalBytes: number): RunEvents & { stop(): void
     onStart(job: Job, total: number) {
       if (job.action !== "upload") return;
       const bar = multibar.create(Math.max(1, total), 0, {
-        label: `${job.dist.filename} -> ${job.server.name}`,
+        label: escapeControls(`${job.dist.filename} -> ${job.server.name}`),
         done: formatBytes(0),
         size: formatBytes(total),
         speed: "",
@@ -60,7 +60,7 @@ export function terminalReporter(totalBytes: number): RunEvents & { stop(): void
       });
     },
     onNotice(line) {
-      multibar.log(redact(`${line}\n`));
+      multibar.log(safeText(`${line}\n`));
     },
     onRetry(job, event) {
       const entry = bars.get(job.id);
@@ -71,7 +71,7 @@ export function terminalReporter(totalBytes: number): RunEvents & { stop(): void
         entry.bar.update(0, { done: formatBytes(0) });
       }
       multibar.log(
-        redact(
+        safeText(
           `retrying ${job.dist.filename} on ${job.server.name} in ${(event.delayMs / 1000).toFixed(1)}s: ${event.reason}\n`,
         ),
       );
@@ -84,12 +84,15 @@ export function terminalReporter(totalBytes: number): RunEvents & { stop(): void
       }
       const reason = result.outcome.reason ? `: ${result.outcome.reason}` : "";
       multibar.log(
-        redact(
+        safeText(
           `${result.outcome.status}: ${result.job.dist.filename} -> ${result.job.server.name}${reason}\n`,
         ),
       );
     },
     stop() {
+      // stop() clears the bars without writing the lines logged since the last redraw (up to
+      // 100 ms of them: often the last transfer's finish line); one redraw writes them first.
+      multibar.update();
       multibar.stop();
     },
   };

@@ -1,16 +1,81 @@
 /**
  * Last line of defence against leaks: every secret pkgpush learns (passwords, tokens, the Basic
- * header built from them) is registered here, and everything printed goes through `redact`.
+ * header built from them) is registered here with the forms a server may echo it back in, and
+ * everything printed or written goes through `redact`.
+ *
+ * A secret of 8 characters or more is masked wherever it appears. A shorter one could be an
+ * ordinary word ("you supplied the wrong credentials" with `-p wrong`): it is masked only where it
+ * stands as a credential (`user:secret`, `key=secret`, `"password": "secret"`), and in its
+ * encodings that cannot be words (Basic header, JSON/URL escapes of 8 characters or more).
+ * Callers warn about such passwords (`isShortSecret`).
  */
-const secrets = new Set<string>();
+export const SAFE_SECRET_LENGTH = 8;
+
+/** Forms masked wherever they appear, longest first (a form may contain another). */
+let everywhere: string[] = [];
+/** Short secrets, masked in credential contexts only. */
+const contextual: RegExp[] = [];
+const known = new Set<string>();
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** How servers and our own encoders may spell a secret: JSON (also ASCII-only), URL, collapsed. */
+export function secretForms(secret: string): string[] {
+  const json = JSON.stringify(secret).slice(1, -1);
+  const asciiJson = json.replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  const forms = [
+    secret,
+    json,
+    asciiJson,
+    asciiJson.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`),
+    encodeURIComponent(secret),
+    encodeURIComponent(secret).replace(/%20/g, "+"),
+    // Server text is shown with runs of white space collapsed (a .pypirc continuation line).
+    secret.replace(/\s+/g, " ").trim(),
+    secret
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;")
+      .replace(/'/g, "&#39;"),
+  ];
+  return [...new Set(forms)].filter((form) => form.length > 0);
+}
+
+export function isShortSecret(secret: string): boolean {
+  return [...secret].length < SAFE_SECRET_LENGTH;
+}
+
+function addEverywhere(form: string): void {
+  if (known.has(form)) return;
+  known.add(form);
+  everywhere = [...everywhere, form].sort((a, b) => b.length - a.length);
+}
+
+function addContextual(secret: string): void {
+  if (known.has(`\0${secret}`)) return;
+  known.add(`\0${secret}`);
+  const s = escapeRegExp(secret);
+  const end = "(?![\\p{L}\\p{N}_])";
+  contextual.push(
+    // password=s, password: s, "password": "s", token=s
+    new RegExp(`((?:pass(?:word|wd)?|pwd|token|secret)["']?\\s*[:=]\\s*["']?)${s}${end}`, "giu"),
+    // any key=s (query strings, logged settings); prose rarely puts a word right after `=`
+    new RegExp(`(=\\s*["']?)${s}${end}`, "gu"),
+    // user:s (Basic credentials in clear, URL user info)
+    new RegExp(`((?:^|[\\s"'(/=])[^\\s:"'/@]+:)${s}(?=$|[\\s"'),;@}\\]])`, "gu"),
+  );
+}
 
 export function registerSecret(secret: string | undefined): void {
-  // Very short strings would mask ordinary words; such "secrets" are rejected by servers anyway.
-  if (secret === undefined || secret.length < 4) return;
-  secrets.add(secret);
-  // JSON output (--json, --report) is redacted after stringifying: `"` and `\` come escaped.
-  const escaped = JSON.stringify(secret).slice(1, -1);
-  if (escaped !== secret) secrets.add(escaped);
+  if (secret === undefined || secret === "") return;
+  for (const form of secretForms(secret)) {
+    if (!isShortSecret(form)) addEverywhere(form);
+    else if (form === secret || form === secret.trim()) addContextual(form);
+  }
 }
 
 export function registerCredentials(
@@ -21,7 +86,8 @@ export function registerCredentials(
   registerSecret(password);
   const basic = Buffer.from(`${username ?? ""}:${password}`, "utf8").toString("base64");
   registerSecret(basic);
-  registerSecret(encodeURIComponent(password));
+  // Without padding, as some servers log it.
+  registerSecret(basic.replace(/=+$/, ""));
 }
 
 const PATTERNS: Array<[RegExp, string]> = [
@@ -32,15 +98,53 @@ const PATTERNS: Array<[RegExp, string]> = [
 
 export function redact(text: string): string {
   let out = text;
-  for (const secret of secrets) out = out.split(secret).join("***");
+  for (const form of everywhere) if (out.includes(form)) out = out.split(form).join("***");
+  for (const pattern of contextual) out = out.replace(pattern, "$1***");
   for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
   return out;
 }
 
-/** Writers for stdout/stderr that never let a registered secret through. */
+/** Every string inside a value redacted: for JSON, before it is encoded (escapes change the text). */
+export function redactValues<T>(value: T): T {
+  if (typeof value === "string") return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactValues(v)) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, redactValues(v)])) as T;
+  }
+  return value;
+}
+
+/** JSON text for stdout or a report file: values redacted first, then the text once more. */
+export function redactedJson(value: unknown): string {
+  return escapeControls(redact(`${JSON.stringify(redactValues(value), null, 2)}\n`));
+}
+
+/**
+ * Control characters from servers and file names (ESC sequences that recolour, retitle or clear
+ * the terminal, carriage returns that overwrite a line, bidirectional overrides) shown as `\uXXXX`.
+ * Line feeds and tabs stay. The same escape is valid inside JSON strings, so JSON stays JSON.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+    /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** Human output: redacted, control characters escaped. */
+export function safeText(text: string): string {
+  return escapeControls(redact(text));
+}
+
+/**
+ * Writers for stdout/stderr that never let a registered secret or a terminal control sequence
+ * through. A stderr whose reader went away (`2>&1 >/dev/null | head -1`) is not a reason to stop
+ * uploading: its errors are ignored (see main).
+ */
 export const out = (text: string): void => {
-  process.stdout.write(redact(text));
+  process.stdout.write(safeText(text));
 };
 export const err = (text: string): void => {
-  process.stderr.write(redact(text));
+  process.stderr.write(safeText(text));
 };

@@ -335,6 +335,8 @@ export function describeNetworkError(error: Error, url: URL): Error {
     ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: `TLS: ${host} refused the handshake (client certificate required, or no common protocol)`,
     ERR_SSL_WRONG_VERSION_NUMBER: `TLS: ${host} did not answer in TLS (is the URL http:// rather than https://?)`,
   };
+  const proxy = proxyRefusal(error, url);
+  if (proxy) return proxy;
   let message = messages[code];
   // Refused or timed out by another peer than the index: the HTTP(S)_PROXY in between.
   type Peer = { address?: string; port?: number } | undefined;
@@ -357,6 +359,28 @@ export function describeNetworkError(error: Error, url: URL): Error {
   });
 }
 
+/** The proxy said no (407 credentials, or a CONNECT refused): another attempt will not change it. */
+function proxyRefusal(error: Error, url: URL): TransportError | undefined {
+  const text = `${error.message} ${(error.cause as Error | undefined)?.message ?? ""}`;
+  const via = url.protocol === "https:" ? "HTTPS_PROXY" : "HTTP_PROXY";
+  if (/Proxy Authentication Required \(407\)|Proxy response \(407\)/.test(text)) {
+    return new TransportError(
+      `the proxy wants credentials (407) on the way to ${url.host}: put them in ${via} (http://user:password@proxy:port), or list the host in NO_PROXY`,
+      "PROXY_AUTH",
+      { cause: error },
+    );
+  }
+  const refused = /Proxy response \((\d+)\) !== 200 when HTTP Tunneling/.exec(text);
+  if (refused) {
+    return new TransportError(
+      `the proxy refused a tunnel (CONNECT) to ${url.host} with ${refused[1]}; check ${via} and NO_PROXY`,
+      "PROXY_REFUSED",
+      { cause: error },
+    );
+  }
+  return undefined;
+}
+
 /**
  * Failures that another attempt cannot fix: certificate checks and TLS handshakes refused by
  * either side (a wrong CA, name, client certificate or protocol). Retrying them only adds delay.
@@ -369,4 +393,9 @@ export function isPermanentNetworkError(code: string): boolean {
     code.includes("SELF_SIGNED") ||
     code.startsWith("UNABLE_TO_")
   );
+}
+
+/** The proxy in between refused (credentials or a tunnel): not retried, the server not tried again. */
+export function isProxyRefusal(code: string): boolean {
+  return code === "PROXY_AUTH" || code === "PROXY_REFUSED";
 }

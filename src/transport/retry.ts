@@ -1,5 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type HttpResponse, isPermanentNetworkError, TransportError } from "./http.js";
+import {
+  type HttpResponse,
+  isPermanentNetworkError,
+  isProxyRefusal,
+  TransportError,
+} from "./http.js";
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -27,7 +32,8 @@ export function isRetryableError(error: unknown): boolean {
     error instanceof TransportError &&
     error.code !== "ABORTED" &&
     error.code !== "BODY" &&
-    !isPermanentNetworkError(error.code)
+    !isPermanentNetworkError(error.code) &&
+    !isProxyRefusal(error.code)
   );
 }
 

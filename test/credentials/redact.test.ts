@@ -47,3 +47,49 @@ describe("redaction of every form a secret takes", () => {
     );
   });
 });
+
+describe("redaction of short secrets and encoded forms", () => {
+  it("a short secret is masked as a credential and in its encodings, never inside prose", async () => {
+    const { redact: r, registerCredentials: reg } = await import("../../src/report/redact.js");
+    reg("bob", "wrong");
+    expect(r("Error: you supplied the wrong credentials")).toBe(
+      "Error: you supplied the wrong credentials",
+    );
+    expect(r("wrongly")).toBe("wrongly");
+    expect(r("bob:wrong at x")).toBe("bob:*** at x");
+    expect(r("https://bob:wrong@host/")).toBe("https://bob:***@host/");
+    expect(r('{"password": "wrong"}')).toBe('{"password": "***"}');
+    expect(r("p=wrong&x=1")).toBe("p=***&x=1");
+    expect(r(`Basic ${Buffer.from("bob:wrong").toString("base64")}`)).not.toContain(
+      Buffer.from("bob:wrong").toString("base64"),
+    );
+  });
+
+  it("a long secret: JSON \\u escapes (both cases), collapsed white space, HTML escapes", async () => {
+    const {
+      redact: r,
+      registerSecret: reg,
+      redactValues,
+    } = await import("../../src/report/redact.js");
+    reg("Ünï-<code>\n  line-two");
+    expect(r("x \\u00dcn\\u00ef-<code>\\n  line-two y")).toBe("x *** y");
+    expect(r("x \\u00DCn\\u00EF-<code>\\n  line-two y")).toBe("x *** y");
+    expect(r("x Ünï-<code> line-two y")).toBe("x *** y");
+    expect(r("x Ünï-&lt;code&gt;\n  line-two y")).toBe("x *** y");
+    expect(redactValues({ a: ["Ünï-<code>\n  line-two"], n: 1 })).toEqual({ a: ["***"], n: 1 });
+  });
+
+  it("control characters are escaped, line feeds and tabs kept", async () => {
+    const { escapeControls } = await import("../../src/report/redact.js");
+    expect(escapeControls("a\u001b[2Jb\rc\u009bd\u202ee\n\tf")).toBe(
+      "a\\u001b[2Jb\\u000dc\\u009bd\\u202ee\n\tf",
+    );
+  });
+
+  it("an unknown --name=value option is quoted without its value", async () => {
+    const { hideOptionValues } = await import("../../src/commands/program.js");
+    expect(hideOptionValues("error: unknown option '--pasword=s3cr3t'")).toBe(
+      "error: unknown option '--pasword=***'",
+    );
+  });
+});

@@ -136,6 +136,46 @@ describe("HTTP_PROXY / HTTPS_PROXY / NO_PROXY", () => {
     }
   });
 
+  it("a proxy that refuses the tunnel (Squid: CONNECT to a non-SSL port) is named, not retried", async () => {
+    const port = new URL(index.uploadUrl).port;
+    const { config } = configFor({ s: { url: `https://127.0.0.1:${port}/legacy/` } });
+    seen.length = 0;
+    const r = await runTimed(uploadArgs(config, "s", "--json", fixtures.ploneBar.path), {
+      env: { HTTPS_PROXY: proxyUrl },
+    });
+    expect(r.code).toBe(1);
+    const [result] = JSON.parse(r.stdout).results;
+    expect(result.reason).toBe(
+      `the proxy refused a tunnel (CONNECT) to 127.0.0.1:${port} with 403; check HTTPS_PROXY and NO_PROXY`,
+    );
+    expect(result).toMatchObject({ reasonCode: "proxy", attempts: 1 });
+    expect(seen).toEqual([`CONNECT 127.0.0.1:${port}`]);
+  });
+
+  it("a proxy that wants credentials (407) says where to put them, and is not retried", async () => {
+    let asked = 0;
+    const strict = createServer((req, res) => {
+      asked++;
+      req.resume();
+      res.writeHead(407, { "proxy-authenticate": 'Basic realm="corp"' }).end("auth needed");
+    });
+    await new Promise<void>((resolve) => strict.listen(0, "127.0.0.1", resolve));
+    try {
+      const { config } = configFor({ s: { url: index.uploadUrl } });
+      const r = await runTimed(uploadArgs(config, "s", fixtures.ploneBar.path), {
+        env: { HTTP_PROXY: `http://127.0.0.1:${(strict.address() as { port: number }).port}` },
+      });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(
+        /the proxy wants credentials \(407\) on the way to 127\.0\.0\.1:\d+: put them in HTTP_PROXY \(http:\/\/user:password@proxy:port\)/,
+      );
+      expect(asked).toBe(1);
+    } finally {
+      strict.closeAllConnections();
+      await new Promise<void>((resolve) => strict.close(() => resolve()));
+    }
+  });
+
   it("a proxy that is down is named as the problem, not the index", async () => {
     const port = await closedPort();
     const { config } = configFor({ s: { url: index.uploadUrl } });

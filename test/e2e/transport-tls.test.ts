@@ -90,6 +90,30 @@ describe("server certificates from a private CA", () => {
     expect(plain.handshakeErrors.length - errors).toBe(1);
   });
 
+  it("a TLS failure stops that server: its other files are not-sent, one handshake in all", async () => {
+    const { config } = configFor({ s: { url: plain.url } });
+    const errors = plain.handshakeErrors.length;
+    const r = await runTimed(
+      uploadArgs(
+        config,
+        "s",
+        "--per-server",
+        "1",
+        "--json",
+        fixtures.collectiveFoo.path,
+        fixtures.ploneBar.path,
+      ),
+    );
+    expect(r.code).toBe(1);
+    const results = JSON.parse(r.stdout).results as Array<{ status: string; reasonCode: string }>;
+    expect(results.map((x) => x.status).sort()).toEqual(["failed", "not-sent"]);
+    expect(results.every((x) => x.reasonCode === "tls")).toBe(true);
+    expect(r.stderr).toMatch(
+      /stopping s: TLS: 127\.0\.0\.1:\d+ presented a certificate signed by an unknown CA/,
+    );
+    expect(plain.handshakeErrors.length - errors).toBe(1);
+  });
+
   it("with --cert CA.pem: uploaded", async () => {
     const { config } = configFor({ s: { url: plain.url } });
     const before = plain.posts.length;
@@ -118,7 +142,7 @@ describe("server certificates from a private CA", () => {
     const { config } = configFor({ s: { url: plain.url } });
     const r = await upload(config, ["--cert", "/nonexistent/ca.pem"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/cannot read CA bundle \/nonexistent\/ca\.pem/);
+    expect(r.stderr).toMatch(/--cert \/nonexistent\/ca\.pem does not exist/);
   });
 });
 
