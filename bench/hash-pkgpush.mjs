@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Measures pkgpush's own digest code (src/distributions/digests.ts, whatever it does today): the
 // file is bundled with esbuild (as scripts/build.mjs does) into a small runner that hashes one
-// file and prints {"candidate":"pkgpush","ms","sha256","blake2_256","md5"} like
+// file and prints {"candidate":"pkgpush","ms","sha256","blake2_256"} (md5 is not computed unless a
+// server asks for it) like
 // bench/hash-candidates.mjs. bench/run.mjs builds the runner once per run.
 //
 //   node bench/hash-pkgpush.mjs FILE      build into a temporary folder, hash FILE, clean up

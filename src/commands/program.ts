@@ -3,7 +3,12 @@ import { ExitCode, PkgpushError } from "../errors.js";
 import { err, out, registerSecret } from "../report/redact.js";
 import { collect, type PublishCliOptions } from "./options.js";
 
-/** Options of `upload` and `register`. */
+/**
+ * Options of `upload` and `register`. The concurrency defaults come from BENCHMARKS.md (scenario
+ * 4): with latency, requests in flight are what count. 4 per server keeps any one server to a
+ * handful of parallel uploads (browsers open up to 6 per host); 12 lets 3 servers have theirs.
+ * BLAKE2b workers stay at one per spare core whatever the concurrency.
+ */
 function addPublishOptions(command: Command): Command {
   return command
     .option(
@@ -20,8 +25,8 @@ function addPublishOptions(command: Command): Command {
     .option("-u, --username <name>", "user name for every selected server")
     .option("-p, --password <secret>", "password or token for every selected server")
     .option("--dry-run", "print what would be sent where, and send nothing")
-    .option("--concurrency <n>", "requests in flight at once", "4")
-    .option("--per-server <n>", "requests in flight at once to one server", "2")
+    .option("--concurrency <n>", "requests in flight at once", "12")
+    .option("--per-server <n>", "requests in flight at once to one server", "4")
     .option("--retries <n>", "retries after a connection error, timeout, 5xx, 408 or 429", "3")
     .option("--connect-timeout <seconds>", "give up connecting after this long", "10")
     .option(

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { open, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { createBLAKE2b } from "hash-wasm/dist/blake2b.umd.min.js";
 
@@ -21,8 +22,9 @@ export interface DigestOptions {
   signal?: AbortSignal | undefined;
 }
 
-// 1 MiB reads amortise the per-chunk cost of the WASM call and stay in the CPU caches' reach.
-const CHUNK = 1024 * 1024;
+// 256 KiB reads: the per-call costs are already negligible (CPU time within noise of 1 MiB
+// reads), and the buffer stays in the CPU caches' reach.
+const CHUNK = 256 * 1024;
 
 /**
  * Below this size a worker thread costs more to start than it saves. Above it, BLAKE2b (WASM,
@@ -97,14 +99,41 @@ const { openSync, readSync, closeSync } = require("node:fs");
 })().catch((error) => parentPort.postMessage({ error: String(error && error.message || error) }));
 `;
 
-function blake2bInWorker(path: string, signal?: AbortSignal): Promise<string> {
+/**
+ * BLAKE2b workers running at once: one per spare core. Many large files sent at once (up to
+ * --concurrency) must not start a worker each (~12 MiB of memory apiece, and the cores are
+ * already busy): beyond this, BLAKE2b runs on the main thread with the other digests.
+ */
+const MAX_WORKERS = Math.max(1, availableParallelism() - 1);
+let workers = 0;
+
+/** A worker slot, or undefined when all are taken; release it once the worker has settled. */
+function workerSlot(): { release(): void } | undefined {
+  if (workers >= MAX_WORKERS) return undefined;
+  workers++;
+  let released = false;
+  return {
+    release() {
+      if (!released) workers--;
+      released = true;
+    },
+  };
+}
+
+function blake2bInWorker(
+  path: string,
+  slot: { release(): void },
+  signal?: AbortSignal,
+): Promise<string> {
   const hashWasm = createRequire(import.meta.url).resolve("hash-wasm/dist/blake2b.umd.min.js");
-  return new Promise((resolve, reject) => {
+  const hashed = new Promise<string>((resolve, reject) => {
     // An aborted signal fires no "abort" event: a worker started now would hash the whole file.
     if (signal?.aborted) return reject(signal.reason ?? new Error("aborted"));
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { path, hashWasm, chunk: CHUNK },
+      // It allocates next to nothing: small heap limits keep its share of the RSS down (~2 MiB).
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     });
     const onAbort = (): void => {
       void worker.terminate();
@@ -122,6 +151,9 @@ function blake2bInWorker(path: string, signal?: AbortSignal): Promise<string> {
       reject(error);
     });
   });
+  const release = (): void => slot.release();
+  hashed.then(release, release);
+  return hashed;
 }
 
 /**
@@ -132,26 +164,42 @@ function blake2bInWorker(path: string, signal?: AbortSignal): Promise<string> {
  */
 export async function computeDigests(path: string, options: DigestOptions = {}): Promise<Digests> {
   const { size } = await stat(path);
-  if (size < PARALLEL_THRESHOLD) return digestsInline(path, options);
+  const slot = size < PARALLEL_THRESHOLD ? undefined : workerSlot();
+  if (!slot) return digestsInline(path, options);
   const native = nativeDigests(options.md5 === true);
   const [blake2_256] = await Promise.all([
-    blake2bInWorker(path, options.signal),
+    blake2bInWorker(path, slot, options.signal),
     hashStream(path, [native.update], options.signal),
   ]);
   return { ...native.digest(), blake2_256 };
 }
 
+/** Digests fed chunk by chunk by the caller (the upload that sends the file). */
+export interface DigestTap {
+  update(chunk: Buffer): void;
+  finish(): Promise<Digests>;
+}
+
 /**
  * Digests computed in the same pass as sending: sha256 (and md5 when asked) over the chunks as
- * they go by, BLAKE2b on the second core reading the same file (from the page cache). For files
- * large enough for the worker to pay off.
+ * they go by, BLAKE2b on the second core reading the same file (from the page cache), or with
+ * the others when every worker slot is taken. For files large enough for the worker to pay off.
  */
-export function digestTap(
-  path: string,
-  options: DigestOptions = {},
-): { update(chunk: Buffer): void; finish(): Promise<Digests> } {
+export async function digestTap(path: string, options: DigestOptions = {}): Promise<DigestTap> {
   const native = nativeDigests(options.md5 === true);
-  const blake2_256 = blake2bInWorker(path, options.signal);
+  options.signal?.throwIfAborted();
+  const slot = workerSlot();
+  if (!slot) {
+    const blake = await createBLAKE2b(256);
+    return {
+      update(chunk) {
+        native.update(chunk);
+        blake.update(chunk);
+      },
+      finish: async () => ({ ...native.digest(), blake2_256: blake.digest("hex") }),
+    };
+  }
+  const blake2_256 = blake2bInWorker(path, slot, options.signal);
   // Settled later by finish(); an attempt abandoned half-way must not leave an unhandled rejection.
   blake2_256.catch(() => undefined);
   return {

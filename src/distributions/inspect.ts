@@ -74,19 +74,39 @@ async function checkSidecar(path: string, maxBytes: number, display: string): Pr
   }
 }
 
+/** Directory listings, sorted, read once per folder for a whole batch of files. */
+export type Listings = Map<string, Promise<string[]>>;
+
 /** `<file>.asc` and `<file>.*.attestation` next to the file. */
 async function findSidecars(
   path: string,
   display: string,
+  listings: Listings = new Map(),
 ): Promise<{ signature?: string; attestations: string[] }> {
   const dir = dirname(path);
   const base = basename(path);
-  const entries = await readdir(dir);
-  const signature = entries.includes(`${base}.asc`) ? join(dir, `${base}.asc`) : undefined;
-  const attestations = entries
-    .filter((e) => e.startsWith(`${base}.`) && e.endsWith(".attestation"))
-    .sort()
-    .map((e) => join(dir, e));
+  let listing = listings.get(dir);
+  if (!listing) {
+    listing = readdir(dir).then((entries) => entries.sort());
+    listings.set(dir, listing);
+  }
+  const entries = await listing;
+  // The names starting with `<file>.` are adjacent in the sorted listing: find the first one.
+  const prefix = `${base}.`;
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((entries[mid] as string) < prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  let signature: string | undefined;
+  const attestations: string[] = [];
+  for (let i = lo; i < entries.length && (entries[i] as string).startsWith(prefix); i++) {
+    const e = entries[i] as string;
+    if (e === `${base}.asc`) signature = join(dir, e);
+    else if (e.endsWith(".attestation")) attestations.push(join(dir, e));
+  }
   if (signature) await checkSidecar(signature, MAX_SIGNATURE_BYTES, display);
   for (const attestation of attestations) {
     await checkSidecar(attestation, MAX_ATTESTATION_BYTES, display);
@@ -105,7 +125,11 @@ function fsProblem(err: NodeJS.ErrnoException, display: string): DistributionErr
   return new DistributionError(`${display}: ${text}`, { cause: err });
 }
 
-async function inspectOne(path: string, display: string): Promise<Distribution> {
+async function inspectOne(
+  path: string,
+  display: string,
+  listings?: Listings,
+): Promise<Distribution> {
   const absolute = resolve(path);
   const filename = basename(absolute);
   const parsed = parseFilename(filename, display);
@@ -146,7 +170,7 @@ async function inspectOne(path: string, display: string): Promise<Distribution> 
         `${name} ${version}; rename the file or rebuild the distribution`,
     );
   }
-  const sidecars = await findSidecars(absolute, display);
+  const sidecars = await findSidecars(absolute, display, listings);
   return {
     path: absolute,
     filename,
@@ -164,10 +188,13 @@ async function inspectOne(path: string, display: string): Promise<Distribution> 
 }
 
 /** Inspect and validate one distribution file. */
-export async function inspectDistribution(path: string): Promise<Distribution> {
+export async function inspectDistribution(
+  path: string,
+  listings?: Listings,
+): Promise<Distribution> {
   const display = displayPath(resolve(path));
   try {
-    return await inspectOne(path, display);
+    return await inspectOne(path, display, listings);
   } catch (err) {
     if (err instanceof PkgpushError) throw err;
     if ((err as NodeJS.ErrnoException)?.code)
@@ -185,11 +212,13 @@ export async function inspectAll(paths: string[], concurrency = 4): Promise<Dist
   const results: Array<Distribution | undefined> = new Array(paths.length);
   const errors: Array<PkgpushError | undefined> = new Array(paths.length);
   let next = 0;
+  // One listing per folder for the sidecar files (.asc, .attestation), not one per file.
+  const listings: Listings = new Map();
   const worker = async () => {
     while (next < paths.length) {
       const i = next++;
       try {
-        results[i] = await inspectDistribution(paths[i] as string);
+        results[i] = await inspectDistribution(paths[i] as string, listings);
       } catch (err) {
         errors[i] =
           err instanceof PkgpushError

@@ -114,8 +114,8 @@ export async function runPlan(
     settled: NonNullable<ReturnType<DigestCache["claim"]>>,
   ): TrailingFields => ({
     fields: digestFields(job.server.md5Digest === true),
-    start: () => {
-      const tap = digestTap(job.dist.path, digests.optionsFor(job.dist.path));
+    start: async () => {
+      const tap = await digestTap(job.dist.path, digests.optionsFor(job.dist.path));
       return {
         update: tap.update,
         finish: async () => {

@@ -26,6 +26,17 @@ export interface Plan {
 const kindRank = { wheel: 0, egg: 1, sdist: 2 } as const;
 const releaseKey = (d: Distribution): string => `${d.normalizedName}==${d.version}`;
 
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
 /**
  * Orders the work so that, per server, a release's wheels land before its sdist (an index never
  * shows an sdist-only release while wheels are pending), and, per file, servers where an upload
@@ -42,19 +53,21 @@ export function planUploads(targets: Targets): Plan {
       kindRank[a.dist.parsed.kind] - kindRank[b.dist.parsed.kind],
   );
   const jobs: Job[] = pairs.map((p, id) => ({ id, action: "upload", ...p, after: [] }));
+  // Only jobs of the same release on the same server, or of the same file, can order each other:
+  // grouping them keeps planning linear in the number of files (2000 files: milliseconds).
+  const byRelease = groupBy(jobs, (j) => `${j.server.name}\0${releaseKey(j.dist)}`);
+  const byFile = groupBy(jobs, (j) => j.dist.path);
   for (const job of jobs) {
-    for (const other of jobs) {
-      if (other === job) continue;
-      const sameServer = other.server.name === job.server.name;
-      const sameRelease = releaseKey(other.dist) === releaseKey(job.dist);
-      const wheelFirst =
-        sameServer &&
-        sameRelease &&
-        kindRank[other.dist.parsed.kind] < kindRank[job.dist.parsed.kind];
-      const mutableFirst =
-        other.dist.path === job.dist.path && !other.server.immutable && job.server.immutable;
-      if (wheelFirst || mutableFirst) job.after.push(other.id);
+    const before = new Set<number>();
+    for (const other of byRelease.get(`${job.server.name}\0${releaseKey(job.dist)}`) ?? []) {
+      if (kindRank[other.dist.parsed.kind] < kindRank[job.dist.parsed.kind]) before.add(other.id);
     }
+    if (job.server.immutable) {
+      for (const other of byFile.get(job.dist.path) ?? []) {
+        if (!other.server.immutable) before.add(other.id);
+      }
+    }
+    job.after = [...before].sort((a, b) => a - b);
   }
   return {
     action: "upload",

@@ -27,14 +27,18 @@ export function formatPlan(plan: Plan, credentials: Map<string, Credentials>): s
     ];
   });
   lines.push(...formatTable(serverRows, "  "), "", "Files:");
+  // Servers per file from one pass over the jobs (a filter per file is quadratic: 2000 files).
+  const serversOf = new Map<string, string[]>();
+  for (const j of plan.jobs) {
+    const names = serversOf.get(j.dist.path);
+    if (names) names.push(j.server.name);
+    else serversOf.set(j.dist.path, [j.server.name]);
+  }
   const fileRows = files.map((dist) => [
     dist.filename,
     `${dist.name} ${dist.version}`,
     formatBytes(dist.size),
-    `-> ${plan.jobs
-      .filter((j) => j.dist.path === dist.path)
-      .map((j) => j.server.name)
-      .join(", ")}`,
+    `-> ${(serversOf.get(dist.path) ?? []).join(", ")}`,
   ]);
   lines.push(...formatTable(fileRows, "  "));
   if (plan.notes.length > 0) lines.push("", "Routing notes:", ...plan.notes.map((n) => `  ${n}`));

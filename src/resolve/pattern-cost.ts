@@ -4,16 +4,39 @@
  *
  * The bound counts the distinct choice sequences a backtracking matcher may try against a subject
  * of length n: a sequence multiplies its parts' counts, an alternation adds its branches', a
- * repeat of a body with b choices, taken between min and K = min(max, n + 1) times (an iteration
- * that consumes nothing ends the loop), tries at most b^min * (1 + b + ... + b^(K - min)).
+ * repeat of a body with b choices, taken between min and K times, tries at most
+ * b^min * (1 + b + ... + b^(K - min)), where K = min(max, n / w + 1) for a body that consumes at
+ * least w >= 1 characters (an iteration that consumes nothing ends the loop, so w counts as 1).
  * Look-arounds are atomic in JavaScript; multiplying their count in is an over-estimate, which is
  * the safe direction. Each choice sequence costs at most one pass over subject and pattern.
  * Patterns whose bound stays small are matched inline; the others only under a deadline.
  */
 import type { ClassItem, Node } from "./pattern.js";
 
-function repeatPaths(body: number, min: number, max: number, n: number): number {
-  const k = Math.min(max, n + 1);
+/** The fewest characters a match of `node` consumes (0 when unknown, e.g. a back-reference). */
+function minWidth(node: Node): number {
+  switch (node.type) {
+    case "seq":
+      return node.items.reduce((acc, item) => acc + minWidth(item), 0);
+    case "alt":
+      return Math.min(...node.branches.map(minWidth));
+    case "group":
+      return minWidth(node.body);
+    case "repeat":
+      return node.min * minWidth(node.body);
+    case "char":
+    case "any":
+    case "class":
+    case "category":
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+function repeatPaths(body: number, width: number, min: number, max: number, n: number): number {
+  // Each iteration that consumes something consumes at least `width` characters.
+  const k = Math.min(max, Math.floor(n / Math.max(width, 1)) + 1);
   const mandatory = body ** Math.min(min, n + 1);
   if (k <= min) return mandatory;
   const optional = body === 1 ? k - min + 1 : (body ** (k - min + 1) - 1) / (body - 1);
@@ -30,7 +53,7 @@ function paths(node: Node, n: number): number {
     case "look":
       return paths(node.body, n);
     case "repeat":
-      return repeatPaths(paths(node.body, n), node.min, node.max, n);
+      return repeatPaths(paths(node.body, n), minWidth(node.body), node.min, node.max, n);
     default:
       return 1;
   }

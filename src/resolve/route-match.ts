@@ -83,24 +83,21 @@ function suggestions(pattern: ReleasePattern, name: string, hit: MatchHit): stri
   return [...new Set(candidates.filter((c): c is string => c !== undefined))];
 }
 
-/**
- * Matches each server's lines against each project name (every form, see release-pattern.ts),
- * then, for the projects a server does not take, its regex lines against the name as written
- * with `re.search` semantics. Throws a ConfigError naming the line of a pattern that runs past
- * the deadline, InterruptedError when `signal` aborts.
- */
-export async function matchRoutes(
-  servers: ServerConfig[],
-  names: string[],
-  options: { signal?: AbortSignal | undefined; deadlineMs?: number | undefined } = {},
-): Promise<RouteTable> {
-  const routing = servers.filter((s) => s.releasePackages.length > 0);
-  const projects = [...new Set(names)];
+type MatchOptions = { signal?: AbortSignal | undefined; deadlineMs?: number | undefined };
+type Found = { pattern: ReleasePattern; subject: string; data: AnywhereHint; hit: MatchHit };
 
-  // Cheap matches run here and stop at the first hit; only costly ones wait for the worker.
+/**
+ * Which (server, project) pairs the lines route, and which a `!` line vetoes. Cheap matches run
+ * here and stop at the first hit; only costly ones wait for the worker.
+ */
+async function wholeNameMatches(
+  routing: ServerConfig[],
+  projects: string[],
+  options: MatchOptions,
+): Promise<{ routed: Set<string>; excluded: Set<string> }> {
   const positive = new Set<string>();
   const excluded = new Set<string>();
-  const deferred: Pending<{ server: string; name: string }>[] = [];
+  const deferred: Pending<string>[] = [];
   // Forms depend only on the name and on whether the line is a positive glob.
   const forms = new Map(
     projects.map((name) => [
@@ -120,82 +117,97 @@ export async function matchRoutes(
         for (const form of pattern.kind === "glob" && !pattern.exclude ? glob : all) {
           if (found.has(k)) break;
           const t = task(pattern.regex, form, pattern);
-          if (t.cost > INLINE_STEP_LIMIT) {
-            deferred.push({ task: t, pattern, subject: form, data: { server: server.name, name } });
-          } else if (t.regex.test(form)) {
-            found.add(k);
-          }
+          if (t.cost > INLINE_STEP_LIMIT)
+            deferred.push({ task: t, pattern, subject: form, data: k });
+          else if (t.regex.test(form)) found.add(k);
         }
       }
     }
   }
-  const deferredHits = await run(deferred, options);
+  const hits = await run(deferred, options);
   deferred.forEach((p, i) => {
-    if (!deferredHits[i]) return;
-    (p.pattern.exclude ? excluded : positive).add(key(p.data.server, p.data.name));
+    if (hits[i]) (p.pattern.exclude ? excluded : positive).add(p.data);
   });
-  const routed = new Set([...positive].filter((k) => !excluded.has(k)));
+  return { routed: new Set([...positive].filter((k) => !excluded.has(k))), excluded };
+}
 
-  // Lines that match part of a name the server does not take (cheap ones inline, as above).
-  const found: Array<{
-    pattern: ReleasePattern;
-    subject: string;
-    data: AnywhereHint;
-    hit: MatchHit;
-  }> = [];
-  const anywhere: Pending<AnywhereHint>[] = [];
+/** Regex lines matching part of a name their server does not take (`re.search`). */
+async function partialMatches(
+  routing: ServerConfig[],
+  projects: string[],
+  skip: (k: string) => boolean,
+  options: MatchOptions,
+): Promise<Found[]> {
+  const found: Found[] = [];
+  const deferred: Pending<AnywhereHint>[] = [];
   for (const server of routing) {
     for (const name of projects) {
-      if (routed.has(key(server.name, name)) || excluded.has(key(server.name, name))) continue;
+      if (skip(key(server.name, name))) continue;
       for (const pattern of server.releasePackages) {
         if (!pattern.search) continue;
         const t = task(pattern.search, name, pattern);
         const data: AnywhereHint = { server: server.name, pattern, name };
         if (t.cost > INLINE_STEP_LIMIT) {
-          anywhere.push({ task: t, pattern, subject: name, data });
+          deferred.push({ task: t, pattern, subject: name, data });
           continue;
         }
         const m = t.regex.exec(name);
-        if (m)
-          found.push({
-            pattern,
-            subject: name,
-            data,
-            hit: { index: m.index, end: m.index + m[0].length },
-          });
+        const hit = m ? { index: m.index, end: m.index + m[0].length } : undefined;
+        if (hit) found.push({ pattern, subject: name, data, hit });
       }
     }
   }
-  const anywhereHits = await run(anywhere, options);
-  anywhere.forEach((p, i) => {
-    const hit = anywhereHits[i];
+  const hits = await run(deferred, options);
+  deferred.forEach((p, i) => {
+    const hit = hits[i];
     if (hit) found.push({ ...p, hit });
   });
+  return found;
+}
 
-  // Each rewrite is checked: it must compile and route the project as a whole name.
+/** Sets each hint's suggestion to the first rewrite that compiles and routes the whole name. */
+async function verifySuggestions(found: Found[], options: MatchOptions): Promise<void> {
   const checks: Pending<{ hint: AnywhereHint; text: string }>[] = [];
-  found.forEach((p) => {
+  for (const p of found) {
     for (const text of suggestions(p.pattern, p.subject, p.hit)) {
       try {
         const { whole: regex, tree } = translatePythonPattern(text);
         const cost = backtrackBound(tree, p.subject.length);
-        const data = { hint: p.data, text };
+        const t = task(regex, p.subject, p.pattern, cost);
         checks.push({
-          task: task(regex, p.subject, p.pattern, cost),
+          task: t,
           pattern: p.pattern,
           subject: p.subject,
-          data,
+          data: { hint: p.data, text },
         });
       } catch {
         // A rewrite that does not compile (e.g. after a verbose-mode comment) is not offered.
       }
     }
-  });
-  const checkHits = await run(checks, options);
+  }
+  const hits = await run(checks, options);
   checks.forEach((c, i) => {
-    if (checkHits[i] && c.data.hint.suggestion === undefined) c.data.hint.suggestion = c.data.text;
+    if (hits[i] && c.data.hint.suggestion === undefined) c.data.hint.suggestion = c.data.text;
   });
+}
 
+/**
+ * Matches each server's lines against each project name (every form, see release-pattern.ts),
+ * then, for the projects a server does not take, its regex lines against the name as written
+ * with `re.search` semantics. Throws a ConfigError naming the line of a pattern that runs past
+ * the deadline, InterruptedError when `signal` aborts.
+ */
+export async function matchRoutes(
+  servers: ServerConfig[],
+  names: string[],
+  options: MatchOptions = {},
+): Promise<RouteTable> {
+  const routing = servers.filter((s) => s.releasePackages.length > 0);
+  const projects = [...new Set(names)];
+  const { routed, excluded } = await wholeNameMatches(routing, projects, options);
+  const skip = (k: string): boolean => routed.has(k) || excluded.has(k);
+  const found = await partialMatches(routing, projects, skip, options);
+  await verifySuggestions(found, options);
   const hints = new Map<string, AnywhereHint[]>();
   for (const { data } of found) {
     const k = key(data.server, data.name);

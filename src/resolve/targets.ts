@@ -66,50 +66,62 @@ export function resolveTargets(
   request: TargetRequest,
   lookup: ServerLookup,
 ): Targets {
-  const warnings: string[] = [];
   const explicit = [
     ...request.repositories.map((value) => selectServer(config, value, lookup)),
     ...(request.repositoryUrl ? [lookup.adHocServer(request.repositoryUrl)] : []),
   ];
-
-  if (explicit.length > 0) {
-    const servers = uniqueByName(explicit);
-    // Naming a server overrides routing, but a mismatch is usually a slip worth a warning.
-    for (const dist of dists) {
-      for (const server of servers) {
-        if (server.releasePackages.length > 0 && !lookup.matchesProject(server, dist.name)) {
-          const hints = lookup.routeHints?.(server, dist.name) ?? [];
-          warnings.push(
-            `${dist.filename}: '${dist.name}' does not match the release-packages of '${server.name}'; sending anyway because it was named with -r${hints.map((h) => `\n  ${h}`).join("")}`,
-          );
-        }
-      }
-    }
-    return {
-      servers,
-      routes: dists.map((dist) => ({ dist, servers })),
-      mode: "explicit",
-      warnings,
-      notes: [],
-    };
-  }
+  if (explicit.length > 0) return explicitTargets(dists, uniqueByName(explicit), lookup);
 
   const candidates = config.indexServers
     .filter((name) => config.servers.has(name))
     .map((name) => config.servers.get(name) as ServerConfig);
-  const routing = candidates.filter((server) => server.releasePackages.length > 0);
-
-  if (routing.length === 0) {
-    const pypi = lookup.getServer(config, "pypi");
-    return {
-      servers: [pypi],
-      routes: dists.map((dist) => ({ dist, servers: [pypi] })),
-      mode: "default",
-      warnings,
-      notes: [],
-    };
+  if (candidates.some((server) => server.releasePackages.length > 0)) {
+    return routedTargets(dists, config, candidates, lookup);
   }
+  const pypi = lookup.getServer(config, "pypi");
+  return {
+    servers: [pypi],
+    routes: dists.map((dist) => ({ dist, servers: [pypi] })),
+    mode: "default",
+    warnings: [],
+    notes: [],
+  };
+}
 
+/** `-r`: every file to every named server; a pattern mismatch is a warning (usually a slip). */
+function explicitTargets(
+  dists: Distribution[],
+  servers: ServerConfig[],
+  lookup: ServerLookup,
+): Targets {
+  const warnings: string[] = [];
+  for (const dist of dists) {
+    for (const server of servers) {
+      if (server.releasePackages.length > 0 && !lookup.matchesProject(server, dist.name)) {
+        const hints = lookup.routeHints?.(server, dist.name) ?? [];
+        warnings.push(
+          `${dist.filename}: '${dist.name}' does not match the release-packages of '${server.name}'; sending anyway because it was named with -r${hints.map((h) => `\n  ${h}`).join("")}`,
+        );
+      }
+    }
+  }
+  return {
+    servers,
+    routes: dists.map((dist) => ({ dist, servers })),
+    mode: "explicit",
+    warnings,
+    notes: [],
+  };
+}
+
+/** Each file to every listed server whose release-packages match it; none at all is an error. */
+function routedTargets(
+  dists: Distribution[],
+  config: PypircConfig,
+  candidates: ServerConfig[],
+  lookup: ServerLookup,
+): Targets {
+  const routing = candidates.filter((server) => server.releasePackages.length > 0);
   const routes = dists.map((dist) => ({
     dist,
     servers: routing.filter((server) => lookup.matchesProject(server, dist.name)),
@@ -154,7 +166,7 @@ export function resolveTargets(
       servers: r.servers.map((s) => byName.get(s.name) as ServerConfig),
     })),
     mode: "routing",
-    warnings,
+    warnings: [],
     notes,
   };
 }

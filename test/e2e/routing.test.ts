@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
@@ -104,7 +104,10 @@ describe("a runaway release-packages pattern", () => {
     child.kill("SIGINT");
     const code = await closed;
     expect(code).toBe(130);
-    expect(Date.now() - sent).toBeLessThan(1000);
+    // A second on an idle machine; the suite shares two cores with CPU-heavy tests, so the bound
+    // grows with the run queue per core (capped: a pattern blocking the main thread never exits).
+    const load = loadavg()[0] ?? 0;
+    expect(Date.now() - sent).toBeLessThan(1000 * Math.min(5, Math.max(1, load / cpus().length)));
     expect(stderr).not.toContain("ran for more than");
   });
 });

@@ -102,10 +102,10 @@ describe("buildMultipart", () => {
       {
         trailer: {
           fields: [["bytes_seen", 6]],
-          start: () => {
+          start: async () => {
             seen = 0;
             return {
-              update: (chunk) => {
+              update: (chunk: Buffer) => {
                 seen += chunk.length;
               },
               finish: async () => [String(seen).padStart(6, "0")],
@@ -124,7 +124,7 @@ describe("buildMultipart", () => {
     const bad = buildMultipart([], [], {
       trailer: {
         fields: [["x", 2]],
-        start: () => ({ update: () => {}, finish: async () => ["too long"] }),
+        start: async () => ({ update: () => {}, finish: async () => ["too long"] }),
       },
     });
     await expect(drain(bad.open())).rejects.toThrow(/trailing field x has 8 bytes, 2 announced/);

@@ -75,6 +75,34 @@ describe("resolveTargets", () => {
     );
   });
 
+  it("notes listed servers without patterns, and lines that match only part of a name", () => {
+    const bare = server("bare");
+    const hinting: ServerLookup = {
+      ...lookup,
+      routeHints: (s, name) => (s.name === "company" ? [`hint ${s.name} ${name}`] : []),
+    };
+    const t = resolveTargets(
+      [dist("collective.foo", "1.0")],
+      config([plone, company, bare]),
+      { repositories: [] },
+      hinting,
+    );
+    expect(t.notes).toEqual([
+      "'bare' has no release-packages: it receives nothing unless named with -r",
+      "hint company collective.foo",
+    ]);
+    expect(() =>
+      resolveTargets(
+        [dist("other", "1.0")],
+        config([plone, company]),
+        { repositories: [] },
+        hinting,
+      ),
+    ).toThrow(
+      /no server's release-packages matches project 'other' \(checked: plone, company\)\n {2}hint company other$/,
+    );
+  });
+
   it("defaults to pypi when no server routes", () => {
     const t = resolveTargets([dist("x", "1")], config([server("a")]), { repositories: [] }, lookup);
     expect(t.mode).toBe("default");
@@ -147,6 +175,44 @@ describe("plans", () => {
     expect(peak).toBe(1);
     // After plone's wheel: its sdist and pypi's wheel may run side by side (other servers).
     expect(started).toEqual(["plone:wheel", "plone:sdist", "pypi:wheel", "pypi:sdist"]);
+  });
+});
+
+describe("plans for many files", () => {
+  const servers = [server("a"), server("b")];
+  const many = (projects: number) =>
+    Array.from({ length: projects }, (_, i) =>
+      (["wheel", "sdist", "egg"] as const).map((kind) => dist(`proj-${i}`, "1.0", kind)),
+    ).flat();
+  const targetsFor = (files: ReturnType<typeof many>) =>
+    resolveTargets(files, config(servers), { repositories: ["a", "b", "pypi"] }, lookup);
+  const rank = { wheel: 0, egg: 1, sdist: 2 };
+
+  it("orders jobs exactly as the pairwise rule says (every pair compared)", () => {
+    const plan = planUploads(targetsFor(many(20)));
+    for (const job of plan.jobs) {
+      const expected = plan.jobs
+        .filter(
+          (o) =>
+            o !== job &&
+            ((o.server.name === job.server.name &&
+              o.dist.normalizedName === job.dist.normalizedName &&
+              o.dist.version === job.dist.version &&
+              rank[o.dist.parsed.kind] < rank[job.dist.parsed.kind]) ||
+              (o.dist.path === job.dist.path && !o.server.immutable && job.server.immutable)),
+        )
+        .map((o) => o.id);
+      expect(job.after).toEqual(expected);
+    }
+  });
+
+  it("plans 2000 files for 3 servers in well under a second (linear, not pairwise)", () => {
+    const targets = targetsFor(many(667));
+    const started = performance.now();
+    const plan = planUploads(targets);
+    expect(plan.jobs).toHaveLength(2001 * 3);
+    // Comparing every pair (36 million) took seconds; grouping takes milliseconds.
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });
 
