@@ -74,6 +74,8 @@ const log = join(mkdtempSync(join(tmpdir(), "warehouse-survey-")), "requests.jso
 const serve = spawn(join(shared, "serve"), ["--port", "0", "--no-remember", "--log", log], {
   stdio: ["ignore", "pipe", "ignore"],
 });
+// Stopped whatever way this script ends (an error included).
+process.on("exit", () => serve.kill("SIGTERM"));
 for (const signal of ["SIGINT", "SIGTERM"])
   process.on(signal, () => {
     serve.kill("SIGTERM");
