@@ -18,6 +18,7 @@ import {
 import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { collectFiles } from "../distributions/collect.js";
 import { inspectAll } from "../distributions/inspect.js";
+import { refuseInvalidMetadata } from "../distributions/metadata-check.js";
 import type { Distribution } from "../distributions/types.js";
 import {
   AggregateInputError,
@@ -164,6 +165,7 @@ async function publishSteps(
     serverLookup(routeTable),
   );
   for (const warning of targets.warnings) say(`warning: ${warning}`);
+  refuseInvalidMetadata(targets.routes);
   // The plan shows the notes itself; a real run says them as warnings.
   if (!opts.dryRun) for (const note of targets.notes) say(`warning: ${note}`);
   applyCheckUrls(targets.servers, opts.checkUrl ?? [], opts.check);
