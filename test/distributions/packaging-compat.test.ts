@@ -15,7 +15,7 @@ import {
 } from "../../src/distributions/requirements.js";
 import { SKIP_REASON, WAREHOUSE } from "../e2e/warehouse.js";
 
-const PYTHON = String.raw`
+const PYTHON = `
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from packaging.requirements import Requirement
