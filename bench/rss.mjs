@@ -11,7 +11,7 @@
 //
 // The wheel is a real zip (readable by pkgpush's inspection) whose first member is 1 GiB of
 // zeros stored uncompressed in a sparse hole, so it costs no disk space. The two test index
-// servers (dist/index-server.js) run in their own process; pkgpush's VmHWM (peak resident set)
+// servers (build/index-server.js) run in their own process; pkgpush's VmHWM (peak resident set)
 // is sampled from /proc/<pid>/status while it runs. Exits 1 when the peak exceeds the limit.
 import { spawn } from "node:child_process";
 import {
@@ -132,7 +132,7 @@ function startServers(storeDir) {
   const child = spawn(
     process.execPath,
     [
-      join(root, "dist/index-server.js"),
+      join(root, "build/index-server.js"),
       "--exit-on-stdin-end",
       "--server",
       `name=a,mode=pypi,user=u:pw,store-dir=${join(storeDir, "a")}`,

@@ -16,7 +16,7 @@
 // time from the runner's own clock), repeated in rounds whose order rotates, so a busy neighbour slows every contender alike; the median is reported.
 //
 // pkgpush runs from a copy of dist/ taken at start (other people may rebuild dist/ meanwhile).
-// Servers (bench/sink.mjs, dist/index-server.js) run in their own processes and exit with the
+// Servers (bench/sink.mjs, build/index-server.js) run in their own processes and exit with the
 // runner, also when it crashes (they watch their stdin). Files live in a temporary folder under
 // /tmp that is removed at the end.
 import { spawn, spawnSync } from "node:child_process";
@@ -490,7 +490,9 @@ async function snapshotPackage() {
   const binRel =
     typeof manifest.bin === "string" ? manifest.bin : (manifest.bin?.pkgpush ?? "dist/cli.js");
   for (let attempt = 0; attempt < 20; attempt++) {
-    if (existsSync(join(dist, "cli.js")) && existsSync(join(dist, "index-server.js"))) {
+    // The test index server is built to build/ (dev only); the snapshot keeps it next to the CLI.
+    const server = join(ROOT, "build", "index-server.js");
+    if (existsSync(join(dist, "cli.js")) && existsSync(server)) {
       const snap = join(pkgDir, "dist");
       rmSync(pkgDir, { recursive: true, force: true });
       mkdirSync(snap, { recursive: true });
@@ -502,6 +504,7 @@ async function snapshotPackage() {
         for (const f of readdirSync(dist)) {
           if (f.endsWith(".js")) cpSync(join(dist, f), join(snap, f));
         }
+        cpSync(server, join(snap, "index-server.js"));
         // Consistent only if every chunk a file imports is there (a build may be half-way);
         // esbuild names chunks NAME-HASH8.js.
         const missing = readdirSync(snap).flatMap((f) =>
@@ -528,7 +531,7 @@ async function snapshotPackage() {
     if (attempt === 0) log("waiting for a complete dist/ (run `npm run build` first)...");
     await sleep(1000);
   }
-  throw new Error("dist/cli.js and dist/index-server.js are missing: run `npm run build` first");
+  throw new Error("dist/cli.js and build/index-server.js are missing: run `npm run build` first");
 }
 
 function newestMtime(dir) {
@@ -768,8 +771,18 @@ async function startupAttribution() {
       chains.push([join(SNAP, program), join(SNAP, publish), join(SNAP, chunk)]);
     }
   }
-  const deps = Object.keys(
-    JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).dependencies,
+  // The bundle's packages are devDependencies (the package ships them inside dist/): the ones
+  // src/ imports.
+  const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  const sources = readdirSync(join(ROOT, "src"), { recursive: true })
+    .filter((f) => /\.[jt]s$/.test(f))
+    .map((f) => readFileSync(join(ROOT, "src", f), "utf8"))
+    .join("\n");
+  const deps = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).filter(
+    (dep) =>
+      ["from ", "import("].some(
+        (how) => sources.includes(`${how}"${dep}"`) || sources.includes(`${how}"${dep}/`),
+      ),
   );
   for (const dep of deps) chains.push([dep]);
   const out = [];

@@ -6,5 +6,14 @@ const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write(`${require("../package.json").version}\n`);
 } else {
-  import("../dist/cli.js");
+  import("../dist/cli.js").catch((error) => {
+    // A source checkout that was never built: say how to build, not Node's module error.
+    if (error && error.code === "ERR_MODULE_NOT_FOUND" && /dist[\\/]cli\.js/.test(error.message)) {
+      process.stderr.write("pkgpush: error: the CLI bundle (dist/cli.js) is missing\n");
+      process.stderr.write("pkgpush: hint: in a source checkout, run: npm run build\n");
+      process.exitCode = 2;
+    } else {
+      throw error;
+    }
+  });
 }

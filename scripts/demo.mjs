@@ -20,7 +20,7 @@ const users = {
 const servers = spawn(
   process.execPath,
   [
-    join(root, "dist/index-server.js"),
+    join(root, "build/index-server.js"),
     "--log",
     "--server",
     `name=pypi,mode=pypi,user=${users.pypi.join(":")}`,

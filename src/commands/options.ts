@@ -28,6 +28,23 @@ export interface PublishCliOptions {
   report?: string;
   quiet?: boolean;
   verbose?: boolean;
+  /** Never prompt (twine's --non-interactive, TWINE_NON_INTERACTIVE). */
+  nonInteractive?: boolean;
+  /** false with --no-progress (uv) or --disable-progress-bar (twine). */
+  progress?: boolean;
+  disableProgressBar?: boolean;
+  /** false with --no-color; pkgpush prints no colour, so there is nothing to turn off. */
+  color?: boolean;
+  /** uv's -t/--token (UV_PUBLISH_TOKEN). */
+  token?: string;
+  /** uv's --publish-url (UV_PUBLISH_URL): the same as --repository-url. */
+  publishUrl?: string;
+  /** uv's --index NAME: [[tool.uv.index]] of ./pyproject.toml. */
+  index?: string;
+  /** twine's -s/--sign, --sign-with, -i/--identity. */
+  sign?: boolean;
+  signWith?: string;
+  identity?: string;
 }
 
 export function positiveInt(value: string, option: string, min = 1, max = 1000): number {

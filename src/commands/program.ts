@@ -18,12 +18,30 @@ function addPublishOptions(command: Command): Command {
     )
     .option("--repository-url <url>", "upload to this URL (an ad-hoc server)")
     .addOption(
+      new Option("--publish-url <url>", "the same as --repository-url (uv)").env("UV_PUBLISH_URL"),
+    )
+    .option("--index <name>", "upload to [[tool.uv.index]] NAME of ./pyproject.toml (uv)")
+    .addOption(
       new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env(
         "PKGPUSH_CONFIG_FILE",
       ),
     )
-    .option("-u, --username <name>", "user name for every selected server")
-    .option("-p, --password <secret>", "password or token for every selected server")
+    .addOption(
+      new Option("-u, --username <name>", "user name for every selected server").env(
+        "UV_PUBLISH_USERNAME",
+      ),
+    )
+    .addOption(
+      new Option("-p, --password <secret>", "password or token for every selected server").env(
+        "UV_PUBLISH_PASSWORD",
+      ),
+    )
+    .addOption(
+      new Option("-t, --token <token>", "API token: user __token__ with this password (uv)").env(
+        "UV_PUBLISH_TOKEN",
+      ),
+    )
+    .option("--non-interactive", "never prompt for credentials (env TWINE_NON_INTERACTIVE)")
     .option("--dry-run", "print what would be sent where, and send nothing")
     .option("--concurrency <n>", "requests in flight at once", "12")
     .option("--per-server <n>", "requests in flight at once to one server", "4")
@@ -34,25 +52,38 @@ function addPublishOptions(command: Command): Command {
       "abort a request that makes no progress, or whose answer is not complete, within this long",
       "120",
     )
-    .option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)")
+    .addOption(
+      new Option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)").env(
+        "TWINE_CERT",
+      ),
+    )
     .option("--client-cert <path>", "client certificate and key (PEM)")
     .option("--allow-insecure-http", "allow sending credentials over plain http to non-local hosts")
     .option("--keyring", "look up passwords in the system keyring (default; env PKGPUSH_KEYRING)")
     .option("--no-keyring", "do not look up passwords in the system keyring")
     .addOption(
-      new Option("--trusted-publishing <mode>", "OIDC trusted publishing: auto, always or never")
-        .choices(["auto", "always", "never"])
+      new Option(
+        "--trusted-publishing <mode>",
+        "OIDC trusted publishing: auto (or automatic), always or never",
+      )
+        .choices(["auto", "automatic", "always", "never"])
         .env("PKGPUSH_TRUSTED_PUBLISHING"),
     )
-    .option(
-      "--check-url <url>",
-      "simple index to check for existing files (NAME=URL with several servers)",
-      collect,
+    .addOption(
+      new Option(
+        "--check-url <url>",
+        "simple index to check for existing files (NAME=URL with several servers)",
+      )
+        .argParser(collect)
+        .env("UV_PUBLISH_CHECK_URL"),
     )
     .option("--no-check", "do not ask simple indexes whether files already exist")
     .option("--no-preflight", "skip the checks of every server before the first upload")
     .option("--json", "print a JSON report on stdout (the summary goes to stderr)")
     .option("--report <file>", "also write the JSON report to this file")
+    .option("--no-progress", "no progress bars, plain lines (also --disable-progress-bar)")
+    .addOption(new Option("--disable-progress-bar", "the same as --no-progress (twine)").hideHelp())
+    .option("--no-color", "no colours (pkgpush prints none; accepted for twine's scripts)")
     .option("-q, --quiet", "print only failures and the summary")
     .option("-v, --verbose", "print more detail");
 }
@@ -82,7 +113,11 @@ export function buildProgram(
       .argument("[files...]", "wheels, sdists, eggs, directories or glob patterns"),
   )
     .option("--skip-existing", "report files the server already has as skipped, not failed")
-    .option("--comment <text>", "comment sent with each upload")
+    .option("-c, --comment <text>", "comment sent with each upload")
+    .option("-s, --sign", "sign each file with GPG (<file>.asc) and send the signature")
+    .option("--sign-with <program>", "the GPG program to sign with (default gpg)")
+    .option("-i, --identity <key>", "the GPG key to sign with (gpg --local-user)")
+    .addHelpText("after", UPLOAD_EXAMPLES)
     .option("--attestations", "send <file>.*.attestation files (PEP 740) with each upload")
     .action((files: string[], opts: PublishCliOptions) => {
       run(import("./publish.js").then((m) => m.publish("upload", files, opts, ctx)));
@@ -132,8 +167,55 @@ export function buildProgram(
       run(import("./login.js").then((m) => m.login(opts, ctx)));
     });
 
+  program
+    .command("completion")
+    .description("print a shell completion script (bash, zsh or fish)")
+    .argument("<shell>", "bash, zsh or fish")
+    .addHelpText("after", COMPLETION_HELP)
+    .action((shell: string) => {
+      run(
+        import("./completion.js").then((m) => {
+          out(m.completionScript(program, shell));
+          return ExitCode.ok;
+        }),
+      );
+    });
+
+  program.addHelpText("after", PROGRAM_EXAMPLES);
   return program;
 }
+
+const PROGRAM_EXAMPLES = `
+Examples:
+  pkgpush upload                          every file in dist/ to every server it belongs to
+  pkgpush upload --dry-run                the plan (file -> servers, URL, user); nothing sent
+  pkgpush upload -r pypi -r company dist/*
+  pkgpush upload --repository-url https://pypi.acme.example/ -u ci dist/*.whl
+  pkgpush upload -t "$PYPI_TOKEN"         uv's --token (twine's flags work too)
+  pkgpush upload --json --report out.json machine-readable results
+  pkgpush servers                         what ~/.pypirc defines and where passwords come from
+  pkgpush login -r company                store a password in the system keyring
+  eval "$(pkgpush completion bash)"       tab completion in bash (also zsh, fish)
+
+Run \`pkgpush <command> --help\` for a command's options.
+`;
+
+const UPLOAD_EXAMPLES = `
+Examples:
+  pkgpush upload                          dist/* to every server whose release-packages match
+  pkgpush upload -r plone dist/Products.Foo-1.0*
+  pkgpush upload --skip-existing --json > report.json
+  pkgpush upload -s -i releases@acme.example   sign with gpg (PyPI ignores signatures)
+  pkgpush upload --index acme             [[tool.uv.index]] "acme" of ./pyproject.toml
+  TWINE_USERNAME=__token__ TWINE_PASSWORD=pypi-... pkgpush upload --non-interactive
+`;
+
+const COMPLETION_HELP = `
+Install:
+  bash  echo 'eval "$(pkgpush completion bash)"' >> ~/.bashrc
+  zsh   pkgpush completion zsh > "\${fpath[1]}/_pkgpush"   (then restart zsh)
+  fish  pkgpush completion fish > ~/.config/fish/completions/pkgpush.fish
+`;
 
 function printError(error: unknown): number {
   if (error instanceof PkgpushError) {
@@ -196,15 +278,18 @@ function registerEarlySecrets(argv: string[], env: NodeJS.ProcessEnv): void {
       // Short flags may be combined (-vp SECRET, -pSECRET); the first one taking a value ends them.
       for (let j = 1; j < arg.length; j++) {
         const flag = arg[j] as string;
-        if (!"rup".includes(flag)) continue;
-        if (flag === "p") registerSecret(j + 1 < arg.length ? arg.slice(j + 1) : argv[i + 1]);
+        if (!"ruptci".includes(flag)) continue;
+        if (flag === "p" || flag === "t")
+          registerSecret(j + 1 < arg.length ? arg.slice(j + 1) : argv[i + 1]);
         break;
       }
     }
   }
   for (const [name, value] of Object.entries(env)) {
     if (
-      /^(PKGPUSH_.*PASSWORD|TWINE_PASSWORD|ACTIONS_ID_TOKEN_REQUEST_TOKEN|.*_ID_TOKEN)$/.test(name)
+      /^(PKGPUSH_.*PASSWORD|TWINE_PASSWORD|UV_PUBLISH_(PASSWORD|TOKEN)|ACTIONS_ID_TOKEN_REQUEST_TOKEN|.*_ID_TOKEN)$/.test(
+        name,
+      )
     )
       registerSecret(value);
   }

@@ -18,6 +18,8 @@ import {
 import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { collectFiles } from "../distributions/collect.js";
 import { inspectAll } from "../distributions/inspect.js";
+import { refuseInvalidMetadata } from "../distributions/metadata-check.js";
+import type { Distribution } from "../distributions/types.js";
 import {
   AggregateInputError,
   ExitCode,
@@ -26,6 +28,7 @@ import {
   UsageError,
 } from "../errors.js";
 import { type Action, type Plan, planRegistrations, planUploads } from "../plan/plan.js";
+import { signaturesPypiIgnores } from "../protocol/signatures.js";
 import { dryRunReport, errorReport, writeReport } from "../report/json.js";
 import type { Verbosity } from "../report/log.js";
 import { formatPlan } from "../report/plan.js";
@@ -34,6 +37,7 @@ import { checkReportTarget, ReportFileError, writeReportFile } from "../report/r
 import { serverLookup } from "../resolve/lookup.js";
 import { matchRoutes } from "../resolve/route-match.js";
 import { resolveTargets, splitRepositoryArgs } from "../resolve/targets.js";
+import { applyDropInOptions } from "./compat.js";
 import { type PublishCliOptions, positiveInt, seconds } from "./options.js";
 
 export interface PublishContext {
@@ -76,8 +80,8 @@ export function credentialSources(
       writeWorkflowCommand: (line) => process.stdout.write(`${line}\n`),
       log: say,
     }),
-    // A dry run sends nothing, so it has no use for a typed password.
-    ...(opts.dryRun ? [] : [promptSource()]),
+    // A dry run sends nothing, so it has no use for a typed password; --non-interactive never asks.
+    ...(opts.dryRun || opts.nonInteractive ? [] : [promptSource()]),
   ];
 }
 
@@ -93,6 +97,7 @@ export async function publish(
   ctx: PublishContext,
 ): Promise<number> {
   try {
+    await applyDropInOptions(opts, ctx.env, ctx.cwd);
     return await publishSteps(action, paths, opts, ctx);
   } catch (error) {
     // A machine reading --json gets JSON even when the run stopped before sending anything.
@@ -160,10 +165,21 @@ async function publishSteps(
     serverLookup(routeTable),
   );
   for (const warning of targets.warnings) say(`warning: ${warning}`);
+  refuseInvalidMetadata(targets.routes);
   // The plan shows the notes itself; a real run says them as warnings.
   if (!opts.dryRun) for (const note of targets.notes) say(`warning: ${note}`);
   applyCheckUrls(targets.servers, opts.checkUrl ?? [], opts.check);
   const plan = action === "upload" ? planUploads(targets) : planRegistrations(targets);
+  // Only the files that go somewhere are signed (one passphrase prompt each, perhaps).
+  if (action === "upload" && opts.sign) {
+    await sign([...new Set(plan.jobs.map((job) => job.dist))], opts, ctx, say);
+  }
+  const unsigned = signaturesPypiIgnores(plan);
+  if (unsigned.length > 0) {
+    say(
+      `note: PyPI ignores GPG signatures; not sending them to ${unsigned.join(", ")} (other servers get them)`,
+    );
+  }
 
   // Everything a run will read besides the distributions, checked before anything is asked or sent.
   const tlsProblems = await checkTlsFiles(plan.servers, opts.cert, opts.clientCert);
@@ -225,6 +241,25 @@ async function settleCredentials(
   if (problems.length === 1) throw problems[0];
   if (problems.length > 1) throw new AggregateInputError(problems);
   return credentials;
+}
+
+/** `--sign`: each file's `.asc` made now, before the plan (a dry run only says it would). */
+async function sign(
+  dists: Distribution[],
+  opts: PublishCliOptions,
+  ctx: PublishContext,
+  say: (line: string) => void,
+): Promise<void> {
+  const program = opts.signWith ?? "gpg";
+  if (opts.dryRun) {
+    say(`dry run: would sign ${dists.length} file(s) with ${program} (not signing now)`);
+    return;
+  }
+  const { signDistributions } = await import("../distributions/sign.js");
+  say(
+    `signing ${dists.length} file(s) with ${program}${opts.identity ? ` as ${opts.identity}` : ""}`,
+  );
+  await signDistributions(dists, { program, identity: opts.identity, signal: ctx.signal });
 }
 
 /**

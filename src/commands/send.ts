@@ -72,7 +72,7 @@ export async function sendPlan(
       signal: ctx.signal,
     }),
   };
-  const events = await reporterFor(plan, verbosity, ctx.env);
+  const events = await reporterFor(plan, verbosity, ctx.env, opts.progress !== false);
   // Said once per server that refused for good, whatever the verbosity (it explains `not-sent`).
   events.onNotice ??= (line) => err(`${line}\n`);
   let results: JobResult[];
@@ -130,14 +130,18 @@ export async function sendPlan(
   return exitCode;
 }
 
-/** Bars on an interactive terminal; plain lines in CI, in pipes and with TERM=dumb. */
+/**
+ * Bars on an interactive terminal; plain lines in CI, in pipes, with TERM=dumb and with
+ * --no-progress / --disable-progress-bar.
+ */
 async function reporterFor(
   plan: Plan,
   verbosity: Verbosity,
   env: NodeJS.ProcessEnv,
+  bars: boolean,
 ): Promise<RunEvents & { stop?: () => void }> {
   const interactive =
-    process.stderr.isTTY && !env.CI && env.TERM !== "dumb" && verbosity === "normal";
+    bars && process.stderr.isTTY && !env.CI && env.TERM !== "dumb" && verbosity === "normal";
   if (!interactive || plan.action !== "upload")
     return lineReporter((line) => err(`${line}\n`), verbosity);
   const { terminalReporter } = await import("../report/progress.js");

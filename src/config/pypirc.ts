@@ -1,7 +1,7 @@
 /**
  * ~/.pypirc: which servers exist, their URLs, credentials and release-packages routes.
  *
- * Decisions (see also PROTOCOL.md ".pypirc"):
+ * Decisions (see also docs/protocol.md, ".pypirc"):
  * - Multi-server format: the servers are the names in `[distutils] index-servers` (split on any
  *   whitespace, like twine) plus the built-in `pypi` and `testpypi`, whose sections are read even
  *   when not listed (twine always knows them). Other sections not listed are ignored, as distutils

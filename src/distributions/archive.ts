@@ -228,6 +228,12 @@ async function listZipMembers(
   return names;
 }
 
+/** The top-level `*.dist-info` directories of a wheel (a wheel has exactly one). */
+export async function wheelDistInfoDirs(path: string, display: string): Promise<string[]> {
+  const members = await listZipMembers(path, (n) => /^[^/]+\.dist-info\//.test(n), display);
+  return [...new Set(members.map((n) => n.slice(0, n.indexOf("/"))))].sort();
+}
+
 /**
  * Read a distribution's core metadata file: a wheel's `*.dist-info/METADATA` (the one named after
  * the file's project and version, else the only one at top level), an sdist's top-level

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { open, stat } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { createBLAKE2b } from "hash-wasm/dist/blake2b.umd.min.js";
@@ -80,24 +79,10 @@ async function digestsInline(path: string, options: DigestOptions): Promise<Dige
   return { ...native.digest(), blake2_256: blake.digest("hex") };
 }
 
-// The worker requires hash-wasm's BLAKE2b build by absolute path, so it runs the same from the
-// bundle and from the TypeScript sources under test (an eval worker resolves nothing itself).
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
-const { openSync, readSync, closeSync } = require("node:fs");
-(async () => {
-  const { createBLAKE2b } = require(workerData.hashWasm);
-  const blake = await createBLAKE2b(256);
-  const fd = openSync(workerData.path, "r");
-  const buffer = Buffer.allocUnsafeSlow(workerData.chunk);
-  try {
-    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) blake.update(buffer.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  parentPort.postMessage(blake.digest("hex"));
-})().catch((error) => parentPort.postMessage({ error: String(error && error.message || error) }));
-`;
+// A module file, not an eval'd string: bundled with its own copy of hash-wasm's BLAKE2b, it
+// needs nothing from node_modules (the installed package has none). In the bundle this module
+// is a chunk in dist/, next to the worker; under test it is the source file next to it.
+const WORKER_URL = new URL("./blake2b-worker.js", import.meta.url);
 
 /**
  * BLAKE2b workers running at once: one per spare core. Many large files sent at once (up to
@@ -125,13 +110,11 @@ function blake2bInWorker(
   slot: { release(): void },
   signal?: AbortSignal,
 ): Promise<string> {
-  const hashWasm = createRequire(import.meta.url).resolve("hash-wasm/dist/blake2b.umd.min.js");
   const hashed = new Promise<string>((resolve, reject) => {
     // An aborted signal fires no "abort" event: a worker started now would hash the whole file.
     if (signal?.aborted) return reject(signal.reason ?? new Error("aborted"));
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { path, hashWasm, chunk: CHUNK },
+    const worker = new Worker(WORKER_URL, {
+      workerData: { path, chunk: CHUNK },
       // It allocates next to nothing: small heap limits keep its share of the RSS down (~2 MiB).
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     });

@@ -7,7 +7,7 @@ import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { AggregateInputError, DistributionError, PkgpushError } from "../errors.js";
 import { regularFileProblem } from "../io/regular-file.js";
-import { readMetadataFile } from "./archive.js";
+import { readMetadataFile, wheelDistInfoDirs } from "./archive.js";
 import { parseFilename, sdistSplits, versionsEqual } from "./filename.js";
 import { decodeMetadata, getField, parseMetadata } from "./metadata.js";
 import { normalizeName } from "./names.js";
@@ -141,10 +141,19 @@ async function inspectOne(
     throw new DistributionError(`${display}: the file is empty; rebuild the distribution`);
   }
   const member = await readMetadataFile(absolute, parsed, { display });
+  if (parsed.kind === "wheel") {
+    // pip refuses to install such a wheel, and indexes disagree on which METADATA is the one.
+    const dirs = await wheelDistInfoDirs(absolute, display);
+    if (dirs.length > 1)
+      throw new DistributionError(
+        `${display}: ${dirs.length} .dist-info directories (${dirs.join(", ")}); a wheel has exactly one (pip refuses to install it); rebuild the wheel with a current build backend`,
+      );
+  }
   const metadata = parseMetadata(decodeMetadata(member.data));
   const metadataVersion = checkMetadataVersion(getField(metadata, "Metadata-Version"), display);
-  const name = getField(metadata, "Name");
-  const version = getField(metadata, "Version");
+  // Values are kept as written (metadata.ts); surrounding blanks never belong to a name or version.
+  const name = getField(metadata, "Name")?.trim();
+  const version = getField(metadata, "Version")?.trim();
   if (!name) {
     throw new DistributionError(
       `${display}: ${member.name} has no Name field; rebuild the distribution`,

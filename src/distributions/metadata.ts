@@ -109,3 +109,15 @@ export function getAll(md: Metadata, name: string): string[] {
 export function getDescription(md: Metadata): string | undefined {
   return getField(md, "Description") ?? md.body;
 }
+
+/** Metadata-Version as [major, minor] (0.0 when unreadable), for "older than" comparisons. */
+export function metadataVersionTuple(value: string | undefined): [number, number] {
+  const m = /^\s*(\d+)(?:\.(\d+))?/.exec(value ?? "");
+  return m ? [Number(m[1]), Number(m[2] ?? 0)] : [0, 0];
+}
+
+/** Whether a Metadata-Version is older than major.minor. */
+export function metadataVersionBelow(value: string | undefined, major: number, minor: number) {
+  const [a, b] = metadataVersionTuple(value);
+  return a < major || (a === major && b < minor);
+}

@@ -16,6 +16,7 @@ import {
   isAlreadyExists,
   type Outcome,
 } from "../protocol/outcome.js";
+import { sendsSignature } from "../protocol/signatures.js";
 import { type HttpResponse, send, TransportError } from "../transport/http.js";
 import { type RetryEvent, type RetryPolicy, withRetries } from "../transport/retry.js";
 import { confirmHtmlAnswer, interruptedAfterSending } from "./confirm.js";
@@ -172,7 +173,7 @@ export async function runPlan(
     const files: FilePart[] = [
       { name: "content", filename: job.dist.filename, path: job.dist.path, size: job.dist.size },
     ];
-    if (job.dist.signaturePath) {
+    if (job.dist.signaturePath && sendsSignature(job.server)) {
       const { size } = await stat(job.dist.signaturePath);
       files.push({
         name: "gpg_signature",

@@ -1,4 +1,5 @@
 import type { Digests } from "../distributions/digests.js";
+import { metadataVersionBelow } from "../distributions/metadata.js";
 import type { Distribution, Metadata } from "../distributions/types.js";
 
 /** An ordered list of form fields; repeated names are sent once per value. */
@@ -48,17 +49,6 @@ const FORM_FIELDS: Record<string, string> = {
 /** The form field a metadata header is sent as, or undefined when it is not sent. */
 export function formFieldName(header: string): string | undefined {
   return FORM_FIELDS[header.toLowerCase()];
-}
-
-/** Metadata-Version as [major, minor] (0.0 when unreadable), for "older than" comparisons. */
-export function metadataVersionTuple(value: string | undefined): [number, number] {
-  const m = /^\s*(\d+)(?:\.(\d+))?/.exec(value ?? "");
-  return m ? [Number(m[1]), Number(m[2] ?? 0)] : [0, 0];
-}
-
-export function metadataVersionBelow(value: string | undefined, major: number, minor: number) {
-  const [a, b] = metadataVersionTuple(value);
-  return a < major || (a === major && b < minor);
 }
 
 /** packaging's Keywords reading (split on commas, each trimmed), re-joined as twine sends it. */

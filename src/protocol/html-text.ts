@@ -7,6 +7,19 @@ const NAMED: Record<string, string> = {
   quot: '"',
   apos: "'",
   nbsp: " ",
+  ndash: "–",
+  mdash: "—",
+  hellip: "…",
+  laquo: "«",
+  raquo: "»",
+  middot: "·",
+  copy: "©",
+  reg: "®",
+  trade: "™",
+  rsquo: "’",
+  lsquo: "‘",
+  rdquo: "”",
+  ldquo: "“",
 };
 
 /** Character references: the few named ones servers use, and every numeric one. */

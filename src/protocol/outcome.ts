@@ -115,7 +115,8 @@ export function describeResponse(response: HttpResponse): string {
 }
 
 /**
- * How each server says "this file is already there" (twine's --skip-existing table, PROTOCOL.md).
+ * How each server says "this file is already there" (twine's --skip-existing table;
+ * docs/protocol.md, "How servers answer an upload").
  * Only consulted with --skip-existing: otherwise a conflict is a failure the user must see.
  */
 export function isAlreadyExists(response: HttpResponse): boolean {

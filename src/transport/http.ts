@@ -126,6 +126,8 @@ export type TraceEvent =
       ms: number;
       bytes: number;
       truncated: boolean;
+      /** The start of the body, for answers other than success (what twine --verbose shows). */
+      preview?: string | undefined;
     }
   | { kind: "error"; method: string; url: string; message: string; ms: number }
   /** A decision about the request (retry, give up), in words. */
@@ -218,6 +220,7 @@ export function send(dispatcher: Dispatcher, req: SendRequest): Promise<HttpResp
         return;
       }
       const value = { ...answer, body: Buffer.concat(chunks).toString("utf8"), truncated };
+      const preview = answer.status >= 300 ? value.body.slice(0, 300) : undefined;
       req.trace?.({
         kind: "response",
         method: req.method,
@@ -226,6 +229,7 @@ export function send(dispatcher: Dispatcher, req: SendRequest): Promise<HttpResp
         ms,
         bytes: kept,
         truncated,
+        preview,
       });
       resolve(value);
     };

@@ -30,6 +30,9 @@ export function formatTrace(server: string, event: TraceEvent): string[] {
       return [
         `http: [${server}] < ${event.status} ${event.statusText} for ${event.method} ${event.url} in ${(event.ms / 1000).toFixed(2)}s (${event.bytes} B${event.truncated ? ", cut at the cap" : ""})`,
         `http: [${server}]   ${headerLine(event.headers)}`,
+        ...(event.preview
+          ? [`http: [${server}]   body: ${event.preview.replace(/\s+/g, " ").trim()}`]
+          : []),
       ];
     case "error":
       return [

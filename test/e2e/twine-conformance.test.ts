@@ -11,7 +11,7 @@ import {
 import { exampleDist, fieldsOf, runCli } from "./harness.js";
 
 const run = promisify(execFile);
-// Debian's twine belongs to /usr/bin/python3 (PROTOCOL.md, machine notes).
+// Debian's twine belongs to /usr/bin/python3 (docs/protocol.md, "Machine notes").
 const PYTHON = "/usr/bin/python3";
 
 let twineServer: IndexServer;

@@ -1,5 +1,5 @@
 /**
- * Command line of the test index server (test/server/main.ts, bundled as dist/index-server.js).
+ * Command line of the test index server (test/server/main.ts, bundled as build/index-server.js).
  *
  * One server from top-level options:
  *   index-server --port 0 --mode devpi --user alice:secret --name plone

@@ -351,6 +351,24 @@ describe("strict upload checks", () => {
       /^'3.0' is an invalid value for Metadata-Version\. Error: Use a known metadata version\./,
     ],
     [
+      "field newer than the Metadata-Version (packaging's rule, as Warehouse applies it)",
+      { extra: [["license_file", "LICENSE"]] },
+      400,
+      /^license-file introduced in metadata version 2\.4, not 2\.1\. See https:\/\/packaging/,
+    ],
+    [
+      "classifiers under Metadata-Version 1.0",
+      { metadataVersion: "1.0", extra: [["classifiers", "Framework :: Zope2"]] },
+      400,
+      /^classifier introduced in metadata version 1\.1, not 1\.0\./,
+    ],
+    [
+      "Metadata-Version 2.0 (unknown to packaging)",
+      { metadataVersion: "2.0" },
+      400,
+      /^'2\.0' is not a valid metadata version\./,
+    ],
+    [
       "missing name",
       { omit: ["name"] },
       400,
@@ -475,6 +493,21 @@ describe("strict upload checks", () => {
     expect(res.text).toContain(res.reason);
     expect(server.files()).toEqual([]);
     expect(await incomingFiles(server)).toEqual([]);
+  });
+
+  it("applies the Metadata-Version rules in pypi mode only, ignoring empty fields", async () => {
+    const pypi = await start({ mode: "pypi" });
+    const empty = await upload(pypi, SDIST, "payload", {
+      metadataVersion: "1.0",
+      extra: [["requires_python", ""]],
+    });
+    expect(empty.status, empty.reason).toBe(200);
+    const devpi = await start({ mode: "devpi" });
+    const old = await upload(devpi, SDIST, "payload", {
+      metadataVersion: "2.0",
+      extra: [["license_file", "LICENSE"]],
+    });
+    expect(old.status, old.reason).toBe(200);
   });
 
   it("checks an md5_digest sent after the file, too", async () => {

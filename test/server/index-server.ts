@@ -17,6 +17,7 @@
  *   renamed into `<storeDir>/` only after the whole body arrived and every check passed: an
  *   interrupted or refused upload never stores anything.
  */
+
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
@@ -37,6 +38,7 @@ import {
   type FaultSubject,
   type RequestKind,
 } from "./faults.js";
+import { fieldTooNew, PACKAGING_METADATA_VERSIONS } from "./field-versions.js";
 import {
   canonicalVersion,
   checkDistributionFilename,
@@ -1200,6 +1202,14 @@ class TestIndexServer implements IndexServer {
     }
   }
 
+  /** pypi mode: packaging's Metadata-Version rules on the form, with Warehouse's messages. */
+  private checkFieldVersions(form: ParsedForm, metadataVersion: string): void {
+    if (!PACKAGING_METADATA_VERSIONS.includes(metadataVersion))
+      refuse(400, `'${metadataVersion}' is not a valid metadata version. ${METADATA_HELP}`);
+    const tooNew = fieldTooNew(form.fields, metadataVersion);
+    if (tooNew) refuse(400, `${tooNew}. ${METADATA_HELP}`);
+  }
+
   /** Core metadata fields every upload and registration needs. */
   private checkMetadata(form: ParsedForm, register: boolean): { name: string; version: string } {
     const get = (name: string): string | undefined => form.fields.find(([k]) => k === name)?.[1];
@@ -1217,6 +1227,7 @@ class TestIndexServer implements IndexServer {
       if (!KNOWN_METADATA_VERSIONS.includes(metadataVersion ?? "")) {
         invalid(metadataVersion, "Metadata-Version", "Use a known metadata version.");
       }
+      if (this.mode === "pypi") this.checkFieldVersions(form, metadataVersion ?? "");
     }
     const name = get("name");
     if (name === undefined || name === "") return invalid(name, "Name", "This field is required.");

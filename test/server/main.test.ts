@@ -111,7 +111,7 @@ describe("index-server process", () => {
   let entry: string;
 
   beforeAll(async () => {
-    // Bundle as scripts/build.mjs does, into a private directory (dist/ belongs to the build).
+    // Bundle as scripts/build.mjs does, into a private directory (build/ belongs to the build script).
     dir = await mkdtemp(path.join(os.tmpdir(), "pkgpush-index-cli-"));
     entry = path.join(dir, "index-server.js");
     await build({

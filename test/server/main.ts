@@ -1,5 +1,5 @@
 /**
- * CLI entry of the test index server (bundled as dist/index-server.js by scripts/build.mjs, used
+ * CLI entry of the test index server (bundled as build/index-server.js by scripts/build.mjs, used
  * by the demo and by end-to-end tests that want the servers in another process). See
  * cli-args.ts for the command line.
  */

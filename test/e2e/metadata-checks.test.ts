@@ -1,0 +1,100 @@
+/**
+ * The refusal before anything is sent: a file whose metadata packaging refuses never leaves the
+ * machine, with one line naming the file, the field, packaging's reason and the fix. Rules scoped
+ * `pypi` apply only when the file is bound for PyPI; `all` rules apply to every server.
+ */
+import { basename } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureMetadataCases, type MetadataCase } from "../fixtures/metadata-cases.js";
+import { type IndexServer, startIndexServer } from "../server/index-server.js";
+import { fieldsOf, pypirc, runCli, workspace } from "./harness.js";
+
+let company: IndexServer;
+let config: string;
+let cases: Record<string, MetadataCase>;
+
+beforeAll(async () => {
+  cases = await ensureMetadataCases();
+  company = await startIndexServer({ mode: "devpi", users: { ci: "pw-company" } });
+  ({ config } = workspace(
+    pypirc({
+      distutils: { "index-servers": ["pypi", "company"] },
+      // The real PyPI URL: only --dry-run runs touch it, and they send nothing.
+      pypi: { username: "__token__", password: "pypi-unused", "release-packages": "case-.*" },
+      company: {
+        repository: company.uploadUrl,
+        username: "ci",
+        password: "pw-company",
+        "release-packages": "case-.*",
+      },
+    }),
+  ));
+});
+
+afterAll(async () => {
+  await company?.close();
+});
+
+const sentFor = (file: string) =>
+  company.requests.filter((r) => r.file?.filename === basename(file));
+
+describe("metadata packaging refuses is refused before anything is sent", () => {
+  it("covers every scope", () => {
+    const scopes = new Set(Object.values(cases).map((c) => c.scope));
+    expect([...scopes].sort()).toEqual(["all", "none", "pypi"]);
+  });
+
+  it("bound for PyPI and another index: every rule, one line per problem, nothing sent", async () => {
+    for (const [key, c] of Object.entries(cases)) {
+      const r = await runCli(["upload", "--config-file", config, "--dry-run", c.path]);
+      if (c.scope === "none") {
+        expect(r.code, `${key}: ${r.stderr}`).toBe(0);
+        continue;
+      }
+      expect(r.code, key).toBe(2);
+      const line = r.stderr.split("\n").find((l) => l.includes(basename(c.path)));
+      expect(line, `${key}: ${r.stderr}`).toBeDefined();
+      expect(line).toContain(c.reason);
+      if (c.field) expect(line).toContain(`${c.field}: `);
+      expect(line).toMatch(/rebuild the (distribution|wheel) with a current build backend/);
+      expect(r.stdout).toBe("");
+    }
+  });
+
+  it("bound for another index only: `all` rules refuse, `pypi` rules do not", async () => {
+    for (const [key, c] of Object.entries(cases)) {
+      const r = await runCli(["upload", "--config-file", config, "-r", "company", c.path]);
+      if (c.scope === "all") {
+        expect(r.code, key).toBe(2);
+        expect(r.stderr, key).toContain(c.reason);
+        expect(sentFor(c.path), key).toEqual([]);
+      } else {
+        expect(r.code, `${key}: ${r.stderr}`).toBe(0);
+        expect(
+          sentFor(c.path).map((q) => q.status),
+          key,
+        ).toEqual([200]);
+      }
+    }
+  });
+
+  it("License-File under Metadata-Version 2.1 is not sent (setuptools writes it; PyPI refuses it)", () => {
+    const request = sentFor(cases.licensefile21?.path ?? "")[0];
+    expect(request?.status).toBe(200);
+    expect(fieldsOf(request).get("license_file")).toBeUndefined();
+    expect(fieldsOf(request).get("metadata_version")).toEqual(["2.1"]);
+  });
+
+  it("a pypi-scoped problem names the PyPI server it was bound for", async () => {
+    const r = await runCli([
+      "upload",
+      "--config-file",
+      config,
+      "--dry-run",
+      cases.lexpr21?.path ?? "",
+    ]);
+    expect(r.stderr).toContain(
+      "License-Expression: license-expression introduced in metadata version 2.4, not 2.1 (PyPI refuses it; the file is bound for pypi); rebuild the distribution with a current build backend",
+    );
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * The npm package as users get it (issue 13): `npm pack` on a clean copy builds the bundle, the
+ * tarball holds only what runs, and the installed CLI uploads - a file over 32 MiB included, whose
+ * BLAKE2b worker must come from the bundle since nothing else is installed. CI runs this file on
+ * Node 20 and on Node 24 (the tests' second pass), and the children use the same Node.
+ */
+import { execFile, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pypirc, root, workspace } from "../e2e/harness.js";
+import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { type IndexServer, startIndexServer } from "../server/index-server.js";
+import {
+  childEnv,
+  type Installed,
+  installTarball,
+  type Packed,
+  packedManifest,
+  packFromCleanCopy,
+} from "./pack.js";
+
+const run = promisify(execFile);
+let packed: Packed;
+let installed: Installed;
+let server: IndexServer;
+let fixtures: FixtureSet;
+
+beforeAll(async () => {
+  [packed, fixtures, server] = await Promise.all([
+    packFromCleanCopy(),
+    ensureFixtures(),
+    startIndexServer({ mode: "pypi", users: { __token__: "pypi-packed-token" } }),
+  ]);
+  installed = await installTarball(packed.tarball);
+}, 240_000);
+afterAll(async () => {
+  await server?.close();
+});
+
+function duBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? duBytes(path) : statSync(path).size;
+  }
+  return total;
+}
+
+describe("npm pack", () => {
+  it("holds the CLI bundle, README, LICENSE, CHANGELOG and the bundled packages' notices only", () => {
+    const unexpected = packed.files.filter(
+      (f) =>
+        !["CHANGELOG.md", "LICENSE", "README.md", "package.json", "bin/pkgpush.cjs"].includes(f) &&
+        !/^dist\/[\w-]+\.js$/.test(f) &&
+        f !== "dist/THIRD-PARTY-NOTICES.txt",
+    );
+    expect(unexpected).toEqual([]);
+    expect(packed.files).toEqual(
+      expect.arrayContaining(["LICENSE", "CHANGELOG.md", "dist/cli.js", "dist/blake2b-worker.js"]),
+    );
+    expect(packed.files.some((f) => /index-server|\.map$/.test(f))).toBe(false);
+  });
+
+  it("is under 400 kB", () => {
+    expect(packed.size).toBeLessThan(400_000);
+  });
+
+  it("declares no runtime dependency but the optional native keyring", () => {
+    const manifest = packedManifest(installed.prefix);
+    expect(manifest.dependencies).toBeUndefined();
+    expect(Object.keys(manifest.optionalDependencies as object)).toEqual(["@napi-rs/keyring"]);
+    expect(manifest.repository).toBeTruthy();
+    expect(manifest.bugs).toBeTruthy();
+    expect(manifest.homepage).toBeTruthy();
+  });
+});
+
+describe("the installed package (empty prefix, optional keyring omitted)", () => {
+  it("installs under 3 MB and 5 s (CPU), with nothing but pkgpush itself", () => {
+    const entries = readdirSync(join(installed.prefix, "node_modules")).filter(
+      (name) => name !== ".package-lock.json",
+    );
+    expect(entries.sort()).toEqual([".bin", "pkgpush"]);
+    expect(duBytes(installed.prefix)).toBeLessThan(3_000_000);
+    // The 5 s target in CPU time; the wall clock (registry latency, other jobs) gets slack.
+    expect(installed.cpuMs, `wall ${installed.ms} ms`).toBeLessThan(5_000);
+    expect(installed.ms).toBeLessThan(30_000);
+  });
+
+  it("answers --help", async () => {
+    const { stdout } = await run(installed.bin, ["--help"], { env: childEnv() });
+    expect(stdout).toMatch(/Usage: pkgpush/);
+  });
+
+  it("uploads a 50 MiB wheel (BLAKE2b on the bundled worker) to the test server", async () => {
+    const { config, dir } = workspace(
+      pypirc({
+        distutils: { "index-servers": ["local"] },
+        local: {
+          repository: server.uploadUrl,
+          username: "__token__",
+          password: "pypi-packed-token",
+        },
+      }),
+    );
+    const wheel = fixtures.bigWheel;
+    // Asynchronously: the test server answers from this process.
+    const r = await run(
+      installed.bin,
+      ["upload", "--config-file", config, "-r", "local", wheel.path],
+      {
+        cwd: dir,
+        env: childEnv({ HOME: dir }),
+        timeout: 120_000,
+      },
+    ).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    expect("code" in r ? r.code : 0, r.stderr).toBe(0);
+    const stored = server.files().find((f) => f.filename === basename(wheel.path));
+    expect(stored?.sha256).toBe(wheel.sha256);
+  });
+});
+
+describe("a source checkout that was never built", () => {
+  it("says to run the build instead of failing with a module error", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pkgpush-unbuilt-"));
+    mkdirSync(join(dir, "bin"));
+    cpSync(join(root, "bin/pkgpush.cjs"), join(dir, "bin/pkgpush.cjs"));
+    cpSync(join(root, "package.json"), join(dir, "package.json"));
+    const r = spawnSync(process.execPath, [join(dir, "bin/pkgpush.cjs"), "--help"], {
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("dist/cli.js) is missing");
+    expect(r.stderr).toContain("npm run build");
+  });
+});
