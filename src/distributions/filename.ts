@@ -158,6 +158,7 @@ function parseWheel(stem: string, display: string): ParsedFilename {
     version,
     pyversion: python,
     archive: "zip",
+    platforms: platform.split("."),
   };
 }
 

@@ -89,17 +89,14 @@ export function pypiFileProblems(dist: Distribution): FileProblem[] {
       fix: "release a version without the +local part to PyPI, or send this build only to other indexes",
     });
   }
-  if (dist.parsed.kind === "wheel") {
-    const platforms = filename.slice(0, -".whl".length).split("-").at(-1) ?? "";
-    for (const tag of platforms.split(".")) {
-      if (isPypiPlatformTag(tag)) continue;
-      problems.push({
-        field: "filename",
-        reason: `Binary wheel '${filename}' has an unsupported platform tag '${tag}'.`,
-        fix: "repair the wheel to a manylinux/musllinux tag (auditwheel repair), or send it only to other indexes",
-      });
-      break;
-    }
+  // Warehouse stops at the first tag it refuses.
+  const refusedTag = dist.parsed.platforms?.find((tag) => !isPypiPlatformTag(tag));
+  if (refusedTag !== undefined) {
+    problems.push({
+      field: "filename",
+      reason: `Binary wheel '${filename}' has an unsupported platform tag '${refusedTag}'.`,
+      fix: "repair the wheel to a manylinux/musllinux tag (auditwheel repair), or send it only to other indexes",
+    });
   }
   return problems;
 }

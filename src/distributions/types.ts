@@ -12,6 +12,8 @@ export interface ParsedFilename {
   pyversion: string;
   /** Archive format used to read the metadata. */
   archive: "zip" | "tar.gz" | "tar.bz2";
+  /** A wheel's platform tags (its compressed tag set split on `.`). */
+  platforms?: string[] | undefined;
 }
 
 /**

@@ -10,9 +10,9 @@ import { DistributionError } from "../../src/errors.js";
 
 describe("parseFilename: valid names", () => {
   it.each([
-    // [file, kind, name, version, pyversion, archive]
-    ["foo-1.0-py3-none-any.whl", "wheel", "foo", "1.0", "py3", "zip"],
-    ["foo_bar-2.0.1-py2.py3-none-any.whl", "wheel", "foo_bar", "2.0.1", "py2.py3", "zip"],
+    // [file, kind, name, version, pyversion, archive, platforms (wheels)]
+    ["foo-1.0-py3-none-any.whl", "wheel", "foo", "1.0", "py3", "zip", ["any"]],
+    ["foo_bar-2.0.1-py2.py3-none-any.whl", "wheel", "foo_bar", "2.0.1", "py2.py3", "zip", ["any"]],
     [
       "numpy-2.1.0-1-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
       "wheel",
@@ -20,6 +20,7 @@ describe("parseFilename: valid names", () => {
       "2.1.0",
       "cp312",
       "zip",
+      ["manylinux_2_17_x86_64", "manylinux2014_x86_64"],
     ],
     [
       "Products.HelloWorld-1.2.3-py3-none-any.whl",
@@ -28,9 +29,18 @@ describe("parseFilename: valid names", () => {
       "1.2.3",
       "py3",
       "zip",
+      ["any"],
     ],
-    ["pkg-1.0+local.1-py3-none-any.whl", "wheel", "pkg", "1.0+local.1", "py3", "zip"],
-    ["pkg-1!2.0rc1.dev3-cp39-abi3-win_amd64.whl", "wheel", "pkg", "1!2.0rc1.dev3", "cp39", "zip"],
+    ["pkg-1.0+local.1-py3-none-any.whl", "wheel", "pkg", "1.0+local.1", "py3", "zip", ["any"]],
+    [
+      "pkg-1!2.0rc1.dev3-cp39-abi3-win_amd64.whl",
+      "wheel",
+      "pkg",
+      "1!2.0rc1.dev3",
+      "cp39",
+      "zip",
+      ["win_amd64"],
+    ],
     ["foo-1.0.tar.gz", "sdist", "foo", "1.0", "source", "tar.gz"],
     ["demo-pkg-0.1.0.tar.gz", "sdist", "demo-pkg", "0.1.0", "source", "tar.gz"],
     [
@@ -51,7 +61,7 @@ describe("parseFilename: valid names", () => {
     ["Products.HelloWorld-1.0-py2.7.egg", "egg", "Products.HelloWorld", "1.0", "2.7", "zip"],
     ["lxml-2.3-py2.7-linux-x86_64.egg", "egg", "lxml", "2.3", "2.7", "zip"],
     ["foo_bar-1.0.dev1-py3.12.egg", "egg", "foo_bar", "1.0.dev1", "3.12", "zip"],
-  ])("%s", (file, kind, name, version, pyversion, archive) => {
+  ])("%s", (file, kind, name, version, pyversion, archive, platforms?: string[]) => {
     const parsed = parseFilename(file);
     expect(parsed).toEqual({
       kind,
@@ -60,6 +70,7 @@ describe("parseFilename: valid names", () => {
       version,
       pyversion,
       archive,
+      platforms,
     });
   });
 
