@@ -276,14 +276,17 @@ function applyCheckUrls(servers: ServerConfig[], values: string[], enabled: bool
           `--check-url ${value}: '${named[1]}' is not one of the selected servers (${servers.map((s) => s.name).join(", ")})`,
         );
       }
-      server.checkUrl = named[2];
+      Object.assign(server, { checkUrl: named[2], checkUrlSource: "configured" });
     } else if (servers.length === 1 && /^https?:\/\//i.test(value)) {
-      (servers[0] as ServerConfig).checkUrl = value;
+      Object.assign(servers[0] as ServerConfig, { checkUrl: value, checkUrlSource: "configured" });
     } else {
       throw new UsageError(
         `--check-url ${value}: with several servers, name one: --check-url NAME=URL`,
       );
     }
   }
-  if (!enabled) for (const server of servers) server.checkUrl = undefined;
+  if (!enabled) {
+    for (const server of servers)
+      Object.assign(server, { checkUrl: undefined, checkUrlSource: "off" });
+  }
 }

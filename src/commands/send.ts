@@ -2,7 +2,7 @@ import { arch, platform } from "node:os";
 import type { Credentials } from "../credentials/types.js";
 import { ExitCode } from "../errors.js";
 import { DigestCache } from "../execute/digest-cache.js";
-import { ExistenceChecker } from "../execute/existence.js";
+import { ExistenceChecker, settleSimpleUrls } from "../execute/existence.js";
 import { preflight } from "../execute/preflight.js";
 import { type JobResult, type RunEvents, runPlan } from "../execute/run.js";
 import { closeSessions, openSessions } from "../execute/session.js";
@@ -70,6 +70,7 @@ export async function sendPlan(
       userAgent: USER_AGENT,
       stallTimeoutMs: limits.stallTimeoutMs,
       signal: ctx.signal,
+      retry: { ...defaultRetryPolicy, retries: limits.retries },
     }),
   };
   const events = await reporterFor(plan, verbosity, ctx.env, opts.progress !== false);
@@ -77,6 +78,15 @@ export async function sendPlan(
   events.onNotice ??= (line) => err(`${line}\n`);
   let results: JobResult[];
   try {
+    if (plan.action === "upload") {
+      await settleSimpleUrls(plan, sessions, {
+        userAgent: USER_AGENT,
+        stallTimeoutMs: limits.stallTimeoutMs,
+        retry: { ...defaultRetryPolicy, retries: limits.retries },
+        signal: ctx.signal,
+        say,
+      });
+    }
     if (opts.preflight && (plan.servers.length > 1 || plan.servers.some((s) => s.checkUrl))) {
       say(
         `preflight: checking ${plan.servers.length} server${plan.servers.length === 1 ? "" : "s"}`,
