@@ -1,8 +1,13 @@
 import { arch, platform } from "node:os";
+import type { ServerConfig } from "../config/types.js";
 import type { Credentials } from "../credentials/types.js";
 import { ExitCode } from "../errors.js";
 import { DigestCache } from "../execute/digest-cache.js";
-import { ExistenceChecker, settleSimpleUrls } from "../execute/existence.js";
+import {
+  ExistenceChecker,
+  settleServerSimpleUrl,
+  simpleUrlToSettle,
+} from "../execute/existence.js";
 import { preflight } from "../execute/preflight.js";
 import { type JobResult, type RunEvents, runPlan } from "../execute/run.js";
 import { closeSessions, openSessions } from "../execute/session.js";
@@ -78,16 +83,23 @@ export async function sendPlan(
   events.onNotice ??= (line) => err(`${line}\n`);
   let results: JobResult[];
   try {
-    if (plan.action === "upload") {
-      await settleSimpleUrls(plan, sessions, {
-        userAgent: USER_AGENT,
-        stallTimeoutMs: limits.stallTimeoutMs,
-        retry: { ...defaultRetryPolicy, retries: limits.retries },
-        signal: ctx.signal,
-        say,
-      });
-    }
-    if (opts.preflight && (plan.servers.length > 1 || plan.servers.some((s) => s.checkUrl))) {
+    const retry = { ...defaultRetryPolicy, retries: limits.retries };
+    const settle =
+      plan.action === "upload"
+        ? (server: ServerConfig, retries = retry.retries) =>
+            settleServerSimpleUrl(server, plan, sessions, {
+              userAgent: USER_AGENT,
+              stallTimeoutMs: limits.stallTimeoutMs,
+              retry: { ...retry, retries },
+              signal: ctx.signal,
+              say,
+            })
+        : undefined;
+    const derivable = settle !== undefined && plan.servers.some(simpleUrlToSettle);
+    if (
+      opts.preflight &&
+      (plan.servers.length > 1 || plan.servers.some((s) => s.checkUrl) || derivable)
+    ) {
       say(
         `preflight: checking ${plan.servers.length} server${plan.servers.length === 1 ? "" : "s"}`,
       );
@@ -95,7 +107,12 @@ export async function sendPlan(
         userAgent: USER_AGENT,
         timeoutMs: limits.stallTimeoutMs,
         signal: ctx.signal,
+        // As the probe it replaces: one attempt.
+        settle: settle && ((server) => settle(server, 0)),
       });
+    } else if (settle) {
+      // Without preflight, an unreachable server is the upload's to report.
+      await Promise.all(plan.servers.filter(simpleUrlToSettle).map((server) => settle(server)));
     }
     results = await runPlan(
       plan,

@@ -3,6 +3,7 @@ import type { Distribution } from "../distributions/types.js";
 import { InterruptedError } from "../errors.js";
 import type { Plan } from "../plan/plan.js";
 import { fetchProjectFiles, type ProjectFiles } from "../simple/client.js";
+import { deriveSimpleUrl } from "../simple/derive.js";
 import { SimpleIndexError } from "../simple/errors.js";
 import { endpointFor, settleSimpleUrl } from "../simple/locate.js";
 import type { RetryPolicy } from "../transport/retry.js";
@@ -84,11 +85,14 @@ export class ExistenceChecker {
 }
 
 /**
- * Before an upload: each server without a configured check URL gets its derived one, confirmed
- * with one request (concurrently); a server whose derived URL does not answer as a simple index
- * is uploaded to without checks, and one line says so.
+ * Before an upload: a server without a configured check URL gets its derived one, confirmed
+ * with one request; a server whose derived URL does not answer as a simple index is uploaded to
+ * without checks, and one line says so. Preflight runs it in place of its connection probe (the
+ * same request proves the connection); with --no-preflight it runs on its own. Resolves with the
+ * transport failure when the server did not answer at all.
  */
-export async function settleSimpleUrls(
+export async function settleServerSimpleUrl(
+  server: ServerConfig,
   plan: Plan,
   sessions: Map<string, ServerSession>,
   options: {
@@ -98,26 +102,28 @@ export async function settleSimpleUrls(
     signal: AbortSignal;
     say: (line: string) => void;
   },
-): Promise<void> {
-  await Promise.all(
-    plan.servers.map(async (server) => {
-      if (server.checkUrl || server.checkUrlSource === "off") return;
-      const session = sessions.get(server.name) as ServerSession;
-      const probeProject = plan.jobs.find((job) => job.server === server)?.dist.normalizedName;
-      try {
-        await settleSimpleUrl(server, (url) => endpointFor(session, url), {
-          ...options,
-          probeProject,
-        });
-      } catch (error) {
-        if (!(error instanceof SimpleIndexError)) throw error;
-      }
-      if (!server.checkUrl && server.checkUrlNote?.includes("not confirmed")) {
-        options.say(`note: ${server.name}: no existence checks: ${server.checkUrlNote}`);
-      }
-    }),
-  );
+): Promise<string | undefined> {
+  const session = sessions.get(server.name) as ServerSession;
+  const probeProject = plan.jobs.find((job) => job.server === server)?.dist.normalizedName;
+  const verdict = await settleSimpleUrl(server, (url) => endpointFor(session, url), {
+    ...options,
+    probeProject,
+  });
   if (options.signal.aborted) {
     throw new InterruptedError("interrupted while locating simple indexes; nothing was uploaded");
   }
+  if (verdict && !verdict.confirmed) {
+    if (verdict.unreachable) return verdict.reason;
+    options.say(`note: ${server.name}: no existence checks: ${server.checkUrlNote}`);
+  }
+  return undefined;
+}
+
+/** A server whose simple index URL is still to be derived and confirmed. */
+export function simpleUrlToSettle(server: ServerConfig): boolean {
+  return (
+    !server.checkUrl &&
+    server.checkUrlSource !== "off" &&
+    deriveSimpleUrl(server.repository) !== undefined
+  );
 }

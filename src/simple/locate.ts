@@ -58,14 +58,19 @@ function looksLikeSimpleRoot(response: HttpResponse): boolean {
   );
 }
 
+/** A confirming request's verdict; `unreachable` when no HTTP answer came at all. */
+export type Confirmation =
+  | { confirmed: true }
+  | { confirmed: false; reason: string; unreachable?: boolean };
+
 /**
- * Undefined when `endpoint.simpleUrl` is a simple index; otherwise why not. `probeProject`: a
- * project whose page confirms the URL when the root has no page (404/405).
+ * Whether `endpoint.simpleUrl` is a simple index: its root answers as one, or (when the root has
+ * no page: 404/405) the page of `probeProject` does.
  */
 export async function confirmSimpleUrl(
   endpoint: SimpleEndpoint,
   options: SimpleRequestOptions & { probeProject?: string | undefined },
-): Promise<string | undefined> {
+): Promise<Confirmation> {
   try {
     const { response } = await getSimplePage(endpoint, endpoint.simpleUrl, {
       ...options,
@@ -73,47 +78,55 @@ export async function confirmSimpleUrl(
       partial: true,
     });
     if (response.status === 200) {
-      return looksLikeSimpleRoot(response) ? undefined : "the answer is not a simple index page";
+      return looksLikeSimpleRoot(response)
+        ? { confirmed: true }
+        : { confirmed: false, reason: "the answer is not a simple index page" };
     }
-    if (options.probeProject === undefined)
-      return `${response.status} ${response.statusText}`.trim();
+    if (options.probeProject === undefined) {
+      return { confirmed: false, reason: `${response.status} ${response.statusText}`.trim() };
+    }
     const page = await fetchProjectFiles(endpoint, options.probeProject, options);
-    return page.found ? undefined : "404 for the index and for the project page";
+    return page.found
+      ? { confirmed: true }
+      : { confirmed: false, reason: "404 for the index and for the project page" };
   } catch (error) {
-    if (error instanceof SimpleIndexError) {
-      if (error.reason === "interrupted") throw error;
-      return error.message.replace(`${endpoint.server}: `, "");
-    }
-    throw error;
+    if (!(error instanceof SimpleIndexError) || error.reason === "interrupted") throw error;
+    return {
+      confirmed: false,
+      reason: error.message.replace(`${endpoint.server}: `, ""),
+      unreachable: error.reason === "unreachable",
+    };
   }
 }
 
 /**
  * Settles `checkUrl` of a server that has none configured: derived and confirmed, or left unset
  * with `checkUrlNote` saying why. Servers with a URL or with checks off are left as they are.
+ * Resolves with the confirming request's verdict when one was sent.
  */
 export async function settleSimpleUrl(
   server: ServerConfig,
   endpoint: (simpleUrl: string) => SimpleEndpoint,
   options: SimpleRequestOptions & { probeProject?: string | undefined },
-): Promise<void> {
-  if (server.checkUrl || server.checkUrlSource === "off") return;
+): Promise<Confirmation | undefined> {
+  if (server.checkUrl || server.checkUrlSource === "off") return undefined;
   const derived = deriveSimpleUrl(server.repository);
   if (!derived) {
     server.checkUrlNote =
       "no known layout for this upload URL: set check-url (or check-url = none)";
-    return;
+    return undefined;
   }
-  if (!derived.certain) {
-    const problem = await confirmSimpleUrl(endpoint(derived.url), options);
-    if (problem !== undefined) {
-      server.checkUrlNote = `${derived.url} (${derived.kind} layout) not confirmed: ${problem}; set check-url (or check-url = none)`;
-      return;
-    }
+  const verdict: Confirmation = derived.certain
+    ? { confirmed: true }
+    : await confirmSimpleUrl(endpoint(derived.url), options);
+  if (!verdict.confirmed) {
+    server.checkUrlNote = `${derived.url} (${derived.kind} layout) not confirmed: ${verdict.reason}; set check-url (or check-url = none)`;
+    return verdict;
   }
   server.checkUrl = derived.url;
   server.checkUrlSource = "derived";
   server.checkUrlNote = derived.kind;
+  return verdict;
 }
 
 /** What `pkgpush servers` and dry runs say about a server's simple index, without asking it. */
