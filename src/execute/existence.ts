@@ -99,7 +99,7 @@ export async function settleServerSimpleUrl(
     userAgent: string;
     stallTimeoutMs: number;
     retry: RetryPolicy;
-    signal: AbortSignal;
+    signal?: AbortSignal | undefined;
     say: (line: string) => void;
   },
 ): Promise<string | undefined> {
@@ -109,7 +109,7 @@ export async function settleServerSimpleUrl(
     ...options,
     probeProject,
   });
-  if (options.signal.aborted) {
+  if (options.signal?.aborted) {
     throw new InterruptedError("interrupted while locating simple indexes; nothing was uploaded");
   }
   if (verdict && !verdict.confirmed) {
