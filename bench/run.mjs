@@ -1000,10 +1000,10 @@ async function scenarioMulti({ id, title, specs, latencyMs, runs, warmup, extraP
         cli("upload", ...urls.flatMap((u) => ["-r", u]), ...files),
       ]),
     ];
-    if (extraPkgpush) {
+    for (const [i, extra] of (extraPkgpush ?? []).entries()) {
       entries.push(
-        entry("pkgpush-wide", `pkgpush upload ${extraPkgpush.join(" ")}`, "info", [
-          cli("upload", ...extraPkgpush, ...urls.flatMap((u) => ["-r", u]), ...files),
+        entry(`pkgpush-alt${i}`, `pkgpush upload ${extra.join(" ")}`, "info", [
+          cli("upload", ...extra, ...urls.flatMap((u) => ["-r", u]), ...files),
         ]),
       );
     }
@@ -1094,8 +1094,13 @@ function scenarioMany() {
     latencyMs: PROFILE.latencyMs,
     runs: runsOr(PROFILE.manyRuns),
     warmup: SMOKE ? 0 : 1,
-    // The defaults before 2026-12-01, for the evidence behind the current ones (12 / 4).
-    extraPkgpush: ["--concurrency", "4", "--per-server", "2"],
+    // Other ceilings, for the evidence behind the defaults (every row paces each server).
+    extraPkgpush: SMOKE
+      ? []
+      : [
+          ["--concurrency", "12", "--per-server", "4"],
+          ["--concurrency", "48", "--per-server", "16"],
+        ],
     goal: 5,
   });
 }
