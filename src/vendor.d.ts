@@ -21,3 +21,15 @@ declare module "undici/lib/dispatcher/env-http-proxy-agent.js" {
   const Agent: typeof EnvHttpProxyAgent;
   export default Agent;
 }
+
+/** undici's dispatcher base class and its request API (attached to it as undici's index does). */
+declare module "undici/lib/dispatcher/dispatcher.js" {
+  import type { Dispatcher } from "undici";
+
+  const DispatcherBase: typeof Dispatcher;
+  export default DispatcherBase;
+}
+declare module "undici/lib/api/index.js" {
+  const api: Record<string, unknown>;
+  export default api;
+}

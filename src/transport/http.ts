@@ -4,8 +4,14 @@ import { rootCertificates } from "node:tls";
 // First: the V8 flag must be set before undici compiles its WebAssembly parser.
 import "./v8-flags.js";
 import type { Dispatcher } from "undici";
+import undiciApi from "undici/lib/api/index.js";
+import DispatcherBase from "undici/lib/dispatcher/dispatcher.js";
 // The agent's own module, not undici's index (which loads fetch, WebSocket, caches: vendor.d.ts).
 import EnvHttpProxyAgent from "undici/lib/dispatcher/env-http-proxy-agent.js";
+
+// What undici's index does first: dispatchers get request/connect/... (the proxy agent opens its
+// CONNECT tunnels with `connect`). test/e2e/transport-proxy.test.ts covers the tunnel.
+Object.assign(DispatcherBase.prototype, undiciApi);
 import { ConfigError } from "../errors.js";
 
 /** The answer to one HTTP request; the body is kept only up to a small cap (it is for messages). */

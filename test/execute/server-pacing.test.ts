@@ -3,7 +3,7 @@
  * up to --per-server. A server that works one request at a time is not sent eight; one that
  * answers every request in the same time gets all eight.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runScheduled } from "../../src/execute/scheduler.js";
 import { paced, ServerPacing } from "../../src/execute/server-pacing.js";
 import type { Job } from "../../src/plan/plan.js";
@@ -109,11 +109,25 @@ function jobs(perServer: number): Job[] {
 }
 
 describe("scheduling with pacing", () => {
+  // Simulated time: a loaded machine's late timers would otherwise look like a queue.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "performance"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const drive = async <T>(run: Promise<T>): Promise<T> => {
+    await vi.runAllTimersAsync();
+    return run;
+  };
+
   it("keeps a server that queues to a few requests while another gets the maximum", async () => {
     const sim = simulate();
     const pacing = new ServerPacing({ max: 8 });
-    await runScheduled(jobs(30), { concurrency: 16, perServer: 8, pacing }, (job) =>
-      paced(job.server.name, pacing, sim.request(job.server.name)),
+    await drive(
+      runScheduled(jobs(30), { concurrency: 16, perServer: 8, pacing }, (job) =>
+        paced(job.server.name, pacing, sim.request(job.server.name)),
+      ),
     );
     expect(sim.peak.get("parallel")).toBe(8);
     // Slow start overshoots once (answers queue only after the queue has formed), then it backs off.
@@ -124,8 +138,10 @@ describe("scheduling with pacing", () => {
 
   it("without pacing, the same run sends the queueing server all it allows (the contrast)", async () => {
     const sim = simulate();
-    await runScheduled(jobs(30), { concurrency: 16, perServer: 8 }, (job) =>
-      sim.request(job.server.name),
+    await drive(
+      runScheduled(jobs(30), { concurrency: 16, perServer: 8 }, (job) =>
+        sim.request(job.server.name),
+      ),
     );
     expect(sim.peak.get("serial")).toBe(8);
   }, 20_000);
