@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { ExitCode, PkgpushError } from "../errors.js";
 import type { PublishFlags } from "../publish/flags.js";
 import { err, out, registerSecret } from "./output.js";
+import type { StatusFlags } from "./status.js";
 
 /** Repeatable options: commander calls this once per occurrence (no default, so --help stays clean). */
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -162,6 +163,41 @@ export function buildProgram(
     );
 
   program
+    .command("status")
+    .description("where every file of a release is: on which servers, with which sha256")
+    .argument(
+      "[files...]",
+      "distributions (default dist/*), or project names: NAME or NAME==VERSION",
+    )
+    .option("-r, --repository <name>", "server to ask (repeatable, or a comma list)", collect)
+    .addOption(
+      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env(
+        "PKGPUSH_CONFIG_FILE",
+      ),
+    )
+    .option("--json", "print the result as JSON (schema pkgpush-status/1)")
+    .option("--concurrency <n>", "requests in flight at once", "24")
+    .option("--per-server <n>", "requests in flight at once to one server", "8")
+    .option("--retries <n>", "retries after a connection error, timeout, 5xx, 408 or 429", "3")
+    .option("--connect-timeout <seconds>", "give up connecting after this long", "10")
+    .option("--timeout <seconds>", "abort a request that makes no progress within this long", "120")
+    .addOption(
+      new Option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)").env(
+        "TWINE_CERT",
+      ),
+    )
+    .option("--client-cert <path>", "client certificate and key (PEM)")
+    .option("--allow-insecure-http", "allow sending credentials over plain http to non-local hosts")
+    .option("--keyring", "look up passwords in the system keyring (default; env PKGPUSH_KEYRING)")
+    .option("--no-keyring", "do not look up passwords in the system keyring")
+    .option("-q, --quiet", "no warnings")
+    .option("-v, --verbose", "list every file per server, and trace requests")
+    .addHelpText("after", STATUS_EXAMPLES)
+    .action((files: string[], opts: StatusFlags) => {
+      run(import("./status.js").then((m) => m.runStatus(files, opts, ctx)));
+    });
+
+  program
     .command("login")
     .description("store a password or token for a server in the system keyring")
     .option("-r, --repository <name>", "a .pypirc section name or a repository URL")
@@ -203,6 +239,7 @@ Examples:
   pkgpush upload -t "$PYPI_TOKEN"         uv's --token (twine's flags work too)
   pkgpush upload --json --report out.json machine-readable results
   pkgpush servers                         what ~/.pypirc defines and where passwords come from
+  pkgpush status                          which servers hold the releases in dist/, same sha256?
   pkgpush login -r company                store a password in the system keyring
   eval "$(pkgpush completion bash)"       tab completion in bash (also zsh, fish)
 
@@ -217,6 +254,16 @@ Examples:
   pkgpush upload -s -i releases@acme.example   sign with gpg (PyPI ignores signatures)
   pkgpush upload --index acme             [[tool.uv.index]] "acme" of ./pyproject.toml
   TWINE_USERNAME=__token__ TWINE_PASSWORD=pypi-... pkgpush upload --non-interactive
+`;
+
+const STATUS_EXAMPLES = `
+Examples:
+  pkgpush status                          the releases in dist/ on every server they route to
+  pkgpush status Products.Foo==1.2 -r pypi -r plone
+  pkgpush status collective.foo --json    every version on every server with a simple index
+
+Exit: 0 every file everywhere with one sha256, 1 something missing or different, 2 an error
+(a server that could not tell).
 `;
 
 const COMPLETION_HELP = `
