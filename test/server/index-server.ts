@@ -245,6 +245,11 @@ class TestIndexServer implements IndexServer {
     // Whatever the method, read the body a client may have sent before answering.
     ctx.req.resume();
     if (await this.enactFault(ctx)) return;
+    const refused = isGet ? this.readAccess(ctx, kinds) : undefined;
+    if (refused) {
+      await this.send(ctx, refused);
+      return;
+    }
     if (!isGet) {
       const allow = pathname === this.uploadPath ? "POST" : "GET, HEAD";
       await this.send(ctx, { ...plain(405), headers: { Allow: allow } });
@@ -257,6 +262,25 @@ class TestIndexServer implements IndexServer {
       return;
     }
     await this.send(ctx, this.answerGet(ctx, pathname));
+  }
+
+  /** `privateSimple`: simple pages and files need valid credentials; the refusal, if any. */
+  private readAccess(ctx: Ctx, kinds: RequestKind[]): Answer | undefined {
+    if (!this.opts.privateSimple || !(kinds.includes("simple") || kinds.includes("files"))) {
+      return undefined;
+    }
+    try {
+      const user = authenticate(ctx.req.headers.authorization, {
+        ...this.opts,
+        users: this.opts.users ?? {},
+        authChallenge: true,
+      });
+      if (user !== undefined) ctx.rec.user = user;
+      return undefined;
+    } catch (error) {
+      if (error instanceof Refusal) return error.answer;
+      throw error;
+    }
   }
 
   private answerGet(ctx: Ctx, pathname: string): Answer {
@@ -274,7 +298,9 @@ class TestIndexServer implements IndexServer {
       filesPath: this.filesPath,
       filesUrl: this.filesUrl,
     };
-    const request = { rest, search: ctx.url.search, accept: ctx.req.headers.accept };
+    // An HTML-only index answers PEP 503 whatever the client prefers.
+    const accept = this.opts.simpleFormat === "html" ? "text/html" : ctx.req.headers.accept;
+    const request = { rest, search: ctx.url.search, accept };
     return simplePage(this.store, site, request);
   }
 

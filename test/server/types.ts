@@ -41,6 +41,16 @@ export interface IndexServerOptions {
   storeDir?: string;
   /** Answer every POST to the upload path with a redirect to this URL. */
   redirectUploadTo?: string;
+  /**
+   * `negotiate` (default): PEP 691 JSON or PEP 503 HTML by the Accept header, as PyPI. `html`:
+   * PEP 503 HTML whatever is asked, as pypiserver, Artifactory and older devpi serve.
+   */
+  simpleFormat?: "negotiate" | "html";
+  /**
+   * Simple pages and file downloads need `users`' credentials too (a private index: devpi ACLs,
+   * GitLab, Gitea, Nexus): none -> 401 with a Basic challenge, wrong ones -> 403.
+   */
+  privateSimple?: boolean;
   /** Answer every GET under the simple index with a redirect to this URL + the rest of the path. */
   redirectSimpleTo?: string;
   /** Status of both redirects; default 307. */
