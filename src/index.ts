@@ -21,6 +21,7 @@ import {
   distributionInfo,
 } from "./publish/views.js";
 import type { JsonReport } from "./report/json.js";
+import type { StatusOptions, StatusReport } from "./status/run.js";
 
 export {
   AggregateInputError,
@@ -50,6 +51,15 @@ export type { ConfigInfo, DistributionInfo, ServerInfo } from "./publish/views.j
 export type { JsonReport as PublishReport } from "./report/json.js";
 export { Redactor } from "./report/redact.js";
 export { ReportFileError } from "./report/report-file.js";
+export { SimpleIndexError, type SimpleIndexFailure } from "./simple/errors.js";
+export type {
+  CellState,
+  FileState,
+  StatusCell,
+  StatusFile,
+  StatusRelease,
+} from "./status/compare.js";
+export type { StatusOptions, StatusReport, StatusServer } from "./status/run.js";
 
 /** What every run reports: the JSON report's data (schema `pkgpush-report/1`). */
 export type Report = JsonReport;
@@ -97,6 +107,18 @@ export async function loadConfig(
   return configInfo(
     await readConfig({ configFile: options.configFile, env: options.env ?? process.env }),
   );
+}
+
+/**
+ * Where every file of a release is (`pkgpush status`): local files (default `dist/*`) against the
+ * servers they route to, or `NAME[==VERSION]` projects against the -r servers (default: every
+ * listed server with a simple index). Resolves with the report (schema `pkgpush-status/1`);
+ * `exitCode` 0 everything everywhere with one sha256, 1 something missing or different, 2 a
+ * server that could not tell. Loads the HTTP stack on first use.
+ */
+export async function status(options: StatusOptions = {}): Promise<StatusReport> {
+  const core = await import("./status/run.js");
+  return core.status(options);
 }
 
 /** Reads and checks distributions (files, folders, globs): name, version, metadata. */
