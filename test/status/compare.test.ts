@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { SimpleFile } from "../../src/simple/page.js";
 import {
   compareIndexRelease,
   compareLocalRelease,
@@ -9,7 +10,7 @@ import { parseProjectRequest, projectRequests, releasesListed } from "../../src/
 
 const A = "a".repeat(64);
 const B = "b".repeat(64);
-const file = (filename: string, sha256?: string) => ({
+const file = (filename: string, sha256?: string): SimpleFile => ({
   filename,
   url: `https://x/${filename}`,
   hashes: sha256 ? { sha256 } : {},
