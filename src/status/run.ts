@@ -3,12 +3,13 @@
  * once per project (concurrently, within the global and per-server limits, with the transport's
  * retries and timeouts), hashes local files meanwhile, and compares (compare.ts).
  */
+import { setMaxListeners } from "node:events";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadPypirc } from "../config/pypirc.js";
 import type { PypircConfig, ServerConfig } from "../config/types.js";
 import { collectFiles } from "../distributions/collect.js";
-import { computeDigests } from "../distributions/digests.js";
+import { sha256Of } from "../distributions/digests.js";
 import { inspectAll } from "../distributions/inspect.js";
 import { normalizeName } from "../distributions/names.js";
 import type { Distribution } from "../distributions/types.js";
@@ -20,6 +21,7 @@ import { serverLookup } from "../resolve/lookup.js";
 import { matchRoutes } from "../resolve/route-match.js";
 import { resolveTargets, splitRepositoryArgs } from "../resolve/targets.js";
 import { fetchProjectFiles } from "../simple/client.js";
+import { deriveSimpleUrl } from "../simple/derive.js";
 import { SimpleIndexError } from "../simple/errors.js";
 import { describeSimpleUrl, endpointFor, settleSimpleUrl } from "../simple/locate.js";
 import type { TraceEvent } from "../transport/http.js";
@@ -138,10 +140,13 @@ async function askOne(
   sessions: Map<string, ServerSession>,
   settings: Settings,
 ): Promise<ProjectAnswer> {
-  if (!server.checkUrl) return { error: `no simple index: ${server.checkUrlNote ?? "none"}` };
+  // A derived URL is asked while its confirmation is under way; the answer counts only once
+  // the URL is confirmed (see confirmedAnswers).
+  const url = candidateSimpleUrl(server);
+  if (!url) return { error: `no simple index: ${server.checkUrlNote ?? "none"}` };
   const session = sessions.get(server.name) as ServerSession;
   try {
-    const page = await fetchProjectFiles(endpointFor(session, server.checkUrl), project, {
+    const page = await fetchProjectFiles(endpointFor(session, url), project, {
       userAgent: USER_AGENT,
       stallTimeoutMs: settings.stallTimeoutMs,
       retry: settings.retry,
@@ -213,18 +218,17 @@ async function selectFiles(
   const unique = [
     ...new Map(queries.map((q) => [answerKey(q.server.name, q.project), q])).values(),
   ];
+  // Hashed while the servers are asked: the two overlap.
+  const hashing = Promise.all(
+    dists.map(async (d) => [d.path, await sha256Of(d.path, signal)] as const),
+  );
+  hashing.catch(() => undefined);
   return {
     mode: "files",
     servers: targets.servers,
     queries: unique,
     async compare(answers) {
-      const digests = new Map(
-        await Promise.all(
-          dists.map(
-            async (d) => [d.path, (await computeDigests(d.path, { signal })).sha256] as const,
-          ),
-        ),
-      );
+      const digests = new Map(await hashing);
       const compared = [...releases.values()].map((r) => {
         const servers = serversOf(r.routes);
         const files = r.routes.map(({ dist }) => ({
@@ -345,12 +349,15 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
     },
     retry: { ...defaultRetryPolicy, retries: options.retries ?? defaultRetryPolicy.retries },
     stallTimeoutMs: options.timeoutMs ?? 120_000,
-    signal: options.signal,
+    signal: runSignal(options.signal),
   };
   try {
-    await settleAll(selection, sessions, settings);
-    const answers = await askAll(selection.queries, sessions, settings);
-    if (options.signal?.aborted) throw new InterruptedError();
+    const [, asked] = await Promise.all([
+      settleAll(selection, sessions, settings),
+      askAll(selection.queries, sessions, settings),
+    ]);
+    if (settings.signal?.aborted) throw new InterruptedError();
+    const answers = confirmedAnswers(asked, selection.servers);
     const { releases, notFound } = await selection.compare(answers);
     return {
       schema: "pkgpush-status/1",
@@ -365,6 +372,41 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
   } finally {
     await closeSessions(sessions);
   }
+}
+
+/** The URL asked: the configured one, or the derived one (trusted once confirmed). */
+function candidateSimpleUrl(server: ServerConfig): string | undefined {
+  if (server.checkUrl) return server.checkUrl;
+  if (server.checkUrlSource === "off") return undefined;
+  return deriveSimpleUrl(server.repository)?.url;
+}
+
+/** Answers from servers whose derived URL was not confirmed are replaced by the reason. */
+function confirmedAnswers(
+  answers: Map<string, ProjectAnswer>,
+  servers: ServerConfig[],
+): Map<string, ProjectAnswer> {
+  const unconfirmed = new Map(
+    servers.filter((s) => !s.checkUrl).map((s) => [s.name, s.checkUrlNote ?? "none"]),
+  );
+  return new Map(
+    [...answers].map(([key, answer]) => {
+      const note = unconfirmed.get(key.split("\0")[0] as string);
+      return [key, note === undefined ? answer : { error: `no simple index: ${note}` }];
+    }),
+  );
+}
+
+/**
+ * The run's own signal, following the caller's: one abort listener per request in flight is by
+ * design (up to --concurrency of them), so Node's leak warning at 10 does not apply.
+ */
+function runSignal(outer: AbortSignal | undefined): AbortSignal {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  if (outer?.aborted) controller.abort(outer.reason);
+  outer?.addEventListener("abort", () => controller.abort(outer.reason), { once: true });
+  return controller.signal;
 }
 
 /** Derived simple URLs, confirmed concurrently before any page is trusted. */
