@@ -14,7 +14,16 @@ export function terminalReporter(
   /** Redacts and escapes a line (the run's redactor). */
   safeText: (text: string) => string,
 ): RunEvents & { stop(): void } {
-  return new TerminalProgress(totalBytes, safeText);
+  const progress = new TerminalProgress(totalBytes, safeText);
+  // Own properties, not prototype methods: callers merge event objects with spread.
+  return {
+    onStart: (job, total) => progress.onStart(job, total),
+    onProgress: (job, bytes) => progress.onProgress(job, bytes),
+    onNotice: (line) => progress.onNotice(line),
+    onRetry: (job, event) => progress.onRetry(job, event),
+    onFinish: (result) => progress.onFinish(result),
+    stop: () => progress.stop(),
+  };
 }
 
 interface TransferBar {
@@ -44,7 +53,7 @@ function speed(bytes: number, since: number): string {
   return seconds > 0.2 ? `${formatBytes(bytes / seconds)}/s` : "";
 }
 
-class TerminalProgress implements RunEvents {
+class TerminalProgress {
   private readonly multibar = newMultiBar();
   private readonly overall: SingleBar;
   private readonly started = Date.now();
