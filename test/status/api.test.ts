@@ -2,16 +2,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { status } from "../../src/index.js";
 import { exampleDist } from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
 
 let index: IndexServer;
 const wheel = "collective.demo-1.0.0-py3-none-any.whl";
-
-// The build defines PKGPUSH_VERSION (scripts/build.mjs); the sources read here need it too.
-vi.stubGlobal("PKGPUSH_VERSION", "0.0.0-test");
-const { status } = await import("../../src/index.js");
 
 beforeAll(async () => {
   index = await startIndexServer({});
