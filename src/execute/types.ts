@@ -1,0 +1,56 @@
+/** The shapes shared by the executor's policies (run.ts and the modules it composes). */
+import type { Job } from "../plan/plan.js";
+import type { Outcome } from "../protocol/outcome.js";
+import type { RetryEvent, RetryPolicy } from "../transport/retry.js";
+import type { DigestCache } from "./digest-cache.js";
+import type { ExistenceChecker } from "./existence.js";
+import type { ScheduleLimits } from "./scheduler.js";
+import type { ServerSession } from "./session.js";
+
+export interface JobResult {
+  job: Job;
+  outcome: Outcome;
+  attempts: number;
+  durationMs: number;
+  /** The file's sha256, when it was hashed (uploads). */
+  sha256?: string | undefined;
+}
+
+/** What the reporter hears while the plan runs. */
+export interface RunEvents {
+  onStart?(job: Job, totalBytes: number): void;
+  onProgress?(job: Job, bytes: number): void;
+  onRetry?(job: Job, event: RetryEvent): void;
+  onFinish?(result: JobResult): void;
+  /** A line worth saying once (a server that refused for good). */
+  onNotice?(line: string): void;
+}
+
+export interface RunOptions extends ScheduleLimits {
+  retry: RetryPolicy;
+  stallTimeoutMs: number;
+  skipExisting: boolean;
+  comment?: string | undefined;
+  /** Send `<file>.*.attestation` files (PEP 740) with each upload. */
+  attestations: boolean;
+  userAgent: string;
+  /** The run's redaction, applied to server answers before they are trimmed into reasons. */
+  redact?: ((text: string) => string) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface RunContext {
+  sessions: Map<string, ServerSession>;
+  digests: DigestCache;
+  /** Asks simple indexes whether a file is already there (servers with a check URL). */
+  checker: ExistenceChecker;
+}
+
+/** Per job: what is known so far, for the result and for the checks after the answer. */
+export interface JobState {
+  started: number;
+  attempts: number;
+  sha256?: string | undefined;
+  /** This job hashes the file while sending it (digests trail the file); settled after. */
+  claim?: ReturnType<DigestCache["claim"]>;
+}
