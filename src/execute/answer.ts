@@ -7,9 +7,9 @@ import { classifyRegister, classifyUpload, type Outcome } from "../protocol/outc
 import { type HttpResponse, TransportError } from "../transport/http.js";
 import { confirmHtmlAnswer, interruptedAfterSending } from "./confirm.js";
 import type { ExistenceChecker } from "./existence.js";
+import type { JobState, RunOptions } from "./job.js";
 import { recheck } from "./presence-checks.js";
 import { errorReasonCode } from "./refusals.js";
-import type { JobState, RunOptions } from "./types.js";
 
 /** An answer: classified; a 2xx HTML page confirmed; a failure looked at again. */
 export async function settleAnswer(

@@ -7,14 +7,16 @@ import type { Job, Plan } from "../plan/plan.js";
 import type { Outcome } from "../protocol/outcome.js";
 import { settleAnswer, settleFailure } from "./answer.js";
 import { HoldBack } from "./hold-back.js";
+import type { JobState, RunContext, RunOptions } from "./job.js";
 import { StopList } from "./refusals.js";
 import { runScheduled } from "./scheduler.js";
 import type { ServerSession } from "./session.js";
 import { transmit } from "./transmit.js";
-import type { JobResult, JobState, RunContext, RunEvents, RunOptions } from "./types.js";
+import type { JobResult, RunEvents } from "./types.js";
 import { buildRequest } from "./upload-request.js";
 
-export type { JobResult, RunContext, RunEvents, RunOptions } from "./types.js";
+export type { RunContext, RunOptions } from "./job.js";
+export type { JobResult, RunEvents } from "./types.js";
 
 /** Jobs never started (interrupted) are reported, not dropped. */
 function notAttempted(job: Job): JobResult {

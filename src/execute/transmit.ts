@@ -3,8 +3,9 @@ import type { Job } from "../plan/plan.js";
 import type { MultipartBody } from "../protocol/multipart.js";
 import { type HttpResponse, send } from "../transport/http.js";
 import { withRetries } from "../transport/retry.js";
+import type { JobState, RunOptions } from "./job.js";
 import type { ServerSession } from "./session.js";
-import type { JobState, RunEvents, RunOptions } from "./types.js";
+import type { RunEvents } from "./types.js";
 
 export function transmit(
   job: Job,

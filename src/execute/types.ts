@@ -1,11 +1,7 @@
-/** The shapes shared by the executor's policies (run.ts and the modules it composes). */
+/** What a run reports per job (also part of the Node API's events). */
 import type { Job } from "../plan/plan.js";
 import type { Outcome } from "../protocol/outcome.js";
-import type { RetryEvent, RetryPolicy } from "../transport/retry.js";
-import type { DigestCache } from "./digest-cache.js";
-import type { ExistenceChecker } from "./existence.js";
-import type { ScheduleLimits } from "./scheduler.js";
-import type { ServerSession } from "./session.js";
+import type { RetryEvent } from "../transport/types.js";
 
 export interface JobResult {
   job: Job;
@@ -24,33 +20,4 @@ export interface RunEvents {
   onFinish?(result: JobResult): void;
   /** A line worth saying once (a server that refused for good). */
   onNotice?(line: string): void;
-}
-
-export interface RunOptions extends ScheduleLimits {
-  retry: RetryPolicy;
-  stallTimeoutMs: number;
-  skipExisting: boolean;
-  comment?: string | undefined;
-  /** Send `<file>.*.attestation` files (PEP 740) with each upload. */
-  attestations: boolean;
-  userAgent: string;
-  /** The run's redaction, applied to server answers before they are trimmed into reasons. */
-  redact?: ((text: string) => string) | undefined;
-  signal?: AbortSignal | undefined;
-}
-
-export interface RunContext {
-  sessions: Map<string, ServerSession>;
-  digests: DigestCache;
-  /** Asks simple indexes whether a file is already there (servers with a check URL). */
-  checker: ExistenceChecker;
-}
-
-/** Per job: what is known so far, for the result and for the checks after the answer. */
-export interface JobState {
-  started: number;
-  attempts: number;
-  sha256?: string | undefined;
-  /** This job hashes the file while sending it (digests trail the file); settled after. */
-  claim?: ReturnType<DigestCache["claim"]>;
 }

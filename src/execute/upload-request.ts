@@ -20,8 +20,8 @@ import type { Outcome } from "../protocol/outcome.js";
 import { sendsSignature } from "../protocol/signatures.js";
 import type { DigestCache } from "./digest-cache.js";
 import { ExistenceChecker } from "./existence.js";
+import type { JobState, RunContext, RunOptions } from "./job.js";
 import { precheck } from "./presence-checks.js";
-import type { JobState, RunContext, RunOptions } from "./types.js";
 
 type Claim = NonNullable<JobState["claim"]>;
 
