@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
+import { environmentSecrets } from "../credentials/sources.js";
 import { ExitCode, PkgpushError } from "../errors.js";
 import type { PublishFlags } from "../publish/flags.js";
 import { err, out, registerSecret } from "./output.js";
@@ -290,14 +291,7 @@ function registerEarlySecrets(argv: string[], env: NodeJS.ProcessEnv): void {
       }
     }
   }
-  for (const [name, value] of Object.entries(env)) {
-    if (
-      /^(PKGPUSH_.*PASSWORD|TWINE_PASSWORD|UV_PUBLISH_(PASSWORD|TOKEN)|ACTIONS_ID_TOKEN_REQUEST_TOKEN|.*_ID_TOKEN)$/.test(
-        name,
-      )
-    )
-      registerSecret(value);
-  }
+  for (const value of environmentSecrets(env)) registerSecret(value);
 }
 
 /** Runs the command line; resolves with the exit code. */
