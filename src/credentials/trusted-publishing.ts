@@ -150,6 +150,76 @@ function mintErrors(response: HttpResponse): string {
   return describeAnswer(response);
 }
 
+interface MintTarget {
+  server: ServerConfig;
+  provider: IdTokenProvider;
+  origin: string;
+  request: Requester;
+}
+
+/**
+ * Audience -> the CI's ID token -> a minted API token, with its expiry: PyPI's `expires` (Unix
+ * seconds) when the answer has it, else its documented 15 minutes. Also used to renew.
+ */
+async function mintToken(
+  { server, provider, origin, request }: MintTarget,
+  options: TrustedPublishingOptions,
+): Promise<{ password: string; expiresAt: number }> {
+  const mintedAt = Date.now();
+  const step = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof CredentialsError) throw error;
+      throw new CredentialsError(
+        `trusted publishing for '${server.name}': ${what} failed: ${(error as Error).message}`,
+      );
+    }
+  };
+  const audienceResponse = await step(`GET ${origin}/_/oidc/audience`, () =>
+    request("GET", `${origin}/_/oidc/audience`),
+  );
+  const audience = jsonField(audienceResponse, "audience");
+  if (audienceResponse.status !== 200 || typeof audience !== "string") {
+    throw new CredentialsError(
+      `trusted publishing for '${server.name}': ${origin} does not offer it (${describeAnswer(audienceResponse)} from /_/oidc/audience)`,
+      {
+        hint:
+          options.mode === "always"
+            ? "use --trusted-publishing always only with indexes that support trusted publishing"
+            : "use an API token instead, or --trusted-publishing never",
+      },
+    );
+  }
+  const idToken = await step(`getting an ID token from ${provider.ci}`, () =>
+    provider.get(audience),
+  );
+  options.registerSecret(idToken);
+  const answer = await step(`POST ${origin}/_/oidc/mint-token`, () =>
+    request("POST", `${origin}/_/oidc/mint-token`, {}, JSON.stringify({ token: idToken })),
+  );
+  const token = jsonField(answer, "token");
+  if (answer.status !== 200 || typeof token !== "string" || token === "") {
+    const claims = JSON.stringify(publicClaims(idToken));
+    throw new CredentialsError(
+      `trusted publishing for '${server.name}' failed: ${origin} refused the ${provider.ci} token: ${mintErrors(answer)}`,
+      {
+        hint: `the token's claims were ${claims}; they must match a trusted publisher configured for the project`,
+      },
+    );
+  }
+  options.registerSecret(token);
+  if (provider.ci === "GitHub Actions") options.writeWorkflowCommand(`::add-mask::${token}`);
+  const expires = jsonField(answer, "expires");
+  return {
+    password: token,
+    expiresAt:
+      typeof expires === "number" && Number.isFinite(expires)
+        ? expires * 1000
+        : mintedAt + DEFAULT_LIFETIME_MS,
+  };
+}
+
 /**
  * Trusted publishing (OIDC): trade the CI's ID token for a short-lived API token. Automatic for
  * PyPI and TestPyPI on a CI that offers an ID token when nothing else gave a password; any other
@@ -172,69 +242,8 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
     });
   };
 
-  /**
-   * Audience -> the CI's ID token -> a minted API token, with its expiry: PyPI's `expires` (Unix
-   * seconds) when the answer has it, else its documented 15 minutes. Also used to renew.
-   */
-  const mint = async (
-    server: ServerConfig,
-    provider: IdTokenProvider,
-    origin: string,
-  ): Promise<{ password: string; expiresAt: number }> => {
-    const mintedAt = Date.now();
-    const step = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
-      try {
-        return await call();
-      } catch (error) {
-        if (error instanceof CredentialsError) throw error;
-        throw new CredentialsError(
-          `trusted publishing for '${server.name}': ${what} failed: ${(error as Error).message}`,
-        );
-      }
-    };
-    const audienceResponse = await step(`GET ${origin}/_/oidc/audience`, () =>
-      request("GET", `${origin}/_/oidc/audience`),
-    );
-    const audience = jsonField(audienceResponse, "audience");
-    if (audienceResponse.status !== 200 || typeof audience !== "string") {
-      throw new CredentialsError(
-        `trusted publishing for '${server.name}': ${origin} does not offer it (${describeAnswer(audienceResponse)} from /_/oidc/audience)`,
-        {
-          hint:
-            options.mode === "always"
-              ? "use --trusted-publishing always only with indexes that support trusted publishing"
-              : "use an API token instead, or --trusted-publishing never",
-        },
-      );
-    }
-    const idToken = await step(`getting an ID token from ${provider.ci}`, () =>
-      provider.get(audience),
-    );
-    options.registerSecret(idToken);
-    const answer = await step(`POST ${origin}/_/oidc/mint-token`, () =>
-      request("POST", `${origin}/_/oidc/mint-token`, {}, JSON.stringify({ token: idToken })),
-    );
-    const token = jsonField(answer, "token");
-    if (answer.status !== 200 || typeof token !== "string" || token === "") {
-      const claims = JSON.stringify(publicClaims(idToken));
-      throw new CredentialsError(
-        `trusted publishing for '${server.name}' failed: ${origin} refused the ${provider.ci} token: ${mintErrors(answer)}`,
-        {
-          hint: `the token's claims were ${claims}; they must match a trusted publisher configured for the project`,
-        },
-      );
-    }
-    options.registerSecret(token);
-    if (provider.ci === "GitHub Actions") options.writeWorkflowCommand(`::add-mask::${token}`);
-    const expires = jsonField(answer, "expires");
-    return {
-      password: token,
-      expiresAt:
-        typeof expires === "number" && Number.isFinite(expires)
-          ? expires * 1000
-          : mintedAt + DEFAULT_LIFETIME_MS,
-    };
-  };
+  const mint = (server: ServerConfig, provider: IdTokenProvider, origin: string) =>
+    mintToken({ server, provider, origin, request }, options);
 
   const eligible = (server: ServerConfig): boolean =>
     options.mode === "always" || (options.mode === "auto" && isPypiHost(server.repository));

@@ -4,15 +4,8 @@ import type { Job } from "../plan/plan.js";
 import { formatBytes } from "./log.js";
 import { escapeControls } from "./redact.js";
 
-/**
- * Progress bars for a terminal: one per transfer in flight (bytes, rate, ETA) and one overall.
- * Finished transfers leave a plain line above the bars, so the scrollback tells the story.
- */
-export function terminalReporter(
-  totalBytes: number,
-  /** Redacts and escapes a line (the run's redactor). */
-  safeText: (text: string) => string,
-): RunEvents & { stop(): void } {
+/** The bars' frame on stderr, and the overall bar. */
+function createBars(totalBytes: number): { multibar: MultiBar; overall: SingleBar } {
   const multibar = new MultiBar({
     stream: process.stderr,
     format: " {bar} {percentage}% | {label} | {done}/{size} | {speed} | ETA {eta_formatted}",
@@ -30,6 +23,19 @@ export function terminalReporter(
     size: formatBytes(totalBytes),
     speed: "",
   });
+  return { multibar, overall };
+}
+
+/**
+ * Progress bars for a terminal: one per transfer in flight (bytes, rate, ETA) and one overall.
+ * Finished transfers leave a plain line above the bars, so the scrollback tells the story.
+ */
+export function terminalReporter(
+  totalBytes: number,
+  /** Redacts and escapes a line (the run's redactor). */
+  safeText: (text: string) => string,
+): RunEvents & { stop(): void } {
+  const { multibar, overall } = createBars(totalBytes);
   const started = Date.now();
   let sent = 0;
   const bars = new Map<number, { bar: SingleBar; bytes: number; total: number; since: number }>();
