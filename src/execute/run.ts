@@ -10,6 +10,7 @@ import { HoldBack } from "./hold-back.js";
 import type { JobState, RunContext, RunOptions } from "./job.js";
 import { StopList } from "./refusals.js";
 import { runScheduled } from "./scheduler.js";
+import { ServerPacing } from "./server-pacing.js";
 import type { ServerSession } from "./session.js";
 import { transmit } from "./transmit.js";
 import type { JobResult, RunEvents } from "./types.js";
@@ -34,6 +35,8 @@ export async function runPlan(
   options: RunOptions,
   events: RunEvents = {},
 ): Promise<JobResult[]> {
+  // Each server's share of the requests follows how it answers, up to --per-server.
+  const pacing = options.pacing ?? new ServerPacing({ max: options.perServer });
   const finished = new Map<number, JobResult>();
   const holdBack = new HoldBack(finished);
   const stops = new StopList((line) => events.onNotice?.(line));
@@ -43,7 +46,7 @@ export async function runPlan(
     const body = await buildRequest(job, state, context, options);
     if (!("open" in body)) return body;
     const session = context.sessions.get(job.server.name) as ServerSession;
-    const response = await transmit(job, body, session, state, options, events);
+    const response = await transmit(job, body, { session, pacing, state }, options, events);
     if (state.claim) {
       state.claim.settle();
       state.sha256 = (await context.digests.get(job.dist.path)).sha256;
@@ -75,6 +78,6 @@ export async function runPlan(
     return result;
   };
 
-  const results = await runScheduled(plan.jobs, options, runJob, options.signal);
+  const results = await runScheduled(plan.jobs, { ...options, pacing }, runJob, options.signal);
   return plan.jobs.map((job) => results.get(job.id) ?? notAttempted(job));
 }

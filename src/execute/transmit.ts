@@ -1,17 +1,17 @@
-/** One job's request to its server, retried per the retry policy, its progress reported. */
+/** One job's request to its server, paced, retried per the retry policy, its progress reported. */
 import type { Job } from "../plan/plan.js";
 import type { MultipartBody } from "../protocol/multipart.js";
 import { type HttpResponse, send } from "../transport/http.js";
 import { withRetries } from "../transport/retry.js";
 import type { JobState, RunOptions } from "./job.js";
+import { paced, type ServerPacing } from "./server-pacing.js";
 import type { ServerSession } from "./session.js";
 import type { RunEvents } from "./types.js";
 
 export function transmit(
   job: Job,
   body: MultipartBody,
-  session: ServerSession,
-  state: JobState,
+  { session, pacing, state }: { session: ServerSession; pacing: ServerPacing; state: JobState },
   options: RunOptions,
   events: RunEvents,
 ): Promise<HttpResponse> {
@@ -27,16 +27,21 @@ export function transmit(
       // Per attempt: a short-lived token (trusted publishing) is renewed before it expires.
       const authorization = await session.authorize();
       if (authorization) headers.authorization = authorization;
-      return send(session.dispatcher, {
-        method: "POST",
-        url: job.server.repository,
-        headers,
-        body: (onChunk) => body.open(onChunk),
-        stallTimeoutMs: options.stallTimeoutMs,
-        signal: options.signal,
-        onProgress: (bytes) => events.onProgress?.(job, bytes),
-        trace: session.trace,
-      });
+      // Each answer (its wait, an overload status) tells the server's pacing.
+      return paced(
+        job.server.name,
+        pacing,
+        send(session.dispatcher, {
+          method: "POST",
+          url: job.server.repository,
+          headers,
+          body: (onChunk) => body.open(onChunk),
+          stallTimeoutMs: options.stallTimeoutMs,
+          signal: options.signal,
+          onProgress: (bytes) => events.onProgress?.(job, bytes),
+          trace: session.trace,
+        }),
+      );
     },
     options.retry,
     {

@@ -11,6 +11,11 @@ export interface HttpResponse {
   body: string;
   /** The answer was longer than the cap: reading stopped there and the connection was closed. */
   truncated?: boolean;
+  /**
+   * Milliseconds from the last request byte handed over to the status line: the server's work and
+   * queue, without the sending (what per-server pacing watches).
+   */
+  waitMs?: number;
 }
 
 /** `-v`: what the HTTP client did, for the trace (transport/trace.ts formats it). */
