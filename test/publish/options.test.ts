@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { optionsFromApi } from "../../src/publish/api-options.js";
 import type { PublishFlags } from "../../src/publish/flags.js";
 import { optionsFromFlags } from "../../src/publish/from-flags.js";
+import { DEFAULT_LIMITS } from "../../src/publish/options.js";
 import { root } from "../helpers/cli.js";
 
 const flags = (extra: Partial<PublishFlags> = {}): PublishFlags => ({
@@ -81,19 +82,13 @@ describe("optionsFromFlags", () => {
 
 describe("optionsFromApi", () => {
   const base = { env: {}, cwd: "/w" };
-  it("defaults as the CLI's, a token as __token__, per-server check URLs", () => {
+  it("the default limits, a token as __token__, per-server check URLs", () => {
     const o = optionsFromApi("upload", false, {
       ...base,
       token: "pypi-x",
       checkUrls: { a: "https://a.example/simple/" },
     });
-    expect(o.limits).toEqual({
-      concurrency: 12,
-      perServer: 4,
-      retries: 3,
-      connectTimeoutMs: 10_000,
-      stallTimeoutMs: 120_000,
-    });
+    expect(o.limits).toEqual(DEFAULT_LIMITS);
     expect(o).toMatchObject({
       username: "__token__",
       password: "pypi-x",
