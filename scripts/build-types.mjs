@@ -1,3 +1,4 @@
+// @ts-check
 // The Node API's type declarations: tsc emits a .d.ts for every module src/index.ts reaches into a
 // temporary folder; the ones the API's types really reach (following the imports of the .d.ts
 // files themselves) are copied to dist/types/. A reachable declaration that imports a package
@@ -12,12 +13,17 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("../", import.meta.url));
 
 /** Module specifiers of a declaration file: import/export ... from "x", import("x"). */
+/** @param {string} text */
 function specifiers(text) {
+  /** @type {string[]} */
   const found = [];
-  for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*)["']([^"']+)["']/g)) found.push(m[1]);
+  for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*)["']([^"']+)["']/g)) {
+    found.push(/** @type {string} */ (m[1]));
+  }
   return found;
 }
 
+/** @param {string} [outdir] */
 export function buildTypes(outdir = "dist/types") {
   const out = resolve(root, outdir);
   const tmp = mkdtempSync(join(tmpdir(), "pkgpush-types-"));
@@ -28,24 +34,33 @@ export function buildTypes(outdir = "dist/types") {
   }
 }
 
+/**
+ * @param {string} tmp
+ * @param {string} out
+ */
 function emitReachable(tmp, out) {
   const tsc = join(root, "node_modules/typescript/bin/tsc");
   execFileSync(process.execPath, [tsc, "-p", "tsconfig.types.json", "--outDir", tmp], {
     cwd: root,
     stdio: "inherit",
   });
+  /** @type {Set<string>} */
   const seen = new Set();
+  /** @type {string[]} */
   const problems = [];
   const queue = [join(tmp, "index.d.ts")];
-  /** Who imported each file first: the chain is named in errors. */
+  /** Who imported each file first: the chain is named in errors. @type {Map<string, string>} */
   const parent = new Map();
+  /** @param {string} file */
   const chain = (file) => {
     const names = [];
-    for (let f = file; f; f = parent.get(f)) names.unshift(relative(tmp, f));
+    for (let f = /** @type {string | undefined} */ (file); f; f = parent.get(f)) {
+      names.unshift(relative(tmp, f));
+    }
     return names.join(" -> ");
   };
   while (queue.length > 0) {
-    const file = queue.pop();
+    const file = /** @type {string} */ (queue.pop());
     if (seen.has(file)) continue;
     seen.add(file);
     for (const spec of specifiers(readFileSync(file, "utf8"))) {

@@ -1,3 +1,4 @@
+// @ts-check
 // Bundles pkgpush with esbuild.
 //   dist/   what the npm package ships: the CLI (one small entry plus lazily loaded chunks, so
 //           `pkgpush --version` stays close to bare Node start-up), the Node API (index.js, and
@@ -6,15 +7,16 @@
 //           node_modules at run time except the optional native keyring.
 //   build/  development only: the test index server (demo, tests). Never packed.
 // Source maps are written for development builds; `--release` (npm's prepack) writes none.
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 import { buildTypes } from "./build-types.mjs";
+import { buildDefines } from "./defines.mjs";
 import { thirdPartyNotices } from "./notices.mjs";
 
 const root = new URL("../", import.meta.url);
-const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8"));
 const release = process.argv.includes("--release");
 
+/** @type {import("esbuild").BuildOptions} */
 const common = {
   bundle: true,
   format: "esm",
@@ -22,7 +24,7 @@ const common = {
   target: "node20",
   // Native addon: loaded from node_modules at run time, and optional.
   external: ["@napi-rs/keyring"],
-  define: { PKGPUSH_VERSION: JSON.stringify(pkg.version) },
+  define: buildDefines(),
   banner: {
     // Bundled CommonJS dependencies may call require(); give them one.
     js: "import { createRequire as __pkgpushCreateRequire } from 'node:module'; const require = __pkgpushCreateRequire(import.meta.url);",
@@ -53,7 +55,10 @@ const cli = await build({
   // Maps are 3x the code: development builds only (prepack rebuilds without them).
   sourcemap: !release,
 });
-writeFileSync(new URL("dist/THIRD-PARTY-NOTICES.txt", root), thirdPartyNotices(cli.metafile, root));
+writeFileSync(
+  new URL("dist/THIRD-PARTY-NOTICES.txt", root),
+  thirdPartyNotices(/** @type {import("esbuild").Metafile} */ (cli.metafile), root),
+);
 // The API's declarations (dist/types/) take tsc's time: for the package (prepack), or on request.
 if (release || process.argv.includes("--types")) buildTypes();
 
