@@ -12,6 +12,8 @@ export interface ListedFile {
   sha256?: string | undefined;
   /** PEP 700 `size`, when the index gives it. */
   size?: number | undefined;
+  /** PEP 592: the source has yanked it (a copy elsewhere would not be). */
+  yanked?: boolean | undefined;
 }
 
 /** A project's page on one server: its files, or why they could not be read. */
