@@ -72,9 +72,9 @@ const { CredentialsError } = await import("../../src/errors.js");
 
 import type { PublishCliOptions } from "../../src/commands/options.js";
 import type { CredentialSource } from "../../src/credentials/types.js";
-import { server as unitServer } from "../unit/helpers.js";
+import { server as unitServer } from "../helpers/builders.js";
 
-/** A .pypirc server (see unit/helpers), with the section it was read from. */
+/** A .pypirc server (see helpers/builders), with the section it was read from. */
 function server(name: string, extra: Partial<ServerConfig> = {}): ServerConfig {
   return unitServer(name, { location: { file: "~/.pypirc", section: name }, ...extra });
 }

@@ -9,7 +9,7 @@ import {
 } from "../../src/credentials/trusted-publishing.js";
 import { CredentialsError, UsageError } from "../../src/errors.js";
 import { redact } from "../../src/report/redact.js";
-import { fakeJwt, server as unitServer } from "../unit/helpers.js";
+import { fakeJwt, server as unitServer } from "../helpers/builders.js";
 
 const CLAIMS = {
   iss: "https://token.actions.githubusercontent.com",

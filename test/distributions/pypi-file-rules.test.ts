@@ -10,9 +10,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { inspectAll } from "../../src/distributions/inspect.js";
 import { isPypiPlatformTag, pypiFileProblems } from "../../src/distributions/pypi-file-rules.js";
 import type { Distribution } from "../../src/distributions/types.js";
-import { pypirc, runCli, workspace } from "../e2e/harness.js";
-import { judge, SKIP_REASON, WAREHOUSE } from "../e2e/warehouse.js";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { pypirc, runCli, workspace } from "../helpers/cli.js";
+import { judge, SKIP_REASON, WAREHOUSE } from "../helpers/warehouse.js";
 
 /** Platform tags and Warehouse's verdict on them (forklift/legacy.py `_valid_platform_tag`). */
 const TAGS: Array<[tag: string, allowed: boolean]> = [

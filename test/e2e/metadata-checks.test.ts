@@ -6,8 +6,8 @@
 import { basename } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureMetadataCases, type MetadataCase } from "../fixtures/metadata-cases.js";
+import { fieldsOf, pypirc, runCli, workspace } from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { fieldsOf, pypirc, runCli, workspace } from "./harness.js";
 
 let company: IndexServer;
 let config: string;
