@@ -3,7 +3,7 @@
  * limit applies), and sorts the outcome: files ready to upload, files that failed. A hash
  * mismatch is kept apart: it means the source serves other bytes than its index says.
  */
-import { type Downloaded, DownloadError, type DownloadOptions, downloadFile } from "./download.js";
+import { DownloadError, type Downloaded, type DownloadOptions, downloadFile } from "./download.js";
 import type { Copy } from "./plan.js";
 
 export interface DownloadEvents {
@@ -59,7 +59,9 @@ export async function fetchAll(
       events.onDownloadFinish?.(copy, outcome);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, copies.length)) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(concurrency, copies.length)) }, worker),
+  );
   // In plan order, whatever order they finished in; copies never started were interrupted.
   for (const copy of copies) {
     const outcome = outcomes.get(copy);

@@ -3,7 +3,11 @@
  * of a project read once, concurrently; a failure becomes an `unreachable` listing with the
  * client's message rather than an exception, so one server down never stops the others.
  */
-import { fetchProjectFiles, type SimpleEndpoint, type SimpleRequestOptions } from "../simple/client.js";
+import {
+  fetchProjectFiles,
+  type SimpleEndpoint,
+  type SimpleRequestOptions,
+} from "../simple/client.js";
 import { SimpleIndexError } from "../simple/errors.js";
 import type { SimpleFile } from "../simple/page.js";
 import type { IndexReader, ListedFile, Listing } from "./types.js";
