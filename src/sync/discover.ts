@@ -9,7 +9,7 @@ import { sectionEnvPrefix } from "../credentials/sources.js";
 import { checkCredentialTransport } from "../credentials/transport-safety.js";
 import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { parseFilename } from "../distributions/filename.js";
-import { ExitCode, PkgpushError, ResolutionError, UsageError } from "../errors.js";
+import { ExitCode, InterruptedError, PkgpushError, ResolutionError, UsageError } from "../errors.js";
 import type { ServerSession } from "../execute/session.js";
 import { adHocServer } from "../resolve/adhoc.js";
 import { serverLookup } from "../resolve/lookup.js";
@@ -154,6 +154,9 @@ export async function discover(input: DiscoverInput): Promise<Discovered> {
       projects.map(async (p) => [p, await sourceReader.list(source.name, p)] as const),
     ),
   );
+  if (input.signal?.aborted) {
+    throw new InterruptedError("interrupted while reading the source's index; nothing was copied");
+  }
   // Routing sees every way the project is written: as typed, and in the source's file names.
   const names = new Map<string, string[]>(
     projects.map((p) => [p, namesOf(p, specs, sourceListings)]),
@@ -184,6 +187,10 @@ export async function discover(input: DiscoverInput): Promise<Discovered> {
       }),
     ),
   );
+  // Ctrl-C while reading: the pages that failed are not the servers' fault.
+  if (input.signal?.aborted) {
+    throw new InterruptedError("interrupted while reading the indexes; nothing was copied");
+  }
   const { plan, problems } = planSync({
     specs,
     source: source.name,

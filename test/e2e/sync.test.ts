@@ -1,15 +1,25 @@
 /**
  * `pkgpush sync` end to end: several test index servers (source and targets), the real CLI.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { exampleDist, postsTo, storedNames } from "../helpers/cli.js";
-import { configFor, runTimed, serversPerTest } from "../helpers/transport.js";
+import {
+  closedPort,
+  configFor,
+  runTimed,
+  serversPerTest,
+  spawnCli,
+  waitFor,
+} from "../helpers/transport.js";
 import type { IndexServer } from "../server/index-server.js";
 
 const server = serversPerTest();
 const release = ["collective.demo-1.0.0-py3-none-any.whl", "collective.demo-1.0.0.tar.gz"];
+const downloads = (s: IndexServer): number =>
+  s.requests.filter((q) => q.method === "GET" && q.path.startsWith("/files/")).length;
 const bytesOf = (name: string): Buffer => readFileSync(join(exampleDist, name));
 
 async function seeded(name: string, files: string[] = release): Promise<IndexServer> {
@@ -58,7 +68,211 @@ describe("pkgpush sync", () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(storedNames(a)).toEqual(release);
     expect(storedNames(b)).toEqual(release);
-    expect(src.requests.filter((q) => q.path.startsWith("/files/")).length).toBe(2);
+    expect(downloads(src)).toBe(2);
     expect(r.stdout).toMatch(/Summary: 3 uploaded, 1 skipped/);
+  });
+
+  it("everything already present: nothing downloaded, nothing uploaded, exit 0", async () => {
+    const src = await seeded("src");
+    const a = await seeded("a");
+    const b = await seeded("b");
+    const r = await runTimed([
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--config-file",
+      config(src, a, b),
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Summary: 4 skipped/);
+    expect(downloads(src)).toBe(0);
+    expect(postsTo(a).length + postsTo(b).length).toBe(0);
+  });
+
+  it("a file with another hash on a target is reported and never overwritten; the other target still gets it", async () => {
+    const src = await seeded("src");
+    const a = await server("a");
+    await a.seed(release[1] as string, "other bytes under the same name");
+    const b = await server("b");
+    const cfg = config(src, a, b);
+    const dry = await runTimed([
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--config-file",
+      cfg,
+      "--dry-run",
+    ]);
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toMatch(
+      /DIFFERENT: collective\.demo-1\.0\.0\.tar\.gz on a has sha256 [0-9a-f]{64}/,
+    );
+    expect(downloads(src)).toBe(0);
+    const r = await runTimed([
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--config-file",
+      cfg,
+      "--json",
+    ]);
+    expect(r.code, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.command).toBe("sync");
+    expect(report.sync.conflicts).toEqual([
+      expect.objectContaining({ file: release[1], server: "a" }),
+    ]);
+    expect(report.results).toContainEqual(
+      expect.objectContaining({
+        file: release[1],
+        server: "a",
+        status: "failed",
+        reasonCode: "different-file",
+      }),
+    );
+    expect(postsTo(a).map((q) => q.file?.filename)).toEqual([release[0]]);
+    expect(storedNames(b)).toEqual(release);
+    expect(
+      readFileSync(a.files().find((f) => f.filename === release[1])?.path as string, "utf8"),
+    ).toBe("other bytes under the same name");
+  });
+
+  it("a target that is down: the others get their files, the summary names it, exit 1", async () => {
+    const src = await seeded("src");
+    const a = await server("a");
+    const port = await closedPort();
+    const { config: cfg } = configFor({
+      src: { url: src.uploadUrl, "check-url": src.simpleUrl },
+      a: { url: a.uploadUrl, "check-url": a.simpleUrl, "release-packages": "collective\\..*" },
+      down: {
+        url: `http://127.0.0.1:${port}/legacy/`,
+        "check-url": `http://127.0.0.1:${port}/simple/`,
+        "release-packages": "collective\\..*",
+      },
+    });
+    const r = await runTimed([
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--config-file",
+      cfg,
+      "--retries",
+      "0",
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(storedNames(a)).toEqual(release);
+    expect(r.stdout).toMatch(/not reached: down for collective-demo: .*connection refused/);
+  });
+
+  it("NAME alone copies every version; NAME==VERSION only that one; --to picks the targets", async () => {
+    const src = await seeded("src");
+    await src.seed("collective.demo-2.0.tar.gz", "pretend sdist 2.0");
+    const a = await server("a");
+    const b = await server("b");
+    const cfg = config(src, a, b);
+    const dry = await runTimed([
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--to",
+      "b",
+      "--config-file",
+      cfg,
+      "--dry-run",
+      "--json",
+    ]);
+    expect(dry.code, dry.stderr).toBe(0);
+    const plan = JSON.parse(dry.stdout).sync;
+    expect(plan.releases).toEqual(["collective-demo==1.0.0", "collective-demo==2.0"]);
+    expect(
+      plan.copies.map((c: { file: string; targets: string[] }) => `${c.file} ${c.targets}`),
+    ).toEqual([`${release[0]} b`, `${release[1]} b`, "collective.demo-2.0.tar.gz b"]);
+    const missing = await runTimed([
+      "sync",
+      "collective.demo==3.0",
+      "--from",
+      "src",
+      "--config-file",
+      cfg,
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(
+      /collective\.demo==3\.0: src has no files of collective-demo 3\.0 \(versions there: 1\.0\.0, 2\.0\)/,
+    );
+    const r = await runTimed([
+      "sync",
+      "collective.demo==1.0.0",
+      "--from",
+      "src",
+      "--to",
+      "a",
+      "--config-file",
+      cfg,
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(storedNames(a)).toEqual(release);
+    expect(storedNames(b)).toEqual([]);
+  });
+
+  it("re-running after a failed run copies only what is still missing", async () => {
+    const src = await seeded("src");
+    const a = await server("a");
+    // b takes the first upload, then refuses the rest with 500s.
+    const b = await server("b", [
+      { on: "upload", skip: 1, times: "always", action: { status: 500 } },
+    ]);
+    const cfg = config(src, a, b);
+    const args = [
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--config-file",
+      cfg,
+      "--retries",
+      "0",
+    ];
+    const first = await runTimed(args);
+    expect(first.code).toBe(1);
+    expect(storedNames(a)).toEqual(release);
+    expect(storedNames(b)).toHaveLength(1);
+    b.setFaults([]);
+    const before = { downloads: downloads(src), a: postsTo(a).length };
+    const second = await runTimed(args);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/Summary: 1 uploaded, 3 skipped/);
+    expect(downloads(src) - before.downloads).toBe(1);
+    expect(postsTo(a).length).toBe(before.a);
+    expect(storedNames(b)).toEqual(release);
+  });
+
+  it("Ctrl-C while downloading: exit 130 within a second, a summary, and the private folder is gone", async () => {
+    const src = await seeded("src");
+    src.setFaults([{ on: "files", times: "always", action: { delayMs: 20_000 } }]);
+    const a = await server("a");
+    const b = await server("b");
+    const tmp = mkdtempSync(join(tmpdir(), "pkgpush-sync-tmp-"));
+    const run = spawnCli(
+      ["sync", "collective.demo", "--from", "src", "--config-file", config(src, a, b)],
+      {
+        env: { TMPDIR: tmp },
+      },
+    );
+    await waitFor(() => run.stderr().includes("downloading") && readdirSync(tmp).length > 0);
+    expect(readdirSync(tmp)[0]).toMatch(/^pkgpush-sync-\d+-/);
+    const sent = Date.now();
+    run.child.kill("SIGINT");
+    const r = await run.done;
+    expect(Date.now() - sent).toBeLessThan(1_000);
+    expect(r.code).toBe(130);
+    expect(r.stdout).toMatch(/Summary: 4 not-sent/);
+    expect(r.stdout).toMatch(/not downloaded from src: interrupted/);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(postsTo(a).length + postsTo(b).length).toBe(0);
   });
 });
