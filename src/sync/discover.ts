@@ -61,7 +61,7 @@ export function selectSource(config: PypircConfig, from: string): ServerConfig {
 
 /**
  * Where the source's credentials may come from: its own section's variables, its `.pypirc`
- * section and the keyring, never the values given for every server (-p, TWINE_PASSWORD...), which
+ * section and (`more`) the keyring, never the values given for every server (-p, TWINE_PASSWORD...), which
  * are meant for the targets; a public source is read anonymously.
  */
 export function sourceCredentialSources(
@@ -87,7 +87,16 @@ export function sourceCredentialSources(
       server.location ? `${server.location.file} [${server.location.section}]` : "config file",
     lookup: async (server) => ({ username: server.username, password: server.password }),
   };
-  return [section, pypirc, ...more];
+  // The keyring is asked only for a source with a user name: an anonymous (public) source then
+  // costs no keyring look-up (a child process) per run.
+  const keyring = more.map(
+    (source): CredentialSource => ({
+      describe: source.describe,
+      lookup: (server, found) =>
+        found.username === undefined ? Promise.resolve(undefined) : source.lookup(server, found),
+    }),
+  );
+  return [section, pypirc, ...keyring];
 }
 
 /** The source's credentials (none is fine: anonymous), checked against the plain-http rule. */
