@@ -9,7 +9,13 @@ import { sectionEnvPrefix } from "../credentials/sources.js";
 import { checkCredentialTransport } from "../credentials/transport-safety.js";
 import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { parseFilename } from "../distributions/filename.js";
-import { ExitCode, InterruptedError, PkgpushError, ResolutionError, UsageError } from "../errors.js";
+import {
+  ExitCode,
+  InterruptedError,
+  PkgpushError,
+  ResolutionError,
+  UsageError,
+} from "../errors.js";
 import type { ServerSession } from "../execute/session.js";
 import { adHocServer } from "../resolve/adhoc.js";
 import { serverLookup } from "../resolve/lookup.js";
