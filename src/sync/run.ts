@@ -4,89 +4,77 @@
  * private folder, verified -> inspect -> the upload pipeline (given as `upload`, the same one
  * `pkgpush upload` runs) -> one report. The folder is gone when this returns or throws.
  */
-import type { PypircConfig, ServerConfig } from "../config/types.js";
+import type { ServerConfig } from "../config/types.js";
+import { keyringSource } from "../credentials/keyring.js";
+import { checkTlsFiles } from "../credentials/tls-files.js";
 import type { Credentials } from "../credentials/types.js";
 import { refuseInvalidMetadata } from "../distributions/metadata-check.js";
-import { ExitCode } from "../errors.js";
+import { AggregateInputError, ExitCode } from "../errors.js";
 import { closeSessions, openSessions, type ServerSession } from "../execute/session.js";
-import type { Plan } from "../plan/plan.js";
 import type { OutcomeStatus } from "../protocol/outcome.js";
+import { settleCredentials } from "../publish/credentials.js";
+import { messenger, type PublishEvents } from "../publish/events.js";
+import type { PublishOptions } from "../publish/options.js";
+import { readConfig } from "../publish/prepare.js";
 import type { JsonReport } from "../report/json.js";
-import type { TraceEvent } from "../transport/http.js";
+import { Redactor } from "../report/redact.js";
 import { defaultRetryPolicy } from "../transport/retry.js";
+import { USER_AGENT } from "../transport/user-agent.js";
 import { copyPlan, copyRoutes } from "./copy-plan.js";
-import { type Discovered, discover, parseSpecs, selectSource } from "./discover.js";
+import {
+  type Discovered,
+  discover,
+  parseSpecs,
+  selectSource,
+  sourceCredentialSources,
+  sourceCredentials,
+} from "./discover.js";
 import { type DownloadEvents, type FetchResult, fetchAll } from "./fetch-all.js";
 import { type SyncSection, syncIncomplete, syncRows, syncSection } from "./report.js";
 import { withPrivateDir } from "./temp-dir.js";
 
-export interface SyncLimits {
-  concurrency: number;
-  perServer: number;
-  retries: number;
-  connectTimeoutMs: number;
-  stallTimeoutMs: number;
-}
-
-export interface SyncOptions {
+/**
+ * A sync's options: the upload pipeline's (targets' credentials, limits, TLS, preflight,
+ * verbosity, the redactor, the signal; `paths`, `repositories` and the check settings are not
+ * used) plus what to copy from where.
+ */
+export interface SyncOptions extends PublishOptions {
   /** `NAME` or `NAME==VERSION`, as typed. */
   specs: string[];
   /** The source: a section name or a URL (a simple index, or a configured repository URL). */
   from: string;
   /** Targets named (`--to`); empty: routed by release-packages. */
   to: string[];
-  dryRun: boolean;
-  config: PypircConfig;
-  limits: SyncLimits;
   /** A download larger than this is refused (the index's size, when given, is tighter). */
   maxDownloadBytes: number;
-  caCert?: string | undefined;
-  clientCert?: string | undefined;
-  userAgent: string;
-  signal?: AbortSignal | undefined;
   /** Base folder of the private temporary folder (default: the system's). */
   tempBase?: string | undefined;
 }
 
-export interface SyncEvents extends DownloadEvents {
-  onMessage?(level: "info" | "warning", text: string): void;
-  /** Verbose: every request to the source and targets while discovering and downloading. */
-  onTrace?(server: string, event: TraceEvent): void;
-}
-
-export interface SyncDeps {
-  /**
-   * Credentials of these servers. The source's may be empty (read anonymously); targets' must be
-   * complete unless it is a dry run.
-   */
-  credentials(
-    servers: ServerConfig[],
-    role: "source" | "target",
-  ): Promise<Map<string, Credentials>>;
-  /** The upload pipeline: preflight, ordering, checks, retries, progress; resolves with its report. */
-  upload(plan: Plan, credentials: Map<string, Credentials>): Promise<JsonReport>;
-}
+export interface SyncEvents extends PublishEvents, DownloadEvents {}
 
 export type SyncReport = Omit<JsonReport, "command"> & { command: "sync"; sync: SyncSection };
+
+/** 4 GiB: larger than any file PyPI takes (its largest project limits are a few GiB). */
+export const DEFAULT_MAX_DOWNLOAD_BYTES = 4 * 1024 ** 3;
 
 /** Slow trickles are aborted below this average rate (after the first --timeout seconds). */
 const MIN_DOWNLOAD_RATE = 16 * 1024;
 
-export async function runSync(
-  options: SyncOptions,
-  deps: SyncDeps,
-  events: SyncEvents = {},
-): Promise<SyncReport> {
+export async function runSync(options: SyncOptions, events: SyncEvents = {}): Promise<SyncReport> {
+  const redactor = options.redactor ?? new Redactor();
+  redactor.registerCredentials(options.username, options.password);
+  const say = messenger(events);
   const specs = parseSpecs(options.specs);
-  const source = selectSource(options.config, options.from);
+  const config = await readConfig(options);
+  for (const warning of config.warnings) say.warn(warning);
+  const source = selectSource(config, options.from);
   const credentials = new Map<string, Credentials>();
   const opened: Array<Map<string, ServerSession>> = [];
-  const sessionFor = async (
-    servers: ServerConfig[],
-    role: "source" | "target",
-  ): Promise<Map<string, ServerSession>> => {
-    const found = await deps.credentials(servers, role);
+  const sessionFor = async (servers: ServerConfig[], role: "source" | "target") => {
+    const found = await credentialsOf(servers, role, options, redactor, events);
     for (const [name, c] of found) credentials.set(name, c);
+    const trace = options.verbosity === "verbose" ? events.onTrace : undefined;
     const sessions = openSessions(
       servers.map((server) => ({ server, credentials: found.get(server.name) ?? {} })),
       {
@@ -95,29 +83,31 @@ export async function runSync(
         caCert: options.caCert,
         clientCert: options.clientCert,
       },
-      events.onTrace && ((server, event) => events.onTrace?.(server.name, event)),
+      trace && ((server, event) => trace.call(events, server.name, event)),
     );
     opened.push(sessions);
     return sessions;
   };
+  const retry = { ...defaultRetryPolicy, retries: options.limits.retries };
   try {
     const found = await discover({
-      config: options.config,
+      config,
       source,
       specs,
       to: options.to,
       sessionFor,
       simple: {
-        userAgent: options.userAgent,
+        userAgent: USER_AGENT,
         stallTimeoutMs: options.limits.stallTimeoutMs,
-        retry: { ...defaultRetryPolicy, retries: options.limits.retries },
+        retry,
         signal: options.signal,
       },
       signal: options.signal,
-      warn: (line) => events.onMessage?.("warning", line),
+      warn: say.warn,
     });
     if (options.dryRun) {
-      return finish(options, found, credentials, syncSection(source.name, found.plan), undefined);
+      const section = syncSection(source.name, found.plan);
+      return redactor.redactValues(finish(options, found, credentials, section, undefined));
     }
     const sourceSession = found.sessions.get(source.name) as ServerSession;
     return await withPrivateDir(async (dir) => {
@@ -131,8 +121,8 @@ export async function runSync(
           maxBytes: options.maxDownloadBytes,
           stallTimeoutMs: options.limits.stallTimeoutMs,
           minBytesPerSecond: MIN_DOWNLOAD_RATE,
-          retry: { ...defaultRetryPolicy, retries: options.limits.retries },
-          userAgent: options.userAgent,
+          retry,
+          userAgent: USER_AGENT,
           signal: options.signal,
           trace: sourceSession.trace,
         },
@@ -145,14 +135,45 @@ export async function runSync(
         const routes = await copyRoutes(fetched, found.targets);
         // The same refusal as `upload`: PyPI's rules for files bound there, packaging's for all.
         refuseInvalidMetadata(routes.routes);
-        uploaded = await deps.upload(copyPlan(routes), credentials);
+        const { send } = await import("../publish/send.js");
+        const prepared = { options, plan: copyPlan(routes), credentials, redactor };
+        uploaded = await send(prepared, events);
       }
       const section = syncSection(source.name, found.plan, fetched);
-      return finish(options, found, credentials, section, uploaded);
+      return redactor.redactValues(finish(options, found, credentials, section, uploaded));
     }, options.tempBase);
   } finally {
     await Promise.all(opened.map((sessions) => closeSessions(sessions)));
   }
+}
+
+/**
+ * The source's credentials (none is fine: read anonymously) or the targets' (as `upload`
+ * settles them: complete, or an error naming every source tried), after their TLS files.
+ */
+async function credentialsOf(
+  servers: ServerConfig[],
+  role: "source" | "target",
+  options: SyncOptions,
+  redactor: Redactor,
+  events: SyncEvents,
+): Promise<Map<string, Credentials>> {
+  const problems = await checkTlsFiles(servers, options.caCert, options.clientCert);
+  if (problems.length === 1) throw problems[0];
+  if (problems.length > 1) throw new AggregateInputError(problems);
+  if (role === "target") return settleCredentials({ servers }, options, redactor, events);
+  const say = messenger(events);
+  const keyring = options.keyring
+    ? [keyringSource({ debug: say.debug, warn: say.warn, signal: options.signal })]
+    : [];
+  const sources = sourceCredentialSources(options.env, keyring);
+  const map = new Map<string, Credentials>();
+  for (const server of servers) {
+    const found = await sourceCredentials(server, sources, options.allowInsecureHttp);
+    redactor.registerCredentials(found.username, found.password);
+    map.set(server.name, found);
+  }
+  return map;
 }
 
 /**
@@ -173,7 +194,7 @@ function refuseAllOnMismatch(fetched: FetchResult): void {
 }
 
 function finish(
-  options: SyncOptions,
+  options: Pick<SyncOptions, "signal" | "dryRun">,
   found: Discovered,
   credentials: Map<string, Credentials>,
   section: SyncSection,
