@@ -4,7 +4,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { exampleDist, postsTo, storedNames } from "../helpers/cli.js";
 import {
   closedPort,
@@ -14,9 +14,24 @@ import {
   spawnCli,
   waitFor,
 } from "../helpers/transport.js";
-import type { IndexServer } from "../server/index-server.js";
+import {
+  type IndexServer,
+  type IndexServerOptions,
+  startIndexServer,
+} from "../server/index-server.js";
 
 const server = serversPerTest();
+const custom: IndexServer[] = [];
+afterEach(async () => {
+  await Promise.all(custom.splice(0).map((s) => s.close()));
+});
+/** A source with options of its own (user u, password pw-src), holding the release. */
+async function source(options: IndexServerOptions): Promise<IndexServer> {
+  const s = await startIndexServer({ mode: "pypi", users: { u: "pw-src" }, ...options });
+  custom.push(s);
+  for (const f of release) await s.seed(f, bytesOf(f));
+  return s;
+}
 const release = ["collective.demo-1.0.0-py3-none-any.whl", "collective.demo-1.0.0.tar.gz"];
 const downloads = (s: IndexServer): number =>
   s.requests.filter((q) => q.method === "GET" && q.path.startsWith("/files/")).length;
@@ -274,5 +289,127 @@ describe("pkgpush sync", () => {
     expect(r.stdout).toMatch(/not downloaded from src: interrupted/);
     expect(readdirSync(tmp)).toEqual([]);
     expect(postsTo(a).length + postsTo(b).length).toBe(0);
+  });
+
+  it("a source that serves only PEP 503 HTML: hashes from the URL fragments, files copied", async () => {
+    const src = await source({ simpleFormats: "html" });
+    const a = await server("a");
+    const b = await server("b");
+    const r = await runTimed([
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--config-file",
+      config(src, a, b),
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(src.requests.find((q) => q.path.startsWith("/simple/"))?.headers.accept).toMatch(/json/);
+    expect(storedNames(a)).toEqual(release);
+    expect(storedNames(b)).toEqual(release);
+  });
+
+  it("a source that requires credentials gets its own, and only its own", async () => {
+    const src = await source({ readAuth: true });
+    const a = await server("a");
+    const b = await server("b");
+    const cfg = config(src, a, b);
+    const r = await runTimed(["sync", "collective.demo", "--from", "src", "--config-file", cfg]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const gets = src.requests.filter((q) => q.method === "GET");
+    expect(gets.length).toBeGreaterThan(0);
+    expect(gets.every((q) => q.headers.authorization === "Basic u" && q.status === 200)).toBe(true);
+    expect(storedNames(b)).toEqual(release);
+    // Without the source's password: the index says 401, nothing is copied, the run says why.
+    const { config: noPassword } = configFor({
+      src: { url: src.uploadUrl, "check-url": src.simpleUrl, password: "" },
+      a: { url: a.uploadUrl, "check-url": a.simpleUrl, "release-packages": "collective\\..*" },
+    });
+    const refused = await runTimed([
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--config-file",
+      noPassword,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/collective\.demo: src: .* answered 401/);
+  });
+
+  it("files on another host (a CDN) get no Authorization header; the index itself does", async () => {
+    const cdn = await server("cdn");
+    for (const f of release) await cdn.seed(f, bytesOf(f));
+    const src = await source({ readAuth: true, filesBaseUrl: cdn.filesUrl });
+    const a = await server("a");
+    const b = await server("b");
+    const r = await runTimed([
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--config-file",
+      config(src, a, b),
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(downloads(src)).toBe(0);
+    expect(downloads(cdn)).toBe(2);
+    expect(cdn.requests.map((q) => q.headers.authorization)).toEqual([undefined, undefined]);
+    expect(src.requests.every((q) => q.headers.authorization === "Basic u")).toBe(true);
+    expect(storedNames(a)).toEqual(release);
+  });
+
+  it("a download that breaks mid-file is retried, verified, and never uploaded truncated", async () => {
+    const src = await seeded("src");
+    src.setFaults([{ on: "files", times: 2, action: { truncateAfterBytes: 300 } }]);
+    const a = await server("a");
+    const b = await server("b");
+    const r = await runTimed([
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--config-file",
+      config(src, a, b),
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /retrying download of collective\.demo-1\.0\.0\S* in \S+ \(attempt 1 failed: /,
+    );
+    expect(downloads(src)).toBe(4);
+    for (const s of [a, b]) {
+      for (const f of s.files())
+        expect(readFileSync(f.path as string).equals(bytesOf(f.filename))).toBe(true);
+      expect(postsTo(s).every((q) => q.file?.size === bytesOf(q.file?.filename ?? "").length)).toBe(
+        true,
+      );
+    }
+  });
+
+  it("a download whose bytes do not match the index's sha256 is refused, and nothing is uploaded", async () => {
+    const src = await seeded("src");
+    src.setFaults([{ on: "files", match: { filename: release[1] }, action: { corrupt: true } }]);
+    const a = await server("a");
+    const b = await server("b");
+    const r = await runTimed([
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--config-file",
+      config(src, a, b),
+      "--json",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/download failed: collective\.demo-1\.0\.0\.tar\.gz: sha256 mismatch/);
+    expect(postsTo(a).length + postsTo(b).length).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.totals["not-sent"]).toBe(4);
+    expect(report.sync.copies.map((c: { reasonCode: string }) => c.reasonCode).sort()).toEqual([
+      "hash-mismatch",
+      "held",
+    ]);
+    // The mismatch is not retried: the bytes are wrong, not short.
+    expect(downloads(src)).toBe(2);
   });
 });
