@@ -412,4 +412,20 @@ describe("pkgpush sync", () => {
     // The mismatch is not retried: the bytes are wrong, not short.
     expect(downloads(src)).toBe(2);
   });
+
+  it("targets given by upload URL only: their simple index is derived (Warehouse layout) and confirmed", async () => {
+    const src = await seeded("src");
+    const a = await server("a");
+    const { config: cfg } = configFor({
+      src: { url: src.uploadUrl, "check-url": src.simpleUrl },
+      a: { url: a.uploadUrl },
+    });
+    const args = ["sync", "collective.demo", "--from", "src", "--to", "a", "--config-file", cfg];
+    const r = await runTimed(args);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(storedNames(a)).toEqual(release);
+    expect(a.requests.some((q) => q.method === "GET" && q.path === "/simple/")).toBe(true);
+    const again = await runTimed(args);
+    expect(again.stdout).toMatch(/Summary: 2 skipped/);
+  });
 });
