@@ -318,3 +318,34 @@ describe("loadPypirc: file location and permissions", () => {
     expect(displayPath("/home/user2/.pypirc", "/home/u")).toBe("/home/user2/.pypirc");
   });
 });
+
+describe("check-url / simple-url", () => {
+  it("a URL is configured, `none` turns checks off, unset leaves derivation to the run", async () => {
+    const config = await load(
+      "[distutils]\nindex-servers = a b c\n" +
+        "[a]\nrepository = https://a.example/legacy/\ncheck-url = https://a.example/simple/\n" +
+        "[b]\nrepository = https://b.example/legacy/\nsimple-url = NONE\n" +
+        "[c]\nrepository = https://c.example/legacy/\n",
+    );
+    expect(getServer(config, "a")).toMatchObject({
+      checkUrl: "https://a.example/simple/",
+      checkUrlSource: "configured",
+    });
+    expect(getServer(config, "b").checkUrlSource).toBe("off");
+    expect(getServer(config, "b").checkUrl).toBeUndefined();
+    // Derived URLs other than PyPI's are confirmed with a request before use (src/simple).
+    expect(getServer(config, "c").checkUrl).toBeUndefined();
+    expect(getServer(config, "c").checkUrlSource).toBeUndefined();
+    expect(getServer(config, "pypi")).toMatchObject({
+      checkUrl: PYPI_SIMPLE_URL,
+      checkUrlSource: "derived",
+    });
+  });
+
+  it("a value that is neither a URL nor none names the line", async () => {
+    const e = await loadError(
+      "[distutils]\nindex-servers = a\n[a]\nrepository = https://a.example/\ncheck-url = nope\n",
+    );
+    expect(e.message).toMatch(/line 5: \[a\] check-url = nope is not an http\(s\) URL/);
+  });
+});
