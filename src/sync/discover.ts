@@ -196,7 +196,7 @@ export async function discover(input: DiscoverInput): Promise<Discovered> {
           ? await reader.list(server.name, project)
           : {
               state: "unreachable",
-              reason: `${server.name}: no simple index, so what it lacks cannot be seen (${server.checkUrlNote ?? "set check-url"})`,
+              reason: `${server.name}: no simple index, so what it lacks cannot be seen (${server.checkUrlSource === "off" ? "check-url = none" : (server.checkUrlNote ?? "set check-url")})`,
             };
         return [`${server.name}\0${project}`, listing] as const;
       }),

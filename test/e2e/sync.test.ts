@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { exampleDist, postsTo, storedNames } from "../helpers/cli.js";
+import { exampleDist, postsTo, pypirc, storedNames, workspace } from "../helpers/cli.js";
 import {
   closedPort,
   configFor,
@@ -413,13 +413,39 @@ describe("pkgpush sync", () => {
     expect(downloads(src)).toBe(2);
   });
 
-  it("targets given by upload URL only: their simple index is derived (Warehouse layout) and confirmed", async () => {
+  it("a target with check-url = none is not reached: what it lacks cannot be seen", async () => {
     const src = await seeded("src");
     const a = await server("a");
     const { config: cfg } = configFor({
       src: { url: src.uploadUrl, "check-url": src.simpleUrl },
-      a: { url: a.uploadUrl },
+      a: { url: a.uploadUrl, "check-url": "none" },
     });
+    const r = await runTimed([
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--to",
+      "a",
+      "--config-file",
+      cfg,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/not reached: a for collective-demo: .*check-url = none/);
+    expect(postsTo(a)).toEqual([]);
+  });
+
+  it("targets given by upload URL only: their simple index is derived (Warehouse layout) and confirmed", async () => {
+    const src = await seeded("src");
+    const a = await server("a");
+    // configFor writes check-url = none where none is given; this .pypirc has none at all.
+    const { config: cfg } = workspace(
+      pypirc({
+        distutils: { "index-servers": ["src", "a"] },
+        src: { repository: src.uploadUrl, "check-url": src.simpleUrl },
+        a: { repository: a.uploadUrl, username: "u", password: "pw-a" },
+      }),
+    );
     const args = ["sync", "collective.demo", "--from", "src", "--to", "a", "--config-file", cfg];
     const r = await runTimed(args);
     expect(r.code, r.stdout + r.stderr).toBe(0);
