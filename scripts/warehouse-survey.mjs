@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * Survey: real distribution files through PyPI's own upload code, sent by pkgpush.
  *
@@ -25,6 +26,7 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
+/** @type {(name: string, fallback: string | undefined) => string | undefined} */
 const option = (name, fallback) => {
   const i = args.indexOf(name);
   if (i < 0) return fallback;
@@ -34,8 +36,8 @@ const option = (name, fallback) => {
 const maxBytes = Number(option("--max-mib", "20")) * 1024 * 1024;
 const jsonOut = option("--json", undefined);
 const shared = [process.env.PKGPUSH_SHARED_DIR, join(root, "../shared"), "/work/shared"]
-  .filter(Boolean)
-  .map((d) => join(d, "warehouse"))
+  .filter((d) => d !== undefined && d !== "")
+  .map((d) => join(/** @type {string} */ (d), "warehouse"))
   .find((d) => existsSync(join(d, "serve")));
 if (!shared) {
   console.error("warehouse-survey: ../shared/warehouse not found");
@@ -44,6 +46,7 @@ if (!shared) {
 
 /** A distribution's file name: `name-version...` and a distribution extension. */
 const DIST = /^[A-Za-z0-9][^/]*-[0-9][^/]*\.(whl|egg|tar\.gz|zip|tar\.bz2)$/;
+/** @param {string} path @param {Map<string, string>} out file name -> path */
 function collect(path, out) {
   const info = statSync(path);
   if (info.isDirectory()) {
@@ -52,6 +55,7 @@ function collect(path, out) {
     out.set(basename(path), resolve(path));
   }
 }
+/** @type {Map<string, string>} */
 const byName = new Map();
 for (const p of args) collect(p, byName);
 const files = [...byName.values()].sort();
@@ -139,6 +143,7 @@ const rows = files.map((file) => {
       : (refusedBeforeSending.get(file) ?? null),
   };
 });
+/** @param {(row: (typeof rows)[number]) => boolean} f */
 const count = (f) => rows.filter(f).length;
 const summary = {
   files: rows.length,

@@ -1,11 +1,11 @@
 import { loadPypirc } from "../config/pypirc.js";
+import { separatorRewrite, showPattern } from "../config/release-pattern.js";
 import type { PypircConfig, ServerConfig } from "../config/types.js";
 import { keyringEnabled, keyringSource } from "../credentials/keyring.js";
 import { resolveCredentials } from "../credentials/resolve.js";
 import { environmentSource, pypircSource } from "../credentials/sources.js";
 import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { ExitCode, InterruptedError } from "../errors.js";
-import { separatorRewrite, showPattern } from "../resolve/release-pattern.js";
 import { unroutedServerNote } from "../resolve/targets.js";
 import { describeSimpleUrl } from "../simple/locate.js";
 import { cliRedactor, err, out } from "./output.js";

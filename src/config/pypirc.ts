@@ -21,7 +21,6 @@ import { homedir } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { ConfigError, ResolutionError } from "../errors.js";
 import { RegularFileError, readRegularFile } from "../io/regular-file.js";
-import { compileReleasePattern } from "../resolve/release-pattern.js";
 import { deriveSimpleUrl } from "../simple/derive.js";
 import {
   DEFAULT_SECTION,
@@ -31,6 +30,7 @@ import {
   parseConfig,
   sectionOptions,
 } from "./configparser.js";
+import { compileReleasePattern } from "./release-pattern.js";
 import type { ConfigLocation, PypircConfig, ReleasePattern, ServerConfig } from "./types.js";
 
 export const PYPI_UPLOAD_URL = "https://upload.pypi.org/legacy/";

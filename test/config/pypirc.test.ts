@@ -11,9 +11,9 @@ import {
   PYPI_UPLOAD_URL,
   TESTPYPI_UPLOAD_URL,
 } from "../../src/config/pypirc.js";
+import { matchesProject } from "../../src/config/release-pattern.js";
 import type { PypircConfig } from "../../src/config/types.js";
 import { ConfigError, ResolutionError } from "../../src/errors.js";
-import { matchesProject } from "../../src/resolve/release-pattern.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pkgpush-pypirc-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
