@@ -5,15 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { exampleDist, postsTo, pypirc, storedNames, workspace } from "../helpers/cli.js";
-import {
-  closedPort,
-  configFor,
-  runTimed,
-  serversPerTest,
-  spawnCli,
-  waitFor,
-} from "../helpers/transport.js";
+import { exampleDist, postsTo, pypirc, spawnCli, storedNames, workspace } from "../helpers/cli.js";
+import { closedPort, configFor, runTimed, serversPerTest, waitFor } from "../helpers/transport.js";
 import {
   type IndexServer,
   type IndexServerOptions,
