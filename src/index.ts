@@ -9,6 +9,7 @@
  */
 import { collectFiles } from "./distributions/collect.js";
 import { inspectAll } from "./distributions/inspect.js";
+import { UsageError } from "./errors.js";
 import type { ApiOptions } from "./publish/api-options.js";
 import { optionsFromApi } from "./publish/api-options.js";
 import type { PublishEvents } from "./publish/events.js";
@@ -22,6 +23,7 @@ import {
 } from "./publish/views.js";
 import type { JsonReport } from "./report/json.js";
 import type { StatusOptions, StatusReport } from "./status/run.js";
+import type { SyncEvents, SyncReport } from "./sync/run.js";
 
 export {
   AggregateInputError,
@@ -60,6 +62,8 @@ export type {
   StatusRelease,
 } from "./status/compare.js";
 export type { StatusOptions, StatusReport, StatusServer } from "./status/run.js";
+export type { SyncSection } from "./sync/report.js";
+export type { SyncEvents, SyncReport } from "./sync/run.js";
 
 /** What every run reports: the JSON report's data (schema `pkgpush-report/1`). */
 export type Report = JsonReport;
@@ -107,6 +111,57 @@ export async function plan(
   events: PublishEvents = {},
 ): Promise<Report> {
   return publish(optionsFromApi(options.action ?? "upload", true, withDefaults(options)), events);
+}
+
+/** What `sync()` takes: the upload options that apply, plus what to copy from where. */
+export interface SyncApiOptions
+  extends Omit<
+    ApiOptions,
+    | "files"
+    | "repositories"
+    | "repositoryUrl"
+    | "skipExisting"
+    | "comment"
+    | "attestations"
+    | "sign"
+    | "checkUrls"
+    | "check"
+  > {
+  /** `NAME` (every version the source has) or `NAME==VERSION`. */
+  releases: string[];
+  /** The index to copy from: a .pypirc section name or a URL (a simple index). */
+  from: string;
+  /** Indexes to copy to (section names or upload URLs); default: routed by release-packages. */
+  to?: string[];
+  /** Say what would be copied where; download and upload nothing. */
+  dryRun?: boolean;
+  /** Refuse a download larger than this (default 4 GiB). */
+  maxDownloadBytes?: number;
+}
+
+/**
+ * Copies the files of releases that other indexes lack (`pkgpush sync`): each missing file is
+ * downloaded once from the source's simple index into a private temporary folder (sha256
+ * verified), then uploaded like `upload()` does. Files another index holds with other bytes are
+ * reported (`sync.conflicts`), never overwritten.
+ */
+export async function sync(options: SyncApiOptions, events: SyncEvents = {}): Promise<SyncReport> {
+  const { runSync, DEFAULT_MAX_DOWNLOAD_BYTES } = await import("./sync/run.js");
+  const base = optionsFromApi("upload", options.dryRun ?? false, withDefaults(options));
+  const max = options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+  if (!Number.isInteger(max) || max < 1) {
+    throw new UsageError(`maxDownloadBytes must be a whole number of bytes, got '${max}'`);
+  }
+  return runSync(
+    {
+      ...base,
+      specs: options.releases,
+      from: options.from,
+      to: options.to ?? [],
+      maxDownloadBytes: max,
+    },
+    events,
+  );
 }
 
 /** The servers a .pypirc defines (default PKGPUSH_CONFIG_FILE, else ~/.pypirc); no secrets. */

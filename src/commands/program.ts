@@ -156,6 +156,76 @@ export function buildProgram(
   addPublishCommands(program, run, ctx);
 
   program
+    .command("sync")
+    .description(
+      "copy the files of releases that other indexes lack from one index (downloaded once, sha256-verified)",
+    )
+    .argument("<releases...>", "NAME (every version the source has) or NAME==VERSION")
+    .requiredOption("--from <server>", "the index to copy from: a .pypirc section name or a URL")
+    .option(
+      "--to <server>",
+      "an index to copy to (repeatable, or a comma list; default: every server whose release-packages match)",
+      collect,
+    )
+    .addOption(
+      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env(
+        "PKGPUSH_CONFIG_FILE",
+      ),
+    )
+    .addOption(
+      new Option("-u, --username <name>", "user name for every target").env("UV_PUBLISH_USERNAME"),
+    )
+    .addOption(
+      new Option("-p, --password <secret>", "password or token for every target").env(
+        "UV_PUBLISH_PASSWORD",
+      ),
+    )
+    .addOption(
+      new Option("-t, --token <token>", "API token for every target: user __token__").env(
+        "UV_PUBLISH_TOKEN",
+      ),
+    )
+    .option("--non-interactive", "never prompt for credentials (env TWINE_NON_INTERACTIVE)")
+    .option("--dry-run", "print what would be copied where, and copy nothing")
+    .option("--concurrency <n>", "requests in flight at once", "12")
+    .option("--per-server <n>", "requests in flight at once to one server", "4")
+    .option("--retries <n>", "retries after a connection error, timeout, 5xx, 408 or 429", "3")
+    .option("--connect-timeout <seconds>", "give up connecting after this long", "10")
+    .option(
+      "--timeout <seconds>",
+      "abort a request or download that makes no progress for this long",
+      "120",
+    )
+    .option("--max-download-size <size>", "refuse a download larger than this", "4G")
+    .addOption(
+      new Option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)").env(
+        "TWINE_CERT",
+      ),
+    )
+    .option("--client-cert <path>", "client certificate and key (PEM)")
+    .option("--allow-insecure-http", "allow sending credentials over plain http to non-local hosts")
+    .option("--keyring", "look up passwords in the system keyring (default; env PKGPUSH_KEYRING)")
+    .option("--no-keyring", "do not look up passwords in the system keyring")
+    .addOption(
+      new Option(
+        "--trusted-publishing <mode>",
+        "OIDC trusted publishing for the targets: auto (or automatic), always or never",
+      )
+        .choices(["auto", "automatic", "always", "never"])
+        .env("PKGPUSH_TRUSTED_PUBLISHING"),
+    )
+    .option("--no-preflight", "skip the checks of every target before the first upload")
+    .option("--json", "print a JSON report on stdout (the summary goes to stderr)")
+    .option("--report <file>", "also write the JSON report to this file")
+    .option("--no-progress", "no progress bars, plain lines")
+    .option("-q, --quiet", "print only failures and the summary")
+    .option("-v, --verbose", "print more detail")
+    .addHelpText("after", SYNC_EXAMPLES)
+    .action((releases: string[], opts) => {
+      run(import("./sync.js").then((m) => m.sync(releases, opts, ctx)));
+    });
+
+  program
     .command("servers")
     .description("list configured servers, their URLs, routing patterns and credential sources")
     .addOption(
@@ -249,6 +319,7 @@ Examples:
   pkgpush upload --repository-url https://pypi.acme.example/ -u ci dist/*.whl
   pkgpush upload -t "$PYPI_TOKEN"         uv's --token (twine's flags work too)
   pkgpush upload --json --report out.json machine-readable results
+  pkgpush sync demo==1.0 --from plone     copy what other indexes lack of a release
   pkgpush servers                         what ~/.pypirc defines and where passwords come from
   pkgpush status                          which servers hold the releases in dist/, same sha256?
   pkgpush login -r company                store a password in the system keyring
@@ -275,6 +346,13 @@ Examples:
 
 Exit: 0 every file everywhere with one sha256, 1 something missing or different, 2 an error
 (a server that could not tell).
+`;
+
+const SYNC_EXAMPLES = `
+Examples:
+  pkgpush sync Products.Foo==1.2 --from plone          to every server whose release-packages match
+  pkgpush sync acme-tools --from company --to mirror   every version company has, to mirror
+  pkgpush sync demo==2.0 --from https://pypi.org/simple/ --to company --dry-run
 `;
 
 const COMPLETION_HELP = `

@@ -37,8 +37,8 @@ beforeAll(async () => {
     startIndexServer({}),
     startIndexServer({}),
     startIndexServer({}),
-    startIndexServer({ simpleFormat: "html", mode: "devpi" }),
-    startIndexServer({ privateSimple: true, users: { alice: SECRET } }),
+    startIndexServer({ simpleFormats: "html", mode: "devpi" }),
+    startIndexServer({ readAuth: true, users: { alice: SECRET } }),
   ]);
   await Promise.all([
     seedAll(full),

@@ -137,12 +137,12 @@ function toOptions(raw: Raw, where: string): { name?: string; options: IndexServ
     options.users = { ...options.users, [user.slice(0, colon)]: user.slice(colon + 1) };
   }
   if (raw.has("auth-challenge")) options.authChallenge = one("auth-challenge") !== "false";
-  if (raw.has("private-simple")) options.privateSimple = one("private-simple") !== "false";
+  if (raw.has("private-simple")) options.readAuth = one("private-simple") !== "false";
   const format = one("simple-format");
   if (format !== undefined) {
     if (format !== "negotiate" && format !== "html")
       throw new CliError(`${where}: simple-format must be negotiate or html`);
-    options.simpleFormat = format;
+    options.simpleFormats = format === "html" ? "html" : "both";
   }
   const realm = one("realm");
   if (realm !== undefined) options.realm = realm;

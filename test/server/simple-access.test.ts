@@ -9,8 +9,8 @@ const basic = (user: string, pw: string) =>
 
 beforeAll(async () => {
   [htmlOnly, private_] = await Promise.all([
-    startIndexServer({ simpleFormat: "html" }),
-    startIndexServer({ privateSimple: true, users: { alice: "pw-alice" }, realm: "acme" }),
+    startIndexServer({ simpleFormats: "html" }),
+    startIndexServer({ readAuth: true, users: { alice: "pw-alice" }, realm: "acme" }),
   ]);
   await htmlOnly.seed("demo-1.0.tar.gz", "x");
   await private_.seed("demo-1.0.tar.gz", "x");
@@ -21,13 +21,13 @@ afterAll(async () => {
 });
 
 describe("simple index options", () => {
-  it("simpleFormat html: PEP 503 whatever the Accept header asks", async () => {
+  it("simpleFormats html: PEP 503 whatever the Accept header asks", async () => {
     const res = await fetch(`${htmlOnly.simpleUrl}demo/`, { headers: { accept: JSON_FIRST } });
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     expect(await res.text()).toMatch(/<a href="[^"]*demo-1\.0\.tar\.gz#sha256=[0-9a-f]{64}"/);
   });
 
-  it("privateSimple: pages and files need the users' credentials (401 challenge, 403 wrong)", async () => {
+  it("readAuth: pages and files need the users' credentials (401 challenge, 403 wrong)", async () => {
     const page = `${private_.simpleUrl}demo/`;
     const none = await fetch(page);
     expect(none.status).toBe(401);

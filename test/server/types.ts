@@ -41,20 +41,22 @@ export interface IndexServerOptions {
   storeDir?: string;
   /** Answer every POST to the upload path with a redirect to this URL. */
   redirectUploadTo?: string;
-  /**
-   * `negotiate` (default): PEP 691 JSON or PEP 503 HTML by the Accept header, as PyPI. `html`:
-   * PEP 503 HTML whatever is asked, as pypiserver, Artifactory and older devpi serve.
-   */
-  simpleFormat?: "negotiate" | "html";
-  /**
-   * Simple pages and file downloads need `users`' credentials too (a private index: devpi ACLs,
-   * GitLab, Gitea, Nexus): none -> 401 with a Basic challenge, wrong ones -> 403.
-   */
-  privateSimple?: boolean;
   /** Answer every GET under the simple index with a redirect to this URL + the rest of the path. */
   redirectSimpleTo?: string;
   /** Status of both redirects; default 307. */
   redirectStatus?: RedirectStatus;
+  /**
+   * The simple index and file downloads need valid credentials of `users` too (a private index):
+   * none answers 401 with a Basic challenge, wrong ones 403. Default: reading is open.
+   */
+  readAuth?: boolean;
+  /** `html`: PEP 503 pages only, whatever the Accept header (a server without PEP 691). */
+  simpleFormats?: "both" | "html";
+  /**
+   * Base URL the simple pages give for files (`http://cdn.example/files/`): files listed on
+   * another host, as PyPI's are on files.pythonhosted.org. Default: this server's files path.
+   */
+  filesBaseUrl?: string;
   /** Called once per request when it is finished (answered, aborted, reset...). */
   onRequest?: (request: RecordedRequest) => void;
 }
