@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { Command, CommanderError, Option } from "commander";
 import { environmentSecrets } from "../credentials/sources.js";
 import { ExitCode, PkgpushError } from "../errors.js";
@@ -455,6 +456,8 @@ export async function main(argv: string[]): Promise<number> {
   process.on("uncaughtException", onUncaught);
   process.on("unhandledRejection", onUncaught);
   const controller = new AbortController();
+  // Owned by this process: downloads and jobs in flight may well be more than ten listeners.
+  setMaxListeners(0, controller.signal);
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts++;
