@@ -26,7 +26,12 @@ describe("one run, many jobs in flight", () => {
     const sections = Object.fromEntries(
       servers.map((s, i) => [
         `s${i}`,
-        { repository: s.uploadUrl, username: "u", password: "pw-long-enough-1", "check-url": "none" },
+        {
+          repository: s.uploadUrl,
+          username: "u",
+          password: "pw-long-enough-1",
+          "check-url": "none",
+        },
       ]),
     );
     const { config } = workspace(pypirc({ distutils: { "index-servers": names }, ...sections }));
