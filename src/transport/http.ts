@@ -171,131 +171,151 @@ const seconds = (ms: number): number => Math.round(ms / 100) / 10;
  * longer than the cap is cut there and its connection closed (never drained).
  */
 export function send(dispatcher: Dispatcher, req: SendRequest): Promise<HttpResponse> {
-  const url = new URL(req.url);
-  const started = Date.now();
   req.trace?.({ kind: "request", method: req.method, url: req.url, headers: req.headers });
   return new Promise<HttpResponse>((resolve, reject) => {
-    let controller: Dispatcher.DispatchController | undefined;
-    let settled = false;
-    let bodySent = false;
-    let answer: Omit<HttpResponse, "body"> = { status: 0, statusText: "", headers: {} };
-    let sentAt: number | undefined;
-    const chunks: Buffer[] = [];
-    let kept = 0;
-    const cap = req.maxBodyBytes ?? BODY_CAP;
+    new Exchange(req, resolve, reject).start(dispatcher);
+  });
+}
 
-    const finish = (error: Error | undefined, truncated = false): void => {
-      if (settled) return;
-      settled = true;
-      clock.stop();
-      req.signal?.removeEventListener("abort", onAbort);
-      const ms = Date.now() - started;
-      if (error) {
-        if (typeof body === "object") body.destroy();
-        if (error instanceof TransportError) error.bodySent = bodySent;
-        req.trace?.({
-          kind: "error",
-          method: req.method,
-          url: req.url,
-          message: error.message,
-          ms,
-        });
-        reject(error);
-        return;
-      }
-      const value = { ...answer, body: Buffer.concat(chunks).toString("utf8"), truncated };
-      const preview = answer.status >= 300 ? value.body.slice(0, 300) : undefined;
-      req.trace?.({
-        kind: "response",
-        method: req.method,
-        url: req.url,
-        ...answer,
-        ms,
-        bytes: kept,
-        truncated,
-        preview,
-      });
-      resolve(value);
-    };
-    const abort = (error: Error): void => {
-      if (controller && !controller.aborted) controller.abort(error);
-      finish(error);
-    };
-    const onAbort = (): void =>
-      abort(new TransportError("aborted", "ABORTED", { cause: req.signal?.reason }));
-    const clock = new RequestClock(
+/** One request's state: its clock, its body, the answer so far, and how it settles (once). */
+class Exchange {
+  private readonly url: URL;
+  private readonly started = Date.now();
+  private readonly cap: number;
+  private readonly clock: RequestClock;
+  private readonly body: string | Readable | undefined;
+  private controller: Dispatcher.DispatchController | undefined;
+  private settled = false;
+  private bodySent = false;
+  private sentAt: number | undefined;
+  private answer: Omit<HttpResponse, "body"> = { status: 0, statusText: "", headers: {} };
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+
+  constructor(
+    private readonly req: SendRequest,
+    private readonly resolve: (value: HttpResponse) => void,
+    private readonly reject: (error: Error) => void,
+  ) {
+    this.url = new URL(req.url);
+    this.cap = req.maxBodyBytes ?? BODY_CAP;
+    this.clock = new RequestClock(
       req.stallTimeoutMs,
       req.answerTimeoutMs ?? req.stallTimeoutMs,
-      abort,
+      (e) => this.abort(e),
     );
-
-    const body =
+    this.body =
       typeof req.body === "function"
         ? req.body((bytes) => {
-            clock.progress();
+            this.clock.progress();
             req.onProgress?.(bytes);
           })
         : req.body;
-    const sent = (): void => {
-      bodySent = true;
-      sentAt = performance.now();
-      clock.answerPhase();
-    };
+  }
+
+  private readonly onAbort = (): void =>
+    this.abort(new TransportError("aborted", "ABORTED", { cause: this.req.signal?.reason }));
+
+  start(dispatcher: Dispatcher): void {
+    const { req, body } = this;
     if (typeof body === "object") {
       body.on("error", (error) =>
-        abort(new TransportError(error.message, "BODY", { cause: error })),
+        this.abort(new TransportError(error.message, "BODY", { cause: error })),
       );
-      body.once("end", sent);
+      body.once("end", () => this.sent());
     } else {
-      sent();
+      this.sent();
     }
-    if (req.signal?.aborted) return onAbort();
-    req.signal?.addEventListener("abort", onAbort, { once: true });
+    if (req.signal?.aborted) {
+      this.onAbort();
+      return;
+    }
+    req.signal?.addEventListener("abort", this.onAbort, { once: true });
+    const request = {
+      origin: this.url.origin,
+      path: `${this.url.pathname}${this.url.search}`,
+      method: req.method,
+      headers: req.headers,
+      body: body ?? null,
+    };
+    dispatcher.dispatch(request, this.handler());
+  }
 
-    dispatcher.dispatch(
-      {
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: req.method,
-        headers: req.headers,
-        body: body ?? null,
+  private sent(): void {
+    this.bodySent = true;
+    this.sentAt = performance.now();
+    this.clock.answerPhase();
+  }
+
+  private handler(): Dispatcher.DispatchHandler {
+    return {
+      onRequestStart: (c) => {
+        this.controller = c;
+        if (this.settled) c.abort(new TransportError("aborted", "ABORTED"));
       },
-      {
-        onRequestStart(c) {
-          controller = c;
-          if (settled) c.abort(new TransportError("aborted", "ABORTED"));
-        },
-        onResponseStart(_c, statusCode, responseHeaders, statusMessage) {
-          clock.progress();
-          clock.answerPhase();
-          const now = performance.now();
-          answer = {
-            status: statusCode,
-            statusText: statusMessage ?? "",
-            headers: responseHeaders as Record<string, string | string[] | undefined>,
-            waitMs: now - (sentAt ?? now),
-          };
-        },
-        onResponseData(c, chunk) {
-          clock.progress();
-          const room = cap - kept;
-          chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
-          kept += Math.min(room, chunk.length);
-          if (chunk.length > room) {
-            // Enough for any message or index page: close the connection rather than drain it.
-            finish(undefined, true);
-            c.abort(new TransportError("answer over the size cap", "ANSWER_CAP"));
-          }
-        },
-        onResponseEnd() {
-          finish(undefined);
-        },
-        onResponseError(_c, error) {
-          finish(describeNetworkError(error, url));
-        },
+      onResponseStart: (_c, statusCode, responseHeaders, statusMessage) => {
+        this.clock.progress();
+        this.clock.answerPhase();
+        const now = performance.now();
+        this.answer = {
+          status: statusCode,
+          statusText: statusMessage ?? "",
+          headers: responseHeaders as Record<string, string | string[] | undefined>,
+          waitMs: now - (this.sentAt ?? now),
+        };
       },
-    );
-  });
+      onResponseData: (c, chunk) => this.data(c, chunk),
+      onResponseEnd: () => this.finish(undefined),
+      onResponseError: (_c, error) => this.finish(describeNetworkError(error, this.url)),
+    };
+  }
+
+  private data(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.clock.progress();
+    const room = this.cap - this.kept;
+    this.chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+    this.kept += Math.min(room, chunk.length);
+    if (chunk.length > room) {
+      // Enough for any message or index page: close the connection rather than drain it.
+      this.finish(undefined, true);
+      c.abort(new TransportError("answer over the size cap", "ANSWER_CAP"));
+    }
+  }
+
+  private abort(error: Error): void {
+    if (this.controller && !this.controller.aborted) this.controller.abort(error);
+    this.finish(error);
+  }
+
+  private finish(error: Error | undefined, truncated = false): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.clock.stop();
+    const { req } = this;
+    req.signal?.removeEventListener("abort", this.onAbort);
+    const ms = Date.now() - this.started;
+    if (error) {
+      if (typeof this.body === "object") this.body.destroy();
+      if (error instanceof TransportError) error.bodySent = this.bodySent;
+      req.trace?.({ kind: "error", method: req.method, url: req.url, message: error.message, ms });
+      this.reject(error);
+      return;
+    }
+    const value = { ...this.answer, body: Buffer.concat(this.chunks).toString("utf8"), truncated };
+    const preview = this.answer.status >= 300 ? value.body.slice(0, 300) : undefined;
+    const bytes = this.kept;
+    req.trace?.({
+      kind: "response",
+      method: req.method,
+      url: req.url,
+      ...this.answer,
+      ms,
+      bytes,
+      truncated,
+      preview,
+    });
+    this.resolve(value);
+  }
 }
 
 /** Turns low-level socket/TLS errors into one-line messages that say what to check. */
