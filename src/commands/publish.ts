@@ -18,7 +18,6 @@ import {
 import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { collectFiles } from "../distributions/collect.js";
 import { inspectAll } from "../distributions/inspect.js";
-import { refuseInvalidMetadata } from "../distributions/metadata-check.js";
 import type { Distribution } from "../distributions/types.js";
 import {
   AggregateInputError,
@@ -37,6 +36,7 @@ import { checkReportTarget, ReportFileError, writeReportFile } from "../report/r
 import { serverLookup } from "../resolve/lookup.js";
 import { matchRoutes } from "../resolve/route-match.js";
 import { resolveTargets, splitRepositoryArgs } from "../resolve/targets.js";
+import { refuseBeforeSending } from "../rules/preflight.js";
 import { applyDropInOptions } from "./compat.js";
 import { type PublishCliOptions, positiveInt, seconds } from "./options.js";
 
@@ -165,10 +165,15 @@ async function publishSteps(
     serverLookup(routeTable),
   );
   for (const warning of targets.warnings) say(`warning: ${warning}`);
-  refuseInvalidMetadata(targets.routes);
+  if (opts.rules !== false && opts.rulesCheck !== false)
+    await refuseBeforeSending(targets.routes, action);
   // The plan shows the notes itself; a real run says them as warnings.
   if (!opts.dryRun) for (const note of targets.notes) say(`warning: ${note}`);
-  applyCheckUrls(targets.servers, opts.checkUrl ?? [], opts.check);
+  applyCheckUrls(
+    targets.servers,
+    [...(opts.simpleUrl ?? []), ...(opts.checkUrl ?? [])],
+    opts.check !== false && opts.simpleIndex !== false,
+  );
   const plan = action === "upload" ? planUploads(targets) : planRegistrations(targets);
   // Only the files that go somewhere are signed (one passphrase prompt each, perhaps).
   if (action === "upload" && opts.sign) {
