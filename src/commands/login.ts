@@ -1,11 +1,11 @@
 import { text } from "node:stream/consumers";
 import { loadPypirc } from "../config/pypirc.js";
 import { storeInKeyring } from "../credentials/keyring.js";
-import { canPrompt, promptSource } from "../credentials/prompt.js";
+import { canPrompt, promptSource, terminalAsk } from "../credentials/prompt.js";
 import { CredentialsError, ExitCode, InterruptedError, UsageError } from "../errors.js";
-import { err, registerSecret } from "../report/redact.js";
 import { serverLookup } from "../resolve/lookup.js";
 import { selectServer } from "../resolve/targets.js";
+import { err, registerSecret } from "./output.js";
 
 export interface LoginOptions {
   repository?: string;
@@ -35,7 +35,7 @@ export async function login(
   if (opts.passwordStdin) {
     password = (await text(process.stdin)).replace(/\r?\n$/, "");
   } else if (canPrompt()) {
-    password = (await promptSource().lookup(server, { username }))?.password;
+    password = (await promptSource(terminalAsk).lookup(server, { username }))?.password;
   } else {
     throw new CredentialsError("no terminal to ask for the password", {
       hint: 'pipe it in with --password-stdin, e.g. printf %s "$TOKEN" | pkgpush login -r NAME --password-stdin',

@@ -1,7 +1,12 @@
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, PkgpushError } from "../errors.js";
-import { err, out, registerSecret } from "../report/redact.js";
-import { collect, type PublishCliOptions } from "./options.js";
+import type { PublishFlags } from "../publish/flags.js";
+import { err, out, registerSecret } from "./output.js";
+
+/** Repeatable options: commander calls this once per occurrence (no default, so --help stays clean). */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
 
 /**
  * Options of `upload` and `register`. The concurrency defaults come from BENCHMARKS.md (scenario
@@ -128,7 +133,7 @@ export function buildProgram(
     .option("-i, --identity <key>", "the GPG key to sign with (gpg --local-user)")
     .addHelpText("after", UPLOAD_EXAMPLES)
     .option("--attestations", "send <file>.*.attestation files (PEP 740) with each upload")
-    .action((files: string[], opts: PublishCliOptions) => {
+    .action((files: string[], opts: PublishFlags) => {
       run(import("./publish.js").then((m) => m.publish("upload", files, opts, ctx)));
     });
 
@@ -139,7 +144,7 @@ export function buildProgram(
         "register releases (:action=submit) from distributions' metadata (default: dist/*)",
       )
       .argument("[files...]", "wheels, sdists, eggs, directories or glob patterns"),
-  ).action((files: string[], opts: PublishCliOptions) => {
+  ).action((files: string[], opts: PublishFlags) => {
     run(import("./publish.js").then((m) => m.publish("register", files, opts, ctx)));
   });
 

@@ -5,9 +5,9 @@ import { resolveCredentials } from "../credentials/resolve.js";
 import { environmentSource, pypircSource } from "../credentials/sources.js";
 import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { ExitCode, InterruptedError } from "../errors.js";
-import { err, out, redactedJson } from "../report/redact.js";
 import { separatorRewrite, showPattern } from "../resolve/release-pattern.js";
 import { unroutedServerNote } from "../resolve/targets.js";
+import { cliRedactor, err, out } from "./output.js";
 
 interface ServerRow {
   name: string;
@@ -72,7 +72,7 @@ export async function listServers(
   const broken = rows.filter((row) => row.error).length;
   if (opts.json) {
     out(
-      redactedJson({
+      cliRedactor.json({
         config: config.path,
         exists: config.exists,
         servers: rows,

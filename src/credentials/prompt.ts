@@ -5,9 +5,10 @@ import type { CredentialSource } from "./types.js";
 
 /**
  * Asks on the terminal (prompt and echo on stderr, so stdout stays clean), the password without
- * echo. Only on a TTY: CI and pipes get an error listing the sources instead.
+ * echo. Only on a TTY (`canPrompt`): CI and pipes get an error listing the sources instead. The
+ * CLI hands this to the core; the Node API's callers may hand their own.
  */
-async function ask(question: string, hidden: boolean): Promise<string> {
+export async function terminalAsk(question: string, hidden: boolean): Promise<string> {
   let muted = false;
   const output = new Writable({
     write(chunk, _encoding, callback) {
@@ -36,12 +37,17 @@ export function canPrompt(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY);
 }
 
-/** Asked last, once per server: the user name (echoed) unless known, then the password (hidden). */
-export function promptSource(): CredentialSource {
+/**
+ * Asked last, once per server: the user name (echoed) unless known, then the password (hidden).
+ * Without `ask` (no terminal) it finds nothing, and says so in the list of sources.
+ */
+export function promptSource(
+  ask: ((question: string, hidden: boolean) => Promise<string>) | undefined,
+): CredentialSource {
   return {
-    describe: () => (canPrompt() ? "interactive prompt" : "interactive prompt (no terminal)"),
+    describe: () => (ask ? "interactive prompt" : "interactive prompt (no terminal)"),
     lookup: async (server: ServerConfig, found) => {
-      if (!canPrompt()) return undefined;
+      if (!ask) return undefined;
       const label = `${server.name} (${server.repository})`;
       const username =
         found.username ?? ((await ask(`Username for ${label}: `, false)).trim() || undefined);

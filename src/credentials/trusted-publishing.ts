@@ -2,7 +2,6 @@ import type { Dispatcher } from "undici";
 import { isPypiHost } from "../config/pypirc.js";
 import type { ServerConfig } from "../config/types.js";
 import { CredentialsError, UsageError } from "../errors.js";
-import { registerSecret } from "../report/redact.js";
 import type { HttpResponse } from "../transport/http.js";
 import type { CredentialSource } from "./types.js";
 
@@ -32,9 +31,15 @@ export interface TrustedPublishingOptions {
   /** GitHub Actions reads `::add-mask::` from stdout; written unredacted on purpose. */
   writeWorkflowCommand: (line: string) => void;
   log: (line: string) => void;
+  /** The run's redactor learns each token as soon as it is known (report/redact.ts). */
+  registerSecret: (secret: string) => void;
 }
 
-function detectProvider(env: NodeJS.ProcessEnv, request: Requester): IdTokenProvider | undefined {
+function detectProvider(
+  env: NodeJS.ProcessEnv,
+  request: Requester,
+  registerSecret: (secret: string) => void,
+): IdTokenProvider | undefined {
   if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
     const base = env.ACTIONS_ID_TOKEN_REQUEST_URL;
     const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
@@ -205,7 +210,7 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
     const idToken = await step(`getting an ID token from ${provider.ci}`, () =>
       provider.get(audience),
     );
-    registerSecret(idToken);
+    options.registerSecret(idToken);
     const answer = await step(`POST ${origin}/_/oidc/mint-token`, () =>
       request("POST", `${origin}/_/oidc/mint-token`, {}, JSON.stringify({ token: idToken })),
     );
@@ -219,7 +224,7 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
         },
       );
     }
-    registerSecret(token);
+    options.registerSecret(token);
     if (provider.ci === "GitHub Actions") options.writeWorkflowCommand(`::add-mask::${token}`);
     const expires = jsonField(answer, "expires");
     return {
@@ -239,14 +244,14 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
       if (options.mode === "never") return "trusted publishing (off: --trusted-publishing never)";
       if (!eligible(server))
         return "trusted publishing (only PyPI/TestPyPI, other servers need --trusted-publishing always)";
-      const provider = detectProvider(options.env, request);
+      const provider = detectProvider(options.env, request, options.registerSecret);
       return provider
         ? `trusted publishing (OIDC, ${provider.ci})`
         : "trusted publishing (no OIDC ID token: not GitHub Actions with id-token: write, nor GitLab CI with id_tokens)";
     },
     lookup: async (server: ServerConfig, found) => {
       if (found.password !== undefined || !eligible(server)) return undefined;
-      const provider = detectProvider(options.env, request);
+      const provider = detectProvider(options.env, request, options.registerSecret);
       if (!provider) {
         if (options.mode === "always") {
           throw new CredentialsError(

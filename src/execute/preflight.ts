@@ -1,4 +1,4 @@
-import { ExitCode, InterruptedError, PkgpushError } from "../errors.js";
+import { type ErrorCode, ExitCode, InterruptedError, PkgpushError } from "../errors.js";
 import type { Plan } from "../plan/plan.js";
 import { send } from "../transport/http.js";
 import type { ExistenceChecker } from "./existence.js";
@@ -6,6 +6,7 @@ import type { ServerSession } from "./session.js";
 
 /** Problems found before anything was sent; the run stops with nothing uploaded. */
 export class PreflightError extends PkgpushError {
+  override readonly code: ErrorCode = "preflight";
   constructor(problems: string[]) {
     super(
       `preflight found ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was uploaded:\n${problems.map((p) => `  ${p}`).join("\n")}`,

@@ -53,6 +53,8 @@ export interface RunOptions extends ScheduleLimits {
   /** Send `<file>.*.attestation` files (PEP 740) with each upload. */
   attestations: boolean;
   userAgent: string;
+  /** The run's redaction, applied to server answers before they are trimmed into reasons. */
+  redact?: ((text: string) => string) | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -226,7 +228,11 @@ export async function runPlan(
     if ((response.status === 400 || response.status === 422) && !isAlreadyExists(response)) {
       refused.add(job.id);
     }
-    const hints = { url: job.server.repository, checkUrl: job.server.checkUrl };
+    const hints = {
+      url: job.server.repository,
+      checkUrl: job.server.checkUrl,
+      redact: options.redact,
+    };
     const outcome =
       job.action === "upload"
         ? classifyUpload(response, hints, { skipExisting: options.skipExisting })

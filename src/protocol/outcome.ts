@@ -1,4 +1,3 @@
-import { redact } from "../report/redact.js";
 import type { HttpResponse } from "../transport/http.js";
 import { htmlToText } from "./html-text.js";
 
@@ -51,8 +50,12 @@ export interface Outcome {
 
 const MAX_REASON = 300;
 
+/** The run's redaction of server text (secrets a server echoes back); see report/redact.ts. */
+export type Redact = (text: string) => string;
+const unchanged: Redact = (text) => text;
+
 /** A server's answer as one short line: HTML tags, entities and runs of white space removed. */
-export function trimBody(body: string, max = MAX_REASON): string {
+export function trimBody(body: string, max = MAX_REASON, redact: Redact = unchanged): string {
   // Redacted before collapsing white space and cutting (either could split an echoed secret), and
   // again after entities are decoded (an entity-encoded secret is whole only then).
   const text = redact(htmlToText(redact(body)));
@@ -84,8 +87,8 @@ const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\
  * `400 <message>`), bottle's "Sorry, the requested URL ... caused an error:" and repeated
  * sentences removed.
  */
-function messageOf(response: HttpResponse, head: string): string {
-  let text = trimBody(response.body, 4 * MAX_REASON);
+function messageOf(response: HttpResponse, head: string, redact: Redact): string {
+  let text = trimBody(response.body, 4 * MAX_REASON, redact);
   const phrases = [head, `${response.status} ${STATUS_PHRASES[response.status] ?? ""}`.trim()];
   for (const phrase of phrases) {
     text = text.replace(new RegExp(`(Error:\\s*)?${literal(phrase)}[:.]?`, "gi"), " ");
@@ -96,13 +99,13 @@ function messageOf(response: HttpResponse, head: string): string {
     .split(/(?<=[.!?])\s+/)
     .map((part) => part.trim())
     .filter((part) => part !== "" && !seen.has(part) && seen.add(part));
-  return trimBody(sentences.join(" "));
+  return trimBody(sentences.join(" "), MAX_REASON, redact);
 }
 
 /** "409 Conflict: Package 'x' already exists!", the status text never repeated. */
-export function describeResponse(response: HttpResponse): string {
+export function describeResponse(response: HttpResponse, redact: Redact = unchanged): string {
   const head = `${response.status} ${response.statusText}`.trim();
-  const body = messageOf(response, head);
+  const body = messageOf(response, head, redact);
   const text = response.statusText.trim();
   // Warehouse repeats its message (status text) in a boilerplate body: the status line says it all.
   if (
@@ -171,6 +174,8 @@ export interface ServerHints {
   url: string;
   /** The server's simple index, when known. */
   checkUrl?: string | undefined;
+  /** Masks secrets the server echoes back in its answer. */
+  redact?: Redact | undefined;
 }
 
 export function classifyUpload(
@@ -184,7 +189,7 @@ export function classifyUpload(
   if (options.skipExisting && code === "already-exists") {
     return {
       status: "skipped",
-      reason: `already exists (${describeResponse(response)})`,
+      reason: `already exists (${describeResponse(response, server.redact)})`,
       httpStatus: status,
       code,
     };
@@ -197,7 +202,11 @@ export function classifyRegister(response: HttpResponse, server: ServerHints): O
   if (status >= 200 && status < 300) return { status: "registered", httpStatus: status };
   // PyPI has refused pre-registration since 2018: uploading creates the project.
   if (status === 410)
-    return { status: "not-needed", reason: describeResponse(response), httpStatus: status };
+    return {
+      status: "not-needed",
+      reason: describeResponse(response, server.redact),
+      httpStatus: status,
+    };
   return {
     status: "failed",
     reason: failureReason(response, server),
@@ -225,7 +234,7 @@ function wrongUrlHint(server: ServerHints): string {
 }
 
 function failureReason(response: HttpResponse, server: ServerHints): string {
-  const described = describeResponse(response);
+  const described = describeResponse(response, server.redact);
   switch (answerCode(response)) {
     case "redirect":
       return redirectReason(response, server.url);

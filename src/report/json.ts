@@ -1,9 +1,7 @@
 import type { Credentials } from "../credentials/types.js";
-import type { PkgpushError } from "../errors.js";
+import type { ErrorCode, PkgpushError } from "../errors.js";
 import type { JobResult } from "../execute/run.js";
 import type { Plan } from "../plan/plan.js";
-import { redactedJson } from "./redact.js";
-import { writeReportFile } from "./report-file.js";
 import { totals } from "./summary.js";
 
 /**
@@ -51,7 +49,12 @@ export interface JsonReport {
     passwordFrom: string | null;
   }>;
   /** Present when the run stopped before sending (usage, configuration, preflight): why. */
-  error?: { message: string; hint: string | null };
+  error?: {
+    message: string;
+    hint: string | null;
+    /** Stable machine-readable code (`usage`, `config`, `credentials`...; README "Node API"). */
+    code: ErrorCode;
+  };
 }
 
 export function buildJsonReport(
@@ -95,17 +98,6 @@ export function buildJsonReport(
   };
 }
 
-/** `--report FILE`: the JSON report, redacted like everything printed (reasons quote servers). */
-export async function writeReport(
-  file: string | undefined,
-  plan: Plan,
-  results: JobResult[],
-  meta: { dryRun: boolean; exitCode: number; usernames: Map<string, string | undefined> },
-): Promise<void> {
-  if (!file) return;
-  await writeReportFile(file, redactedJson(buildJsonReport(plan, results, meta)));
-}
-
 /** `--dry-run --json`: the report a run would start from, plus the plan itself. */
 export function dryRunReport(plan: Plan, credentials: Map<string, Credentials>): JsonReport {
   const usernames = new Map([...credentials].map(([name, c]) => [name, c.username]));
@@ -145,6 +137,6 @@ export function errorReport(
     files: [],
     results: [],
     totals: totals([]).counts,
-    error: { message: error.message, hint: error.hint ?? null },
+    error: { message: error.message, hint: error.hint ?? null, code: error.code },
   };
 }

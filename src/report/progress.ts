@@ -2,13 +2,17 @@ import { MultiBar, type SingleBar } from "cli-progress";
 import type { JobResult, RunEvents } from "../execute/run.js";
 import type { Job } from "../plan/plan.js";
 import { formatBytes } from "./log.js";
-import { escapeControls, safeText } from "./redact.js";
+import { escapeControls } from "./redact.js";
 
 /**
  * Progress bars for a terminal: one per transfer in flight (bytes, rate, ETA) and one overall.
  * Finished transfers leave a plain line above the bars, so the scrollback tells the story.
  */
-export function terminalReporter(totalBytes: number): RunEvents & { stop(): void } {
+export function terminalReporter(
+  totalBytes: number,
+  /** Redacts and escapes a line (the run's redactor). */
+  safeText: (text: string) => string,
+): RunEvents & { stop(): void } {
   const multibar = new MultiBar({
     stream: process.stderr,
     format: " {bar} {percentage}% | {label} | {done}/{size} | {speed} | ETA {eta_formatted}",

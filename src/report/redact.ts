@@ -1,7 +1,8 @@
 /**
- * Last line of defence against leaks: every secret pkgpush learns (passwords, tokens, the Basic
- * header built from them) is registered here with the forms a server may echo it back in, and
- * everything printed or written goes through `redact`.
+ * Last line of defence against leaks: every secret a run learns (passwords, tokens, the Basic
+ * header built from them) is registered with the run's Redactor, with the forms a server may echo
+ * it back in, and everything printed, written or returned goes through its `redact`. Each run (and
+ * the CLI process) owns its own Redactor: there is no module-wide list of secrets.
  *
  * A secret of 8 characters or more is masked wherever it appears. A shorter one could be an
  * ordinary word ("you supplied the wrong credentials" with `-p wrong`): it is masked only where it
@@ -10,12 +11,6 @@
  * Callers warn about such passwords (`isShortSecret`).
  */
 export const SAFE_SECRET_LENGTH = 8;
-
-/** Forms masked wherever they appear, longest first (a form may contain another). */
-let everywhere: string[] = [];
-/** Short secrets, masked in credential contexts only. */
-const contextual: RegExp[] = [];
-const known = new Set<string>();
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
@@ -49,74 +44,87 @@ export function isShortSecret(secret: string): boolean {
   return [...secret].length < SAFE_SECRET_LENGTH;
 }
 
-function addEverywhere(form: string): void {
-  if (known.has(form)) return;
-  known.add(form);
-  everywhere = [...everywhere, form].sort((a, b) => b.length - a.length);
-}
-
-function addContextual(secret: string): void {
-  if (known.has(`\0${secret}`)) return;
-  known.add(`\0${secret}`);
-  const s = escapeRegExp(secret);
-  const end = "(?![\\p{L}\\p{N}_])";
-  contextual.push(
-    // password=s, password: s, "password": "s", token=s
-    new RegExp(`((?:pass(?:word|wd)?|pwd|token|secret)["']?\\s*[:=]\\s*["']?)${s}${end}`, "giu"),
-    // any key=s (query strings, logged settings); prose rarely puts a word right after `=`
-    new RegExp(`(=\\s*["']?)${s}${end}`, "gu"),
-    // user:s (Basic credentials in clear, URL user info)
-    new RegExp(`((?:^|[\\s"'(/=])[^\\s:"'/@]+:)${s}(?=$|[\\s"'),;@}\\]])`, "gu"),
-  );
-}
-
-export function registerSecret(secret: string | undefined): void {
-  if (secret === undefined || secret === "") return;
-  for (const form of secretForms(secret)) {
-    if (!isShortSecret(form)) addEverywhere(form);
-    else if (form === secret || form === secret.trim()) addContextual(form);
-  }
-}
-
-export function registerCredentials(
-  username: string | undefined,
-  password: string | undefined,
-): void {
-  if (password === undefined) return;
-  registerSecret(password);
-  const basic = Buffer.from(`${username ?? ""}:${password}`, "utf8").toString("base64");
-  registerSecret(basic);
-  // Without padding, as some servers log it.
-  registerSecret(basic.replace(/=+$/, ""));
-}
-
 const PATTERNS: Array<[RegExp, string]> = [
   // `Authorization: Basic x`, also quoted as in JSON or Python reprs: `"authorization": "Basic x"`.
   [/(authorization["']?\s*[:=]\s*["']?(?:basic|bearer|token)\s+)[^\s"',}]+/gi, "$1***"],
   [/\bpypi-[A-Za-z0-9_-]{16,}/g, "pypi-***"],
 ];
 
-export function redact(text: string): string {
-  let out = text;
-  for (const form of everywhere) if (out.includes(form)) out = out.split(form).join("***");
-  for (const pattern of contextual) out = out.replace(pattern, "$1***");
-  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
-  return out;
-}
+export class Redactor {
+  /** Forms masked wherever they appear, longest first (a form may contain another). */
+  private everywhere: string[] = [];
+  /** Short secrets, masked in credential contexts only. */
+  private readonly contextual: RegExp[] = [];
+  private readonly known = new Set<string>();
 
-/** Every string inside a value redacted: for JSON, before it is encoded (escapes change the text). */
-export function redactValues<T>(value: T): T {
-  if (typeof value === "string") return redact(value) as T;
-  if (Array.isArray(value)) return value.map((v) => redactValues(v)) as T;
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, redactValues(v)])) as T;
+  registerSecret(secret: string | undefined): void {
+    if (secret === undefined || secret === "") return;
+    for (const form of secretForms(secret)) {
+      if (!isShortSecret(form)) this.addEverywhere(form);
+      else if (form === secret || form === secret.trim()) this.addContextual(form);
+    }
   }
-  return value;
-}
 
-/** JSON text for stdout or a report file: values redacted first, then the text once more. */
-export function redactedJson(value: unknown): string {
-  return escapeControls(redact(`${JSON.stringify(redactValues(value), null, 2)}\n`));
+  registerCredentials(username: string | undefined, password: string | undefined): void {
+    if (password === undefined) return;
+    this.registerSecret(password);
+    const basic = Buffer.from(`${username ?? ""}:${password}`, "utf8").toString("base64");
+    this.registerSecret(basic);
+    // Without padding, as some servers log it.
+    this.registerSecret(basic.replace(/=+$/, ""));
+  }
+
+  /** Bound, so it can be handed around as a plain function. */
+  readonly redact = (text: string): string => {
+    let out = text;
+    for (const form of this.everywhere) if (out.includes(form)) out = out.split(form).join("***");
+    for (const pattern of this.contextual) out = out.replace(pattern, "$1***");
+    for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
+    return out;
+  };
+
+  /** Every string inside a value redacted: for JSON, before it is encoded (escapes change the text). */
+  redactValues<T>(value: T): T {
+    if (typeof value === "string") return this.redact(value) as T;
+    if (Array.isArray(value)) return value.map((v) => this.redactValues(v)) as T;
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(
+        Object.entries(value).map(([key, v]) => [key, this.redactValues(v)]),
+      ) as T;
+    }
+    return value;
+  }
+
+  /** JSON text for stdout or a report file: values redacted first, then the text once more. */
+  json(value: unknown): string {
+    return escapeControls(this.redact(`${JSON.stringify(this.redactValues(value), null, 2)}\n`));
+  }
+
+  /** Human output: redacted, control characters escaped. */
+  safeText(text: string): string {
+    return escapeControls(this.redact(text));
+  }
+
+  private addEverywhere(form: string): void {
+    if (this.known.has(form)) return;
+    this.known.add(form);
+    this.everywhere = [...this.everywhere, form].sort((a, b) => b.length - a.length);
+  }
+
+  private addContextual(secret: string): void {
+    if (this.known.has(`\0${secret}`)) return;
+    this.known.add(`\0${secret}`);
+    const s = escapeRegExp(secret);
+    const end = "(?![\\p{L}\\p{N}_])";
+    this.contextual.push(
+      // password=s, password: s, "password": "s", token=s
+      new RegExp(`((?:pass(?:word|wd)?|pwd|token|secret)["']?\\s*[:=]\\s*["']?)${s}${end}`, "giu"),
+      // any key=s (query strings, logged settings); prose rarely puts a word right after `=`
+      new RegExp(`(=\\s*["']?)${s}${end}`, "gu"),
+      // user:s (Basic credentials in clear, URL user info)
+      new RegExp(`((?:^|[\\s"'(/=])[^\\s:"'/@]+:)${s}(?=$|[\\s"'),;@}\\]])`, "gu"),
+    );
+  }
 }
 
 /**
@@ -131,20 +139,3 @@ export function escapeControls(text: string): string {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }
-
-/** Human output: redacted, control characters escaped. */
-export function safeText(text: string): string {
-  return escapeControls(redact(text));
-}
-
-/**
- * Writers for stdout/stderr that never let a registered secret or a terminal control sequence
- * through. A stderr whose reader went away (`2>&1 >/dev/null | head -1`) is not a reason to stop
- * uploading: its errors are ignored (see main).
- */
-export const out = (text: string): void => {
-  process.stdout.write(safeText(text));
-};
-export const err = (text: string): void => {
-  process.stderr.write(safeText(text));
-};

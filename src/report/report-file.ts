@@ -1,10 +1,12 @@
 import { constants } from "node:fs";
 import { open, stat, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { ExitCode, PkgpushError } from "../errors.js";
+import { type ErrorCode, ExitCode, PkgpushError } from "../errors.js";
 
 /** `--report FILE` cannot be written: names the file and the cause. */
-export class ReportFileError extends PkgpushError {}
+export class ReportFileError extends PkgpushError {
+  override readonly code: ErrorCode = "report-file";
+}
 
 function cause(error: unknown): string {
   const e = error as NodeJS.ErrnoException;

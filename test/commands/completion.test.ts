@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../e2e/harness.js";
+import { runCli } from "../helpers/cli.js";
 
 const scripts: Record<string, string> = {};
 const dir = mkdtempSync(join(tmpdir(), "pkgpush-completion-"));

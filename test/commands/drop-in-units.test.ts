@@ -2,13 +2,13 @@
 import { describe, expect, it } from "vitest";
 import { readInputs, uploadArgs } from "../../src/action/inputs.js";
 import { annotations, stepSummary } from "../../src/action/summary.js";
-import { applyDropInOptions, envFlag } from "../../src/commands/compat.js";
-import type { PublishCliOptions } from "../../src/commands/options.js";
 import { findUvIndex } from "../../src/config/pyproject.js";
 import { sendsSignature } from "../../src/protocol/signatures.js";
+import { applyDropInOptions, envFlag } from "../../src/publish/drop-in.js";
+import type { PublishFlags } from "../../src/publish/flags.js";
 import type { JsonReport } from "../../src/report/json.js";
 
-const base = (): PublishCliOptions =>
+const base = (): PublishFlags =>
   ({
     concurrency: "4",
     perServer: "2",
@@ -18,7 +18,7 @@ const base = (): PublishCliOptions =>
     keyring: true,
     preflight: true,
     check: true,
-  }) as PublishCliOptions;
+  }) as PublishFlags;
 
 describe("twine's boolean variables", () => {
   it.each([

@@ -54,7 +54,9 @@ vi.mock("@napi-rs/keyring", () => {
   return { AsyncEntry, findCredentialsAsync };
 });
 
-const { credentialSources } = await import("../../src/commands/publish.js");
+const { credentialSources } = await import("../../src/publish/credentials.js");
+const { optionsFromFlags } = await import("../../src/publish/from-flags.js");
+const { Redactor } = await import("../../src/report/redact.js");
 const { keyringEnabled, keyringSource, storeInKeyring } = await import(
   "../../src/credentials/keyring.js"
 );
@@ -70,11 +72,11 @@ const { passwordOnPypiWarning, checkCredentialTransport } = await import(
 );
 const { CredentialsError } = await import("../../src/errors.js");
 
-import type { PublishCliOptions } from "../../src/commands/options.js";
 import type { CredentialSource } from "../../src/credentials/types.js";
-import { server as unitServer } from "../unit/helpers.js";
+import type { PublishFlags } from "../../src/publish/flags.js";
+import { server as unitServer } from "../helpers/builders.js";
 
-/** A .pypirc server (see unit/helpers), with the section it was read from. */
+/** A .pypirc server (see helpers/builders), with the section it was read from. */
 function server(name: string, extra: Partial<ServerConfig> = {}): ServerConfig {
   return unitServer(name, { location: { file: "~/.pypirc", section: name }, ...extra });
 }
@@ -94,7 +96,13 @@ function spy(
   };
 }
 
-function cliOptions(extra: Partial<PublishCliOptions> = {}): PublishCliOptions {
+/** The sources a run with these flags and environment asks, as the CLI builds them. */
+async function sourcesFor(flags: PublishFlags, env: NodeJS.ProcessEnv = {}) {
+  const options = await optionsFromFlags("upload", [], flags, env, "/");
+  return credentialSources(options, new Redactor());
+}
+
+function cliOptions(extra: Partial<PublishFlags> = {}): PublishFlags {
   return {
     repository: [],
     concurrency: "4",
@@ -117,14 +125,9 @@ beforeEach(() => {
 });
 
 describe("order of sources, each half from the first source that has it", () => {
-  it("the sources publish uses, in twine's order extended: cli, env, .pypirc, keyring, trusted publishing, prompt", () => {
+  it("the sources publish uses, in twine's order extended: cli, env, .pypirc, keyring, trusted publishing, prompt", async () => {
     const s = server("plone");
-    const described = credentialSources(
-      cliOptions(),
-      {},
-      () => {},
-      () => {},
-    ).map((src) => src.describe(s));
+    const described = (await sourcesFor(cliOptions())).map((src) => src.describe(s));
     expect(described).toHaveLength(6);
     expect(described[0]).toMatch(/^command line/);
     expect(described[1]).toMatch(/^environment \(PKGPUSH_PLONE_USERNAME/);
@@ -134,24 +137,17 @@ describe("order of sources, each half from the first source that has it", () => 
     expect(described[5]).toMatch(/^interactive prompt/);
   });
 
-  it("--no-keyring, PKGPUSH_KEYRING=0 drop the keyring; --keyring wins over the variable; a dry run never prompts", () => {
-    const names = (opts: Partial<PublishCliOptions>, env: NodeJS.ProcessEnv = {}) =>
-      credentialSources(
-        cliOptions(opts),
-        env,
-        () => {},
-        () => {},
-      ).map((src) => src.describe(server("a")).split(" ")[0]);
-    expect(names({ keyring: false })).not.toContain("system");
-    expect(
-      names({ keyring: undefined as unknown as boolean }, { PKGPUSH_KEYRING: "0" }),
-    ).not.toContain("system");
-    expect(
-      names({ keyring: undefined as unknown as boolean }, { PKGPUSH_KEYRING: "off" }),
-    ).not.toContain("system");
-    expect(names({ keyring: true }, { PKGPUSH_KEYRING: "0" })).toContain("system");
-    expect(names({ keyring: undefined as unknown as boolean }, {})).toContain("system");
-    expect(names({ dryRun: true }).at(-1)).toBe("trusted");
+  it("--no-keyring, PKGPUSH_KEYRING=0 drop the keyring; --keyring wins over the variable; a dry run never prompts", async () => {
+    const names = async (opts: Partial<PublishFlags>, env: NodeJS.ProcessEnv = {}) =>
+      (await sourcesFor(cliOptions(opts), env)).map(
+        (src) => src.describe(server("a")).split(" ")[0],
+      );
+    expect(await names({ keyring: false })).not.toContain("system");
+    expect(await names({ keyring: undefined }, { PKGPUSH_KEYRING: "0" })).not.toContain("system");
+    expect(await names({ keyring: undefined }, { PKGPUSH_KEYRING: "off" })).not.toContain("system");
+    expect(await names({ keyring: true }, { PKGPUSH_KEYRING: "0" })).toContain("system");
+    expect(await names({ keyring: undefined }, {})).toContain("system");
+    expect((await names({ dryRun: true })).at(-1)).toBe("trusted");
     expect(keyringEnabled(undefined, { PKGPUSH_KEYRING: "1" })).toBe(true);
     expect(keyringEnabled(undefined, { PKGPUSH_KEYRING: "No" })).toBe(false);
   });
@@ -290,12 +286,7 @@ describe("order of sources, each half from the first source that has it", () => 
     const s = server("plone");
     const error = (await requireCredentials(
       s,
-      credentialSources(
-        cliOptions({ keyring: false }),
-        {},
-        () => {},
-        () => {},
-      ),
+      await sourcesFor(cliOptions({ keyring: false })),
     ).catch((e: unknown) => e)) as InstanceType<typeof CredentialsError>;
     expect(error).toBeInstanceOf(CredentialsError);
     expect(error.message).toMatch(

@@ -8,8 +8,8 @@ import {
   trustedPublishingSource,
 } from "../../src/credentials/trusted-publishing.js";
 import { CredentialsError, UsageError } from "../../src/errors.js";
-import { redact } from "../../src/report/redact.js";
-import { fakeJwt, server as unitServer } from "../unit/helpers.js";
+import { Redactor } from "../../src/report/redact.js";
+import { fakeJwt, server as unitServer } from "../helpers/builders.js";
 
 const CLAIMS = {
   iss: "https://token.actions.githubusercontent.com",
@@ -48,6 +48,7 @@ function setup(mode: TrustedPublishingMode, env: NodeJS.ProcessEnv, dryRun = fal
   agents.push(agent);
   const workflow: string[] = [];
   const logs: string[] = [];
+  const redactor = new Redactor();
   const source = trustedPublishingSource({
     mode,
     env,
@@ -55,8 +56,9 @@ function setup(mode: TrustedPublishingMode, env: NodeJS.ProcessEnv, dryRun = fal
     dispatcher: () => agent,
     writeWorkflowCommand: (line) => workflow.push(line),
     log: (line) => logs.push(line),
+    registerSecret: (secret) => redactor.registerSecret(secret),
   });
-  return { agent, source, workflow, logs };
+  return { agent, source, workflow, logs, redact: redactor.redact };
 }
 
 function mockPypi(
@@ -82,7 +84,7 @@ function mockPypi(
 
 describe("trusted publishing: when it is used", () => {
   it("automatic for PyPI on GitHub Actions when no password was found; masks the token", async () => {
-    const { agent, source, workflow, logs } = setup("auto", GITHUB_ENV);
+    const { agent, source, workflow, logs, redact } = setup("auto", GITHUB_ENV);
     const jwt = fakeJwt(CLAIMS);
     let bearer: string | undefined;
     agent

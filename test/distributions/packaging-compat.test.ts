@@ -13,7 +13,7 @@ import {
   requirementProblem,
   specifierSetProblem,
 } from "../../src/distributions/requirements.js";
-import { SKIP_REASON, WAREHOUSE } from "../e2e/warehouse.js";
+import { SKIP_REASON, WAREHOUSE } from "../helpers/warehouse.js";
 
 const PYTHON = `
 import json, sys

@@ -13,7 +13,7 @@ import { ensureFixtures } from "../fixtures/make-fixtures.js";
 import { ensureMetadataCases } from "../fixtures/metadata-cases.js";
 import { ensureRealDists } from "../fixtures/real-dists.js";
 import { ensureRuleCases, type RuleCase } from "../fixtures/rule-cases.js";
-import { exampleDist, runCli } from "./harness.js";
+import { exampleDist, runCli } from "../helpers/cli.js";
 import {
   type JudgeVerdict,
   judge,
@@ -22,7 +22,7 @@ import {
   WAREHOUSE,
   type WarehouseLogLine,
   type WarehouseServer,
-} from "./warehouse.js";
+} from "../helpers/warehouse.js";
 
 interface CheckedFile {
   file: string;

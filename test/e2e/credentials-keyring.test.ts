@@ -9,8 +9,16 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import {
+  authAndStatus,
+  cli,
+  postsTo,
+  pypirc,
+  runCli,
+  uploadArgs,
+  workspace,
+} from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { authAndStatus, cli, postsTo, pypirc, runCli, uploadArgs, workspace } from "./harness.js";
 
 const PYTHON = "/usr/bin/python3";
 const SETUP_HINT =

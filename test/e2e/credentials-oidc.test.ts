@@ -9,8 +9,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { fakeJwt } from "../unit/helpers.js";
-import { runCli, workspace } from "./harness.js";
+import { fakeJwt } from "../helpers/builders.js";
+import { runCli, workspace } from "../helpers/cli.js";
 
 const CLAIMS = {
   iss: "https://token.actions.githubusercontent.com",

@@ -5,8 +5,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { authAndStatus, cli, pypirc, runCli, uploadArgs, workspace } from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { authAndStatus, cli, pypirc, runCli, uploadArgs, workspace } from "./harness.js";
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 

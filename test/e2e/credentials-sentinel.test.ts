@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { type IndexServer, startIndexServer } from "../server/index-server.js";
 import {
   authAndStatus,
   type CliResult,
@@ -19,7 +18,8 @@ import {
   runCli,
   uploadArgs,
   workspace,
-} from "./harness.js";
+} from "../helpers/cli.js";
+import { type IndexServer, startIndexServer } from "../server/index-server.js";
 
 const SENTINEL = "Sntl-9f3Kq-7Zx2-secret";
 const USERS = ["alice", "bob", "carol", "dave", "__token__", ""];

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { fieldsOf, postsTo, pypirc, runCli, workspace } from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { fieldsOf, postsTo, pypirc, runCli, workspace } from "./harness.js";
 
 let fixtures: FixtureSet;
 let pypi: IndexServer;

@@ -10,9 +10,9 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { cli, postsTo, pypirc, runCli, uploadArgs, workspace } from "../helpers/cli.js";
+import { spawnCli, waitFor } from "../helpers/transport.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { cli, postsTo, pypirc, runCli, uploadArgs, workspace } from "./harness.js";
-import { spawnCli, waitFor } from "./transport-helpers.js";
 
 let fixtures: FixtureSet;
 let server: IndexServer;

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureKey, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { fieldsOf, runCli } from "../helpers/cli.js";
 import {
   type IndexServer,
   type RecordedRequest,
   startIndexServer,
 } from "../server/index-server.js";
-import { fieldsOf, runCli } from "./harness.js";
 
 let fixtures: FixtureSet;
 let devpi: IndexServer;

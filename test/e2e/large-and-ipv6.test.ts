@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { fieldsOf, pypirc, runCli, uploadArgs, workspace } from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { fieldsOf, pypirc, runCli, uploadArgs, workspace } from "./harness.js";
 
 let fixtures: FixtureSet;
 let a: IndexServer;

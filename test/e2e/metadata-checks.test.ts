@@ -6,8 +6,8 @@
 import { basename } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureMetadataCases, type MetadataCase } from "../fixtures/metadata-cases.js";
+import { fieldsOf, pypirc, runCli, workspace } from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { fieldsOf, pypirc, runCli, workspace } from "./harness.js";
 
 let company: IndexServer;
 let config: string;
@@ -57,7 +57,9 @@ describe("metadata packaging refuses is refused before anything is sent", () => 
       expect(line).toContain(c.reason);
       // What every index refuses: pkgpush's line; what PyPI refuses: Warehouse's rule and words.
       if (c.field)
-        expect(line).toContain(c.scope === "all" ? `${c.field}: ` : `metadata:${c.field.toLowerCase()}: `);
+        expect(line).toContain(
+          c.scope === "all" ? `${c.field}: ` : `metadata:${c.field.toLowerCase()}: `,
+        );
       expect(line).toMatch(
         c.scope === "all"
           ? /rebuild the (distribution|wheel) with a current build backend/

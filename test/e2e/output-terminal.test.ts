@@ -1,14 +1,14 @@
 /**
  * Progress output: on a real pseudo-terminal (util-linux `script`) the bars leave one finish line
  * per transfer, the last one included (it used to be cleared with the bars); in CI logs a running
- * upload prints a progress line every 10 s (test/unit/progress-lines.test.ts).
+ * upload prints a progress line every 10 s (test/report/progress-lines.test.ts).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { basename } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { cli, pypirc, uploadArgs, workspace } from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { cli, pypirc, uploadArgs, workspace } from "./harness.js";
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 

@@ -11,8 +11,8 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli, postsTo, pypirc, runCli, storedNames, workspace } from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { cli, postsTo, pypirc, runCli, storedNames, workspace } from "./harness.js";
 
 const work = mkdtempSync(join(tmpdir(), "pkgpush-routing-e2e-"));
 

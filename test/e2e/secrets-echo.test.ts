@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { type CliResult, runCli, workspace } from "./harness.js";
+import { type CliResult, runCli, workspace } from "../helpers/cli.js";
 
 let fixtures: FixtureSet;
 let echo: http.Server;

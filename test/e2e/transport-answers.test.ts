@@ -6,9 +6,9 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { uploadArgs } from "../helpers/cli.js";
+import { configFor, serversPerTest, spawnCli, waitFor } from "../helpers/transport.js";
 import type { IndexServer } from "../server/index-server.js";
-import { uploadArgs } from "./harness.js";
-import { configFor, serversPerTest, spawnCli, waitFor } from "./transport-helpers.js";
 
 let fixtures: FixtureSet;
 const server = serversPerTest();

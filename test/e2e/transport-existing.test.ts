@@ -6,9 +6,9 @@
 import { basename } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { storedNames as names, postsTo, uploadArgs } from "../helpers/cli.js";
+import { configFor, runTimed, serversPerTest } from "../helpers/transport.js";
 import type { ExistsStyle, FaultAction, IndexServer } from "../server/index-server.js";
-import { storedNames as names, postsTo, uploadArgs } from "./harness.js";
-import { configFor, runTimed, serversPerTest } from "./transport-helpers.js";
 
 let fixtures: FixtureSet;
 const server = serversPerTest();

@@ -7,8 +7,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import { basename } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { uploadArgs, postsTo as uploads } from "./harness.js";
-import { closedPort, configFor, runTimed, serversPerTest } from "./transport-helpers.js";
+import { uploadArgs, postsTo as uploads } from "../helpers/cli.js";
+import { closedPort, configFor, runTimed, serversPerTest } from "../helpers/transport.js";
 
 let fixtures: FixtureSet;
 const server = serversPerTest();

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { cli, uploadArgs } from "../helpers/cli.js";
+import { configFor, runTimed } from "../helpers/transport.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { cli, uploadArgs } from "./harness.js";
-import { configFor, runTimed } from "./transport-helpers.js";
 
 let fixtures: FixtureSet;
 let a: IndexServer;

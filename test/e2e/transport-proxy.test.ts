@@ -8,9 +8,9 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from "n
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { uploadArgs } from "../helpers/cli.js";
+import { closedPort, configFor, makePki, runTimed } from "../helpers/transport.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { uploadArgs } from "./harness.js";
-import { closedPort, configFor, makePki, runTimed } from "./transport-helpers.js";
 
 let fixtures: FixtureSet;
 let index: IndexServer;

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { postsTo, uploadArgs } from "./harness.js";
+import { postsTo, uploadArgs } from "../helpers/cli.js";
 import {
   closedPort,
   configFor,
@@ -13,7 +13,7 @@ import {
   serversPerTest,
   spawnCli,
   waitFor,
-} from "./transport-helpers.js";
+} from "../helpers/transport.js";
 
 let fixtures: FixtureSet;
 const server = serversPerTest();

@@ -6,8 +6,8 @@ import { createServer, type Server } from "node:https";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { uploadArgs } from "./harness.js";
-import { configFor, makePki, type Pki, runTimed } from "./transport-helpers.js";
+import { uploadArgs } from "../helpers/cli.js";
+import { configFor, makePki, type Pki, runTimed } from "../helpers/transport.js";
 
 interface Endpoint {
   url: string;

@@ -3,12 +3,12 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { exampleDist, fieldsOf, runCli } from "../helpers/cli.js";
 import {
   type IndexServer,
   type RecordedRequest,
   startIndexServer,
 } from "../server/index-server.js";
-import { exampleDist, fieldsOf, runCli } from "./harness.js";
 
 const run = promisify(execFile);
 // Debian's twine belongs to /usr/bin/python3 (docs/protocol.md, "Machine notes").

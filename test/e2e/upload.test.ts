@@ -2,7 +2,6 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { type IndexServer, startIndexServer } from "../server/index-server.js";
 import {
   exampleDist,
   fieldsOf,
@@ -11,7 +10,8 @@ import {
   storedNames,
   uploadArgs,
   workspace,
-} from "./harness.js";
+} from "../helpers/cli.js";
+import { type IndexServer, startIndexServer } from "../server/index-server.js";
 
 const SENTINEL = "sentinel-pw-7f3a9c";
 

@@ -15,7 +15,7 @@ import { uploadFields } from "../../src/protocol/fields.js";
 import { ensureFixtures } from "../fixtures/make-fixtures.js";
 import { ensureMetadataCases } from "../fixtures/metadata-cases.js";
 import { ensureRealDists, type RealDists } from "../fixtures/real-dists.js";
-import { exampleDist, runCli } from "./harness.js";
+import { exampleDist, runCli } from "../helpers/cli.js";
 import {
   type JudgeFields,
   type JudgeVerdict,
@@ -26,7 +26,7 @@ import {
   WAREHOUSE,
   type WarehouseLogLine,
   type WarehouseServer,
-} from "./warehouse.js";
+} from "../helpers/warehouse.js";
 
 /**
  * Files where pkgpush's upload gets another answer than twine 7's, on purpose. Key: file name.

@@ -13,10 +13,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pypirc, root } from "../e2e/harness.js";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
+import { fakeJwt } from "../helpers/builders.js";
+import { pypirc, root } from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-import { fakeJwt } from "../unit/helpers.js";
 
 const MINTED = "pypi-action-minted-7f3e2d";
 const BEARER = "gh-action-bearer-51c2";

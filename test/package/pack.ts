@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { root } from "../e2e/harness.js";
+import { root } from "../helpers/cli.js";
 
 const run = promisify(execFile);
 

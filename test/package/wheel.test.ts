@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pypirc, root, workspace } from "../e2e/harness.js";
 import { ensureFixtures, type FixtureSet, python3 } from "../fixtures/make-fixtures.js";
+import { pypirc, root, workspace } from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
 import { childEnv, npmEnv, packFromCleanCopy } from "./pack.js";
 

@@ -23,7 +23,7 @@ import {
   isRetryableStatus,
   withRetries,
 } from "../../src/transport/retry.js";
-import { dist, server } from "../unit/helpers.js";
+import { dist, server } from "../helpers/builders.js";
 
 const servers: Server[] = [];
 afterEach(async () => {

@@ -14,7 +14,7 @@ import {
   separatorRewrite,
 } from "../../src/resolve/release-pattern.js";
 import { formatHint, matchRoutes } from "../../src/resolve/route-match.js";
-import { server } from "../unit/helpers.js";
+import { server } from "../helpers/builders.js";
 
 const NAMES = [
   "Products.HelloWorld",

@@ -8,7 +8,7 @@ import { execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { root } from "./harness.js";
+import { root } from "./cli.js";
 
 /** `../shared`, also from a git worktree (whose `.git` file names the main checkout). */
 function findShared(): string | undefined {

@@ -9,7 +9,7 @@ import {
   type ServerLookup,
   splitRepositoryArgs,
 } from "../../src/resolve/targets.js";
-import { dist, server } from "./helpers.js";
+import { dist, server } from "../helpers/builders.js";
 
 function config(servers: ServerConfig[], indexServers = servers.map((s) => s.name)): PypircConfig {
   const map = new Map(servers.map((s) => [s.name, s]));

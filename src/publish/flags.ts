@@ -1,7 +1,8 @@
-import { UsageError } from "../errors.js";
+/** The CLI's flags of `upload` and `register`, as commander hands them over (numbers as text). */
+import { checkInt, checkMs } from "./options.js";
 
 /** Options shared by `upload` and `register`, as commander hands them over. */
-export interface PublishCliOptions {
+export interface PublishFlags {
   repository?: string[];
   repositoryUrl?: string;
   configFile?: string;
@@ -19,7 +20,8 @@ export interface PublishCliOptions {
   cert?: string;
   clientCert?: string;
   allowInsecureHttp?: boolean;
-  keyring: boolean;
+  /** undefined when neither --keyring nor --no-keyring is given. */
+  keyring?: boolean;
   preflight: boolean;
   /** false with --no-check (older name of --no-simple-index). */
   check: boolean;
@@ -56,22 +58,9 @@ export interface PublishCliOptions {
 }
 
 export function positiveInt(value: string, option: string, min = 1, max = 1000): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`${option} must be a whole number from ${min} to ${max}, got '${value}'`);
-  }
-  return n;
+  return checkInt(Number(value), option, min, max, value);
 }
 
 export function seconds(value: string, option: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 86_400) {
-    throw new UsageError(`${option} must be a number of seconds greater than 0, got '${value}'`);
-  }
-  return Math.round(n * 1000);
-}
-
-/** Repeatable options: commander calls this once per occurrence (no default, so --help stays clean). */
-export function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
+  return checkMs(Number(value) * 1000, option, value);
 }

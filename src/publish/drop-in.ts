@@ -5,10 +5,11 @@
  */
 import { readUvIndex } from "../config/pyproject.js";
 import { UsageError } from "../errors.js";
-import type { PublishCliOptions } from "./options.js";
+import type { PublishFlags } from "./flags.js";
+import type { Environment } from "./options.js";
 
 /** twine's boolean variables: set to a true-ish value (1, true, yes, on) to turn on. */
-export function envFlag(env: NodeJS.ProcessEnv, name: string): boolean {
+export function envFlag(env: Environment, name: string): boolean {
   const value = (env[name] ?? "").trim().toLowerCase();
   if (value === "" || ["0", "false", "no", "off"].includes(value)) return false;
   if (["1", "true", "yes", "on"].includes(value)) return true;
@@ -16,7 +17,7 @@ export function envFlag(env: NodeJS.ProcessEnv, name: string): boolean {
 }
 
 /** `-t/--token` (UV_PUBLISH_TOKEN): user `__token__` and the token as password, as uv does. */
-function applyToken(opts: PublishCliOptions): void {
+function applyToken(opts: PublishFlags): void {
   if (opts.token === undefined) return;
   if (opts.password !== undefined) {
     throw new UsageError("--token and --password both give the password: use one of them");
@@ -29,7 +30,7 @@ function applyToken(opts: PublishCliOptions): void {
 }
 
 /** The upload URL from `--repository-url`, `--publish-url` (UV_PUBLISH_URL) or `--index`. */
-async function applyUploadUrl(opts: PublishCliOptions, cwd: string): Promise<void> {
+async function applyUploadUrl(opts: PublishFlags, cwd: string): Promise<void> {
   const given = [
     opts.repositoryUrl !== undefined && "--repository-url",
     opts.publishUrl !== undefined && "--publish-url",
@@ -52,10 +53,10 @@ async function applyUploadUrl(opts: PublishCliOptions, cwd: string): Promise<voi
  * prompting and the trusted-publishing mode names.
  */
 export async function applyDropInOptions(
-  opts: PublishCliOptions,
-  env: NodeJS.ProcessEnv,
+  opts: PublishFlags,
+  env: Environment,
   cwd: string,
-): Promise<PublishCliOptions> {
+): Promise<PublishFlags> {
   applyToken(opts);
   await applyUploadUrl(opts, cwd);
   if (opts.disableProgressBar) opts.progress = false;

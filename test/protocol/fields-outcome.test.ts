@@ -7,7 +7,7 @@ import {
   isAlreadyExists,
 } from "../../src/protocol/outcome.js";
 import type { HttpResponse } from "../../src/transport/http.js";
-import { dist } from "./helpers.js";
+import { dist } from "../helpers/builders.js";
 
 const response = (status: number, statusText: string, body = "", headers = {}): HttpResponse => ({
   status,

@@ -14,7 +14,7 @@ import {
   type IndexServer,
   startIndexServer,
 } from "../server/index-server.js";
-import { type CliResult, cli, pypirc, root, workspace } from "./harness.js";
+import { type CliResult, cli, pypirc, root, workspace } from "./cli.js";
 
 export interface CliChild {
   child: ChildProcessWithoutNullStreams;
@@ -23,7 +23,7 @@ export interface CliChild {
   done: Promise<CliResult & { ms: number }>;
 }
 
-/** Like harness.runCli, but hands over the child (to send it signals) and measures the time. */
+/** Like cli.runCli, but hands over the child (to send it signals) and measures the time. */
 export function spawnCli(
   args: string[],
   options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},

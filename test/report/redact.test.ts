@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { redact, registerCredentials } from "../../src/report/redact.js";
+import { Redactor } from "../../src/report/redact.js";
+
+const redactor = new Redactor();
+const { redact } = redactor;
+const registerCredentials = (user: string, password: string): void =>
+  redactor.registerCredentials(user, password);
 
 describe("redact", () => {
   it("masks registered passwords, their Basic header and PyPI tokens", () => {

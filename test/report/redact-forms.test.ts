@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { basicAuth } from "../../src/execute/session.js";
-import { redact, registerCredentials, registerSecret } from "../../src/report/redact.js";
+import { escapeControls, Redactor } from "../../src/report/redact.js";
+
+const redactor = new Redactor();
+const { redact } = redactor;
+const registerCredentials = (user: string, password: string): void =>
+  redactor.registerCredentials(user, password);
+const registerSecret = (secret: string): void => redactor.registerSecret(secret);
 
 const SENTINEL = "Sentinel-Pw-5e1f0c";
 
@@ -50,8 +56,9 @@ describe("redaction of every form a secret takes", () => {
 
 describe("redaction of short secrets and encoded forms", () => {
   it("a short secret is masked as a credential and in its encodings, never inside prose", async () => {
-    const { redact: r, registerCredentials: reg } = await import("../../src/report/redact.js");
-    reg("bob", "wrong");
+    const own = new Redactor();
+    const r = own.redact;
+    own.registerCredentials("bob", "wrong");
     expect(r("Error: you supplied the wrong credentials")).toBe(
       "Error: you supplied the wrong credentials",
     );
@@ -66,24 +73,28 @@ describe("redaction of short secrets and encoded forms", () => {
   });
 
   it("a long secret: JSON \\u escapes (both cases), collapsed white space, HTML escapes", async () => {
-    const {
-      redact: r,
-      registerSecret: reg,
-      redactValues,
-    } = await import("../../src/report/redact.js");
-    reg("Ünï-<code>\n  line-two");
+    const own = new Redactor();
+    const r = own.redact;
+    own.registerSecret("Ünï-<code>\n  line-two");
     expect(r("x \\u00dcn\\u00ef-<code>\\n  line-two y")).toBe("x *** y");
     expect(r("x \\u00DCn\\u00EF-<code>\\n  line-two y")).toBe("x *** y");
     expect(r("x Ünï-<code> line-two y")).toBe("x *** y");
     expect(r("x Ünï-&lt;code&gt;\n  line-two y")).toBe("x *** y");
-    expect(redactValues({ a: ["Ünï-<code>\n  line-two"], n: 1 })).toEqual({ a: ["***"], n: 1 });
+    expect(own.redactValues({ a: ["Ünï-<code>\n  line-two"], n: 1 })).toEqual({ a: ["***"], n: 1 });
   });
 
   it("control characters are escaped, line feeds and tabs kept", async () => {
-    const { escapeControls } = await import("../../src/report/redact.js");
     expect(escapeControls("a\u001b[2Jb\rc\u009bd\u202ee\n\tf")).toBe(
       "a\\u001b[2Jb\\u000dc\\u009bd\\u202ee\n\tf",
     );
+  });
+
+  it("each run's redactor knows its own secrets only (no module-wide list)", () => {
+    const first = new Redactor();
+    const second = new Redactor();
+    first.registerSecret("first-run-secret-123");
+    expect(first.redact("x first-run-secret-123")).toBe("x ***");
+    expect(second.redact("x first-run-secret-123")).toBe("x first-run-secret-123");
   });
 
   it("an unknown --name=value option is quoted without its value", async () => {

@@ -1,0 +1,122 @@
+/**
+ * pkgpush's Node API (`import { upload } from "pkgpush"`; README "Node API"). The CLI and the
+ * GitHub Action are built on exactly these functions. Results are the JSON report's data
+ * (`--json`); a run that cannot start throws a PkgpushError whose `code` says why. Failures on a
+ * server do not throw: they are in the report (`exitCode`, `totals`, each result's `status`).
+ *
+ * `env` and `cwd` default to the process's; nothing else here touches the process. The sending
+ * half loads on first use, so a dry run never loads the HTTP stack.
+ */
+import { collectFiles } from "./distributions/collect.js";
+import { inspectAll } from "./distributions/inspect.js";
+import type { ApiOptions } from "./publish/api-options.js";
+import { optionsFromApi } from "./publish/api-options.js";
+import type { PublishEvents } from "./publish/events.js";
+import type { Environment, PublishOptions } from "./publish/options.js";
+import { type Prepared, planReport, prepare, readConfig } from "./publish/prepare.js";
+import {
+  type ConfigInfo,
+  configInfo,
+  type DistributionInfo,
+  distributionInfo,
+} from "./publish/views.js";
+import type { JsonReport } from "./report/json.js";
+import { type CheckOptions, type CheckReport, checkReport } from "./rules/check-report.js";
+
+export {
+  AggregateInputError,
+  ConfigError,
+  CredentialsError,
+  DistributionError,
+  type ErrorCode,
+  ExitCode,
+  InterruptedError,
+  PkgpushError,
+  ResolutionError,
+  UsageError,
+} from "./errors.js";
+export { PreflightError } from "./execute/preflight.js";
+export type { ApiOptions } from "./publish/api-options.js";
+export type { MessageLevel, PublishEvents } from "./publish/events.js";
+export type {
+  Ask,
+  CheckUrl,
+  Environment,
+  Limits,
+  PublishOptions,
+  Verbosity,
+} from "./publish/options.js";
+export { type Prepared, planReport, prepare } from "./publish/prepare.js";
+export type { ConfigInfo, DistributionInfo, ServerInfo } from "./publish/views.js";
+export type { JsonReport as PublishReport } from "./report/json.js";
+export { Redactor } from "./report/redact.js";
+export { ReportFileError } from "./report/report-file.js";
+export type { CheckedFile, CheckOptions, CheckReport } from "./rules/check-report.js";
+
+/** What every run reports: the JSON report's data (schema `pkgpush-report/1`). */
+export type Report = JsonReport;
+
+function withDefaults<T extends { env?: Environment; cwd?: string }>(
+  options: T,
+): T & { env: Environment; cwd: string } {
+  return { ...options, env: options.env ?? process.env, cwd: options.cwd ?? process.cwd() };
+}
+
+/** Sends what `prepare` settled; the report says what landed where. */
+export async function send(prepared: Prepared, events: PublishEvents = {}): Promise<Report> {
+  const core = await import("./publish/send.js");
+  return core.send(prepared, events);
+}
+
+/** Prepares and sends: `pkgpush upload` or `register` with options already made. */
+export async function publish(options: PublishOptions, events: PublishEvents = {}) {
+  const prepared = await prepare(options, events);
+  return options.dryRun ? planReport(prepared) : send(prepared, events);
+}
+
+/** Uploads files to every server they belong to (`pkgpush upload`). */
+export function upload(options: ApiOptions = {}, events: PublishEvents = {}): Promise<Report> {
+  return publish(optionsFromApi("upload", false, withDefaults(options)), events);
+}
+
+/** Registers releases from the files' metadata (`pkgpush register`). */
+export function register(options: ApiOptions = {}, events: PublishEvents = {}): Promise<Report> {
+  return publish(optionsFromApi("register", false, withDefaults(options)), events);
+}
+
+/** The dry run (`--dry-run --json`): what would be sent where, as whom; nothing is sent. */
+export function plan(
+  options: ApiOptions & { action?: "upload" | "register" } = {},
+  events: PublishEvents = {},
+): Promise<Report> {
+  return publish(optionsFromApi(options.action ?? "upload", true, withDefaults(options)), events);
+}
+
+/** The servers a .pypirc defines (default PKGPUSH_CONFIG_FILE, else ~/.pypirc); no secrets. */
+export async function loadConfig(
+  options: { configFile?: string; env?: Environment } = {},
+): Promise<ConfigInfo> {
+  return configInfo(
+    await readConfig({ configFile: options.configFile, env: options.env ?? process.env }),
+  );
+}
+
+/** Reads and checks distributions (files, folders, globs): name, version, metadata. */
+export async function inspect(
+  files: string[] = ["dist/*"],
+  options: { cwd?: string } = {},
+): Promise<DistributionInfo[]> {
+  const paths = await collectFiles(files, options.cwd ?? process.cwd());
+  return (await inspectAll(paths)).map(distributionInfo);
+}
+
+/**
+ * PyPI's verdict on each file before any server gets a byte (`pkgpush check --json`): the rule
+ * and Warehouse's message for each refusal, warnings, and what was not judged.
+ */
+export function check(
+  files: string[] = ["dist/*"],
+  options: CheckOptions = {},
+): Promise<CheckReport> {
+  return checkReport(files, options);
+}

@@ -1,0 +1,105 @@
+/**
+ * The second half of a run: sessions -> preflight -> the plan's jobs -> the report. Nothing is
+ * printed: progress goes to the events, the outcome comes back as the report (the same data as
+ * `--json`), redacted with the run's redactor.
+ */
+
+import { ExitCode } from "../errors.js";
+import { DigestCache } from "../execute/digest-cache.js";
+import { ExistenceChecker } from "../execute/existence.js";
+import { preflight } from "../execute/preflight.js";
+import { type JobResult, type RunContext, runPlan } from "../execute/run.js";
+import { closeSessions, openSessions, type ServerSession } from "../execute/session.js";
+import type { Plan } from "../plan/plan.js";
+import { buildJsonReport, type JsonReport } from "../report/json.js";
+import { totals } from "../report/summary.js";
+import { defaultRetryPolicy } from "../transport/retry.js";
+import { USER_AGENT } from "../transport/user-agent.js";
+import { messenger, type PublishEvents } from "./events.js";
+import type { Prepared } from "./prepare.js";
+
+/** Files bound for at least one server that asked for md5 (`md5-digest = true`). */
+function md5Paths(plan: Plan): (path: string) => boolean {
+  const paths = new Set(plan.jobs.filter((j) => j.server.md5Digest).map((j) => j.dist.path));
+  return (path) => paths.has(path);
+}
+
+function open(prepared: Prepared, events: PublishEvents): Map<string, ServerSession> {
+  const { plan, credentials, options } = prepared;
+  const trace = options.verbosity === "verbose" ? events.onTrace : undefined;
+  return openSessions(
+    plan.servers.map((server) => ({
+      server,
+      credentials: credentials.get(server.name) ?? {},
+    })),
+    {
+      connectTimeoutMs: options.limits.connectTimeoutMs,
+      stallTimeoutMs: options.limits.stallTimeoutMs,
+      caCert: options.caCert,
+      clientCert: options.clientCert,
+    },
+    trace && ((server, event) => trace.call(events, server.name, event)),
+  );
+}
+
+/** Preflight (more than one server, or a check URL to ask), then every job of the plan. */
+async function run(
+  prepared: Prepared,
+  context: RunContext,
+  events: PublishEvents,
+): Promise<JobResult[]> {
+  const { plan, options, redactor } = prepared;
+  const { limits, signal } = options;
+  if (options.preflight && (plan.servers.length > 1 || plan.servers.some((s) => s.checkUrl))) {
+    const n = plan.servers.length;
+    messenger(events).info(`preflight: checking ${n} server${n === 1 ? "" : "s"}`);
+    await preflight(plan, context.sessions, context.checker, (p) => context.digests.get(p), {
+      userAgent: USER_AGENT,
+      timeoutMs: limits.stallTimeoutMs,
+      signal,
+    });
+  }
+  const runOptions = {
+    concurrency: limits.concurrency,
+    perServer: limits.perServer,
+    retry: { ...defaultRetryPolicy, retries: limits.retries },
+    stallTimeoutMs: limits.stallTimeoutMs,
+    skipExisting: options.skipExisting,
+    comment: options.comment,
+    attestations: options.attestations,
+    userAgent: USER_AGENT,
+    redact: redactor.redact,
+    signal,
+  };
+  return runPlan(plan, context, runOptions, events);
+}
+
+/** Sends what `prepare` settled; resolves with the report, whatever failed on which server. */
+export async function send(prepared: Prepared, events: PublishEvents = {}): Promise<JsonReport> {
+  const { plan, options, credentials, redactor } = prepared;
+  const sessions = open(prepared, events);
+  const context: RunContext = {
+    sessions,
+    digests: new DigestCache(options.signal, md5Paths(plan)),
+    checker: new ExistenceChecker(sessions, {
+      userAgent: USER_AGENT,
+      stallTimeoutMs: options.limits.stallTimeoutMs,
+      signal: options.signal,
+    }),
+  };
+  let results: JobResult[];
+  try {
+    results = await run(prepared, context, events);
+  } finally {
+    await closeSessions(sessions);
+  }
+  const exitCode = options.signal?.aborted
+    ? ExitCode.interrupted
+    : totals(results).failed
+      ? ExitCode.failed
+      : ExitCode.ok;
+  const usernames = new Map([...credentials].map(([name, c]) => [name, c.username]));
+  return redactor.redactValues(
+    buildJsonReport(plan, results, { dryRun: false, exitCode, usernames }),
+  );
+}
