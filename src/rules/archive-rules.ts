@@ -7,7 +7,7 @@ import { open } from "node:fs/promises";
 import { posix } from "node:path";
 import warehouseData from "./data/warehouse.json" with { type: "json" };
 import { entryPointsProblem } from "./entry-points.js";
-import { scanTar } from "./tar-scan.js";
+import { scanTar, type TarScan } from "./tar-scan.js";
 import {
   BadZip,
   framingProblem,
@@ -50,10 +50,28 @@ export function commonPath(names: string[]): string {
 
 const scannable = (name: string) => EXTENSIONS.has(posix.extname(name).toLowerCase());
 
+/** The longest substring shared by all of `strings` (they are few and short). */
+function sharedPart(strings: string[]): string {
+  const [first = "", ...rest] = strings;
+  for (let len = first.length; len > 0; len--)
+    for (let i = 0; i + len <= first.length; i++) {
+      const part = first.slice(i, i + len);
+      if (rest.every((s) => s.includes(part))) return part;
+    }
+  return "";
+}
+
+/** Each rule with one string every match must contain: one search rules most files out. */
+const YARA = warehouseData.yara.map((rule) => ({
+  ...rule,
+  needle: rule.all ? (rule.strings[0] ?? "") : sharedPart(rule.strings),
+}));
+
 /** Warehouse's YARA rules (plain string matches): the first member matching one, by rule order. */
 export function yaraMessage(members: Array<{ name: string; data: Buffer }>): string | undefined {
   for (const { data } of members) {
-    for (const rule of warehouseData.yara) {
+    for (const rule of YARA) {
+      if (!data.includes(rule.needle)) continue;
       const hits = rule.strings.map((s) => data.includes(s));
       if (rule.all ? hits.every(Boolean) : hits.some(Boolean)) return rule.message;
     }
@@ -66,15 +84,26 @@ const invalid = (message: string | null) => ({
   message: `Invalid distribution file. ${message}`,
 });
 
-async function zipVerdict(path: string, filename: string, size: number): Promise<ContentVerdict> {
-  const file = await open(path, "r");
-  const fh = new WindowReader(file, size);
+/** A zip already opened and its central directory read (the one-pass check, check-file.ts). */
+export interface OpenZip {
+  reader: WindowReader;
+  entries: ZipEntry[];
+}
+
+async function zipVerdict(
+  path: string,
+  filename: string,
+  size: number,
+  opened?: OpenZip,
+): Promise<ContentVerdict> {
+  const file = opened ? undefined : await open(path, "r");
+  const fh = opened?.reader ?? new WindowReader(file as NonNullable<typeof file>, size);
   try {
-    if (!(await isZipFile(fh, size)))
+    if (!opened && !(await isZipFile(fh, size)))
       return { refusal: invalid("File is not a zipfile"), warnings: [] };
     let entries: ZipEntry[];
     try {
-      entries = await readCentralDirectory(fh, size);
+      entries = opened?.entries ?? (await readCentralDirectory(fh, size));
     } catch (error) {
       if (error instanceof BadZip) return { refusal: invalid(null), warnings: [] };
       throw error;
@@ -126,7 +155,7 @@ async function zipVerdict(path: string, filename: string, size: number): Promise
     if (!filename.endsWith(".whl")) return { warnings: [], names: new Set(names) };
     return await wheelContent(fh, filename, prefix, entries, byName);
   } finally {
-    await file.close();
+    await file?.close();
   }
 }
 
@@ -217,7 +246,7 @@ function recordEntries(data: Buffer): Set<string> | undefined {
   return out;
 }
 
-async function tarVerdict(path: string, size: number): Promise<ContentVerdict> {
+async function tarVerdict(path: string, size: number, scanned?: TarScan): Promise<ContentVerdict> {
   const file = await open(path, "r");
   let isZip: boolean;
   try {
@@ -225,7 +254,7 @@ async function tarVerdict(path: string, size: number): Promise<ContentVerdict> {
   } finally {
     await file.close();
   }
-  const scan = await scanTar(path, (name, n) => scannable(name) && n <= SCAN_MAX);
+  const scan = scanned ?? (await scanTar(path, (name, n) => scannable(name) && n <= SCAN_MAX));
   if (isZip && scan.isTar)
     return { refusal: invalid("File is both a zip and a tar file"), warnings: [] };
   if (!scan.isTar) return { refusal: invalid("File is not a tarfile"), warnings: [] };
@@ -243,17 +272,24 @@ async function tarVerdict(path: string, size: number): Promise<ContentVerdict> {
   const names = new Set(scan.names);
   if (!names.has(`${top}/PKG-INFO`))
     return { refusal: invalid(`PKG-INFO not found at ${top}/PKG-INFO`), warnings: [] };
-  const yara = yaraMessage(scan.kept);
+  const yara = yaraMessage(scan.kept.filter((k) => scannable(k.name)));
   if (yara) return { refusal: invalid(yara), warnings: [] };
   return { warnings: [], names };
 }
 
-/** The content verdict of a wheel, .zip or .tar.gz (the caller has refused other types). */
+/** The members the content checks read from a tar (YARA's), for a one-pass scan. */
+export const keepForRules = (name: string, size: number) => scannable(name) && size <= SCAN_MAX;
+
+/**
+ * The content verdict of a wheel, .zip or .tar.gz (the caller has refused other types), from
+ * the archive as already read when the caller has it.
+ */
 export function contentVerdict(
   path: string,
   filename: string,
   size: number,
+  pre: { zip?: OpenZip; tar?: TarScan } = {},
 ): Promise<ContentVerdict> {
-  if (filename.endsWith(".tar.gz")) return tarVerdict(path, size);
-  return zipVerdict(path, filename, size);
+  if (filename.endsWith(".tar.gz")) return tarVerdict(path, size, pre.tar);
+  return zipVerdict(path, filename, size, pre.zip);
 }

@@ -12,6 +12,7 @@ import { metadataProblems } from "../distributions/metadata-rules.js";
 import type { Distribution } from "../distributions/types.js";
 import { PkgpushError } from "../errors.js";
 import { contentVerdict } from "./archive-rules.js";
+import { readOnce } from "./one-pass.js";
 import { pypiVerdict, type RuleResult } from "./verdict.js";
 
 export type RuleSet = "pypi" | "basic";
@@ -26,7 +27,11 @@ export interface FileVerdict {
   dist?: Distribution;
 }
 
-export async function checkDistribution(dist: Distribution, rules: RuleSet): Promise<FileVerdict> {
+export async function checkDistribution(
+  dist: Distribution,
+  rules: RuleSet,
+  pre: Parameters<typeof pypiVerdict>[1] = {},
+): Promise<FileVerdict> {
   const file = displayPath(dist.path);
   const basic = metadataProblems(dist.metadata).find((p) => p.scope === "all");
   // What pkgpush refuses for every server is never sent, to PyPI either.
@@ -42,7 +47,7 @@ export async function checkDistribution(dist: Distribution, rules: RuleSet): Pro
       notJudged: [],
     };
   }
-  const v = await pypiVerdict(dist);
+  const v = await pypiVerdict(dist, pre);
   // Warehouse judges a new project's name before the rest: that is the verdict for a new project.
   const [byName] = v.newProjectOnly;
   const refusal = byName ?? v.refusal;
@@ -79,6 +84,14 @@ async function archiveRefusal(path: string): Promise<RuleResult | undefined> {
 
 /** Inspect, then check; a file that cannot be inspected fails with pkgpush's reason. */
 export async function checkFile(path: string, rules: RuleSet): Promise<FileVerdict> {
+  const once = await readOnce(path);
+  if (once) {
+    try {
+      return await checkDistribution(once.dist, rules, once.pre);
+    } finally {
+      await once.close();
+    }
+  }
   let dist: Distribution;
   try {
     dist = await inspectDistribution(path);

@@ -10,13 +10,14 @@ import { normalizeVersion, versionsEqual } from "../distributions/filename.js";
 import { normalizeName } from "../distributions/names.js";
 import type { Distribution } from "../distributions/types.js";
 import { metadataFields, uploadFields } from "../protocol/fields.js";
-import { contentVerdict } from "./archive-rules.js";
+import { contentVerdict, type OpenZip } from "./archive-rules.js";
 import { STDLIB_NAMES } from "./data.js";
 import { descriptionRenders } from "./description.js";
 import { formProblem, sanitizeForm } from "./form.js";
 import { metadataErrors, metadataMessage } from "./metadata.js";
 import { isPypiPlatformTag } from "./platform.js";
 import { pyRepr } from "./pyrepr.js";
+import type { TarScan } from "./tar-scan.js";
 
 export const MAX_FILESIZE = 100 * 1024 * 1024;
 
@@ -229,12 +230,15 @@ const posixJoin = (a: string, b: string) =>
   b.startsWith("/") ? b : a === "" || a.endsWith("/") ? a + b : `${a}/${b}`;
 
 /** The whole verdict: the form's, then the file's (the archive read once). */
-export async function pypiVerdict(dist: Distribution): Promise<PypiVerdict> {
+export async function pypiVerdict(
+  dist: Distribution,
+  pre: { zip?: OpenZip; tar?: TarScan } = {},
+): Promise<PypiVerdict> {
   const first = formVerdict(dist);
   if (first.verdict === "refuse") return first;
   const fileRefusal = filenameRefusal(dist, dist.name);
   if (fileRefusal) return { ...first, verdict: "refuse", refusal: fileRefusal };
-  const content = await contentVerdict(dist.path, dist.filename, dist.size);
+  const content = await contentVerdict(dist.path, dist.filename, dist.size, pre);
   const done = (refusal: RuleResult | undefined): PypiVerdict => ({
     verdict: refusal ? "refuse" : "accept",
     ...(refusal ? { refusal } : {}),

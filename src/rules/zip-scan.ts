@@ -34,13 +34,21 @@ export class WindowReader {
     private readonly span = 1024 * 1024,
   ) {}
 
-  async read(position: number, length: number): Promise<Buffer> {
+  /** The bytes when the window holds them (no I/O), else undefined. */
+  cached(position: number, length: number): Buffer | undefined {
     const end = Math.min(position + length, this.size);
     if (position >= this.start && end <= this.start + this.window.length)
       return this.window.subarray(position - this.start, end - this.start);
+    return undefined;
+  }
+
+  async read(position: number, length: number): Promise<Buffer> {
+    const hit = this.cached(position, length);
+    if (hit) return hit;
+    const end = Math.min(position + length, this.size);
     if (position >= this.size || end <= position) return Buffer.alloc(0);
     const want = Math.min(Math.max(end - position, this.span), this.size - position);
-    const buf = Buffer.alloc(want);
+    const buf = Buffer.allocUnsafe(want);
     let done = 0;
     while (done < want) {
       const { bytesRead } = await this.fh.read(buf, done, want - done, position + done);
@@ -84,7 +92,7 @@ export async function isZipFile(fh: WindowReader, size: number): Promise<boolean
 }
 
 function decodeName(raw: Buffer, utf8: boolean): string {
-  if (utf8) return raw.toString("utf8");
+  if (utf8 || !raw.some((b) => b >= 0x80)) return raw.toString(utf8 ? "utf8" : "latin1");
   // cp437 for the printable ASCII range is ASCII; other bytes are rare in wheels.
   return [...raw].map((b) => (b < 0x80 ? String.fromCharCode(b) : CP437_HIGH[b - 0x80])).join("");
 }
@@ -152,7 +160,13 @@ function zip64Sizes(entry: ZipEntry, extra: Buffer): void {
   }
 }
 
-const unprintable = (b: Buffer) => b.some((c) => c < 0x20 || c === 0x7f);
+function unprintable(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i] as number;
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 
 /** The local header's extras as validate_zipfile checks them; returns the data size to skip. */
 function localExtras(extra: Buffer, method: number, sizes: [number, number]): [number, number] {
@@ -219,9 +233,11 @@ export async function framingProblem(
   let expected64: number | undefined;
   let actual64: number | undefined;
   let eocd: [number, number, number] | undefined;
+  // Most records are in the reader's window: take them without a promise.
+  const get = async (p: number, n: number): Promise<Buffer> => fh.cached(p, n) ?? fh.read(p, n);
   try {
     for (;;) {
-      const sig = await fh.read(pos, 4);
+      const sig = await get(pos, 4);
       if (sig.length !== 4) throw new ZipFraming("Malformed zip file");
       const signature = sig.readUInt32LE(0);
       pos += 4;
@@ -230,15 +246,15 @@ export async function framingProblem(
       if (signature === CD) {
         cdOffset ??= pos - 4;
         cdRecords++;
-        const head = await fh.read(pos, 42);
+        const head = await get(pos, 42);
         if (head.length !== 42) throw new ZipFraming("Malformed zip file");
         const nameLength = head.readUInt16LE(24);
         const extraLength = head.readUInt16LE(26);
         if (head.readUInt16LE(28) !== 0) throw new ZipFraming("Comment in central directory");
-        const name = await fh.read(pos + 42, nameLength);
+        const name = await get(pos + 42, nameLength);
         if (
           name.length !== nameLength ||
-          (await fh.read(pos + 42 + nameLength, extraLength)).length !== extraLength
+          (await get(pos + 42 + nameLength, extraLength)).length !== extraLength
         )
           throw new ZipFraming("Malformed zip file");
         if (unprintable(name)) throw new ZipFraming("Invalid character in filename");
@@ -249,14 +265,14 @@ export async function framingProblem(
         if (!local.has(key)) throw new ZipFraming("Missing filename in local headers");
         central.add(key);
       } else if (signature === LOCAL) {
-        const head = await fh.read(pos, 26);
+        const head = await get(pos, 26);
         if (head.length !== 26) throw new ZipFraming("Malformed zip file");
         const flags = head.readUInt16LE(2);
         const method = head.readUInt16LE(4);
         const nameLength = head.readUInt16LE(22);
         const extraLength = head.readUInt16LE(24);
-        const name = await fh.read(pos + 26, nameLength);
-        const extra = await fh.read(pos + 26 + nameLength, extraLength);
+        const name = await get(pos + 26, nameLength);
+        const extra = await get(pos + 26 + nameLength, extraLength);
         if (name.length !== nameLength || extra.length !== extraLength)
           throw new ZipFraming("Malformed zip file");
         if (unprintable(name)) throw new ZipFraming("Invalid character in filename");
@@ -276,7 +292,7 @@ export async function framingProblem(
         local.add(key);
       } else if (signature === EOCD) {
         cdOffset ??= pos - 4;
-        const body = await fh.read(pos, 18);
+        const body = await get(pos, 18);
         if (body.length !== 18) throw new ZipFraming("Malformed zip file");
         if (body.readUInt16LE(4) !== body.readUInt16LE(6))
           throw new ZipFraming("Malformed zip file");
@@ -294,7 +310,7 @@ export async function framingProblem(
         break;
       } else if (signature === EOCD64) {
         expected64 = pos - 4;
-        const body = await fh.read(pos, 52);
+        const body = await get(pos, 52);
         if (body.length !== 52) throw new ZipFraming("Malformed zip file");
         const recordSize = Number(body.readBigUInt64LE(0));
         if (body.readBigUInt64LE(16) !== body.readBigUInt64LE(24))
@@ -307,7 +323,7 @@ export async function framingProblem(
         ];
         pos += 52;
       } else if (signature === LOCATOR64) {
-        const body = await fh.read(pos, 16);
+        const body = await get(pos, 16);
         if (body.length !== 16) throw new ZipFraming("Malformed zip file");
         actual64 = Number(body.readBigUInt64LE(4));
         pos += 16;
