@@ -21,6 +21,8 @@ export function fixFor(refusal: RuleResult): string {
   const { rule, message } = refusal;
   if (rule === "metadata:version" && message.includes("local versions"))
     return "release a version without the +local part to PyPI, or send this build only to other indexes";
+  if (message.includes("introduced in metadata version") || rule === "metadata:metadata-version")
+    return REBUILD;
   if (rule === "metadata:classifier")
     return "use classifiers listed at https://pypi.org/classifiers/ (none deprecated, no Private ::) and rebuild";
   if (rule.startsWith("metadata:")) return "fix the field in the project's metadata and rebuild";

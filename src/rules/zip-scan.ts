@@ -351,5 +351,6 @@ export async function readEntry(
   const data = await fh.read(start, entry.compressedSize);
   if (entry.method === 0) return data;
   if (entry.method !== 8) throw new BadZip(`compression method ${entry.method} not supported`);
+  // Synchronous: members are small, and the thread pool's hand-offs cost more than they save.
   return inflateRawSync(data, { maxOutputLength: Math.max(1, max) });
 }
