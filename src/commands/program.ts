@@ -48,8 +48,12 @@ function addPublishOptions(command: Command): Command {
     )
     .option("--non-interactive", "never prompt for credentials (env TWINE_NON_INTERACTIVE)")
     .option("--dry-run", "print what would be sent where, and send nothing")
-    .option("--concurrency <n>", "requests in flight at once", "12")
-    .option("--per-server <n>", "requests in flight at once to one server", "4")
+    .option("--concurrency <n>", "requests in flight at once", "24")
+    .option(
+      "--per-server <n>",
+      "at most this many requests at once to one server (fewer while it queues)",
+      "8",
+    )
     .option("--retries <n>", "retries after a connection error, timeout, 5xx, 408 or 429", "3")
     .option("--connect-timeout <seconds>", "give up connecting after this long", "10")
     .option(

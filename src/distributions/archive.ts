@@ -1,17 +1,17 @@
 /**
  * Read one small member (the metadata file) out of a distribution archive without buffering the
- * archive: zip through its central directory (yauzl), tar by streaming through the decompressor
+ * archive: zip through its central directory (zip-directory.ts), tar by streaming through the decompressor
  * and stopping as soon as the member has been read.
  */
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import type { Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
-import yauzl from "yauzl";
 import { DistributionError } from "../errors.js";
 import { versionsEqual } from "./filename.js";
 import { normalizeName } from "./names.js";
 import type { ParsedFilename } from "./types.js";
+import { ZipArchive, type ZipEntry, ZipFormatError } from "./zip-directory.js";
 
 export type ArchiveFormat = ParsedFilename["archive"];
 
@@ -20,6 +20,8 @@ export interface Member {
   data: Buffer;
   /** Things about the archive worth a warning (an sdist's unsafe members). */
   warnings?: string[];
+  /** A wheel's top-level `*.dist-info` directories, sorted (read with its METADATA). */
+  distInfoDirs?: string[];
 }
 
 export interface ReadMemberOptions {
@@ -72,58 +74,44 @@ async function readCapped(
   return Buffer.concat(chunks, total);
 }
 
-function openZip(path: string): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: false }, (err, zip) =>
-      err ? reject(err) : resolve(zip),
-    );
-  });
+/**
+ * Run `use` on the opened zip archive (synchronous reads, see zip-directory.ts); format errors
+ * name the file, file-system errors pass through. Async so that every failure is a rejection.
+ */
+async function withZip<T>(path: string, display: string, use: (zip: ZipArchive) => T): Promise<T> {
+  let zip: ZipArchive;
+  try {
+    zip = ZipArchive.open(path);
+  } catch (err) {
+    throw err instanceof ZipFormatError ? corrupt(display, "zip", err) : err;
+  }
+  try {
+    return use(zip);
+  } catch (err) {
+    throw err instanceof ZipFormatError ? corrupt(display, "zip", err) : err;
+  } finally {
+    zip.close();
+  }
 }
 
-/** Scan the central directory for the first matching entry; read only that one. */
-async function readZipMember(
+/** A member's bytes, refusing one over `maxSize` before reading it. */
+function readZipEntry(zip: ZipArchive, entry: ZipEntry, maxSize: number, display: string): Buffer {
+  if (entry.uncompressedSize > maxSize) throw tooLarge(display, entry.name, maxSize);
+  return zip.read(entry);
+}
+
+/** The first file entry in the central directory matching `predicate`; read only that one. */
+function readZipMember(
   path: string,
   predicate: (name: string) => boolean,
   maxSize: number,
   display: string,
 ): Promise<Member | undefined> {
-  let zip: yauzl.ZipFile;
-  try {
-    zip = await openZip(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== undefined) throw err; // fs error, not format
-    throw corrupt(display, "zip", err);
-  }
-  try {
-    const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-      zip.on("error", reject);
-      zip.on("end", () => resolve(undefined));
-      zip.on("entry", (e: yauzl.Entry) => {
-        if (!e.fileName.endsWith("/") && predicate(e.fileName)) resolve(e);
-        else zip.readEntry();
-      });
-      zip.readEntry();
-    }).catch((err: unknown) => {
-      throw corrupt(display, "zip", err);
-    });
+  return withZip(path, display, (zip) => {
+    const entry = zip.entries.find((e) => !e.isDirectory && predicate(e.name));
     if (!entry) return undefined;
-    // Checked before inflating; yauzl also verifies the actual size against this one.
-    if (entry.uncompressedSize > maxSize) throw tooLarge(display, entry.fileName, maxSize);
-    let stream: Readable;
-    try {
-      stream = await zip.openReadStreamPromise(entry);
-    } catch (err) {
-      throw corrupt(display, "zip", err);
-    }
-    const data = await readCapped(stream, maxSize, () =>
-      tooLarge(display, entry.fileName, maxSize),
-    ).catch((err: unknown) => {
-      throw err instanceof DistributionError ? err : corrupt(display, "zip", err);
-    });
-    return { name: entry.fileName, data };
-  } finally {
-    zip.close();
-  }
+    return { name: entry.name, data: readZipEntry(zip, entry, maxSize, display) };
+  });
 }
 
 /** Stream the archive through the decompressor and tar parser until the member is read. */
@@ -209,29 +197,50 @@ function isOwnDistInfo(member: string, parsed: ParsedFilename): boolean {
   );
 }
 
-/** Names of all members matching `predicate`, from a zip's central directory (no data read). */
-async function listZipMembers(
-  path: string,
-  predicate: (name: string) => boolean,
-  display: string,
-): Promise<string[]> {
-  const names: string[] = [];
-  await readZipMember(
-    path,
-    (name) => {
-      if (predicate(name)) names.push(name);
-      return false;
-    },
-    0,
-    display,
-  );
-  return names;
+const DIST_INFO_MEMBER = /^[^/]+\.dist-info\//;
+
+/** The top-level `*.dist-info` directories among a zip's file entries, sorted. */
+function distInfoDirsOf(entries: ZipEntry[]): string[] {
+  const dirs = new Set<string>();
+  for (const e of entries) {
+    if (!e.isDirectory && DIST_INFO_MEMBER.test(e.name))
+      dirs.add(e.name.slice(0, e.name.indexOf("/")));
+  }
+  return [...dirs].sort();
 }
 
 /** The top-level `*.dist-info` directories of a wheel (a wheel has exactly one). */
-export async function wheelDistInfoDirs(path: string, display: string): Promise<string[]> {
-  const members = await listZipMembers(path, (n) => /^[^/]+\.dist-info\//.test(n), display);
-  return [...new Set(members.map((n) => n.slice(0, n.indexOf("/"))))].sort();
+export function wheelDistInfoDirs(path: string, display: string): Promise<string[]> {
+  return withZip(path, display, (zip) => distInfoDirsOf(zip.entries));
+}
+
+/**
+ * A wheel's METADATA (its own `.dist-info`, else the only one at top level) and its `.dist-info`
+ * directories, from one opening of the archive (usually one read).
+ */
+function readWheelMetadata(
+  path: string,
+  parsed: ParsedFilename,
+  maxSize: number,
+  display: string,
+): Promise<Member | undefined> {
+  return withZip(path, display, (zip) => {
+    const files = zip.entries.filter((e) => !e.isDirectory);
+    let entry = files.find((e) => isOwnDistInfo(e.name, parsed));
+    if (!entry) {
+      const found = files.filter((e) => TOP_LEVEL_METADATA.test(e.name));
+      if (found.length > 1) {
+        throw new DistributionError(
+          `${display}: several .dist-info directories (${found.map((e) => e.name).join(", ")}) ` +
+            `and none named ${parsed.name}-${parsed.version}.dist-info; rebuild the wheel`,
+        );
+      }
+      entry = found[0];
+    }
+    if (!entry) return undefined;
+    const data = readZipEntry(zip, entry, maxSize, display);
+    return { name: entry.name, data, distInfoDirs: distInfoDirsOf(zip.entries) };
+  });
 }
 
 /**
@@ -249,18 +258,7 @@ export async function readMetadataFile(
   let member: Member | undefined;
   let missing: string;
   if (parsed.kind === "wheel") {
-    member = await readMember(path, "zip", (n) => isOwnDistInfo(n, parsed), opts);
-    if (!member) {
-      const found = await listZipMembers(path, (n) => TOP_LEVEL_METADATA.test(n), display);
-      if (found.length > 1) {
-        throw new DistributionError(
-          `${display}: several .dist-info directories (${found.join(", ")}) and none named ` +
-            `${parsed.name}-${parsed.version}.dist-info; rebuild the wheel`,
-        );
-      }
-      const only = found[0];
-      if (only) member = await readMember(path, "zip", (n) => n === only, opts);
-    }
+    member = await readWheelMetadata(path, parsed, options.maxSize ?? MAX_MEMBER_SIZE, display);
     missing = `no ${parsed.name}-${parsed.version}.dist-info/METADATA in the wheel; rebuild it (python -m build --wheel)`;
   } else if (parsed.kind === "egg") {
     member = await readMember(path, "zip", (n) => n === "EGG-INFO/PKG-INFO", opts);

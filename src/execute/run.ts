@@ -24,6 +24,7 @@ import type { DigestCache } from "./digest-cache.js";
 import { ExistenceChecker } from "./existence.js";
 import { errorReasonCode, StopList } from "./refusals.js";
 import { runScheduled, type ScheduleLimits } from "./scheduler.js";
+import { paced, ServerPacing } from "./server-pacing.js";
 import type { ServerSession } from "./session.js";
 
 export interface JobResult {
@@ -87,6 +88,8 @@ export async function runPlan(
   events: RunEvents = {},
 ): Promise<JobResult[]> {
   const { sessions, digests, checker } = context;
+  // Each server's share of the requests follows how it answers, up to --per-server.
+  const pacing = options.pacing ?? new ServerPacing({ max: options.perServer });
 
   const finished = new Map<number, JobResult>();
   const stops = new StopList((line) => events.onNotice?.(line));
@@ -203,16 +206,20 @@ export async function runPlan(
         // Per attempt: a short-lived token (trusted publishing) is renewed before it expires.
         const authorization = await session.authorize();
         if (authorization) headers.authorization = authorization;
-        return send(session.dispatcher, {
-          method: "POST",
-          url: job.server.repository,
-          headers,
-          body: (onChunk) => body.open(onChunk),
-          stallTimeoutMs: options.stallTimeoutMs,
-          signal: options.signal,
-          onProgress: (bytes) => events.onProgress?.(job, bytes),
-          trace: session.trace,
-        });
+        return paced(
+          job.server.name,
+          pacing,
+          send(session.dispatcher, {
+            method: "POST",
+            url: job.server.repository,
+            headers,
+            body: (onChunk) => body.open(onChunk),
+            stallTimeoutMs: options.stallTimeoutMs,
+            signal: options.signal,
+            onProgress: (bytes) => events.onProgress?.(job, bytes),
+            trace: session.trace,
+          }),
+        );
       },
       options.retry,
       {
@@ -312,7 +319,7 @@ export async function runPlan(
     return result;
   };
 
-  const results = await runScheduled(plan.jobs, options, runJob, options.signal);
+  const results = await runScheduled(plan.jobs, { ...options, pacing }, runJob, options.signal);
   // Jobs never started (interrupted) are reported, not dropped.
   return plan.jobs.map(
     (job) =>

@@ -1,10 +1,13 @@
 import type { Job } from "../plan/plan.js";
+import type { ServerPacing } from "./server-pacing.js";
 
 export interface ScheduleLimits {
   /** Requests in flight at once, over all servers. */
   concurrency: number;
   /** Requests in flight at once to one server (servers throttle parallel uploads). */
   perServer: number;
+  /** Adapts each server's share below `perServer` to how it answers (server-pacing.ts). */
+  pacing?: ServerPacing | undefined;
 }
 
 /**
@@ -29,13 +32,18 @@ export async function runScheduled<R>(
         const job = pending[i] as Job;
         const serverLoad = active.get(job.server.name) ?? 0;
         const ready = job.after.every((id) => results.has(id));
-        if (!ready || serverLoad >= limits.perServer) {
+        const share = Math.min(
+          limits.perServer,
+          limits.pacing?.limit(job.server.name) ?? limits.perServer,
+        );
+        if (!ready || serverLoad >= share) {
           i++;
           continue;
         }
         pending.splice(i, 1);
         inFlight++;
         active.set(job.server.name, serverLoad + 1);
+        limits.pacing?.started(job.server.name, serverLoad + 1);
         run(job).then(
           (result) => {
             results.set(job.id, result);

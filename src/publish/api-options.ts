@@ -45,7 +45,7 @@ export interface ApiOptions {
   attestations?: boolean;
   /** Sign each file with GPG first (`true`: `gpg`, default key). */
   sign?: boolean | { program?: string; identity?: string };
-  /** Requests in flight (default 12, 1-64), per server (default 4, 1-16), retries (3, 0-20). */
+  /** Requests in flight (default 24, 1-64), per server at most (default 8, 1-16; paced), retries (3, 0-20). */
   concurrency?: number;
   perServer?: number;
   retries?: number;

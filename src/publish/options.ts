@@ -94,8 +94,8 @@ export interface PublishOptions {
 }
 
 export const DEFAULT_LIMITS: Limits = {
-  concurrency: 12,
-  perServer: 4,
+  concurrency: 24,
+  perServer: 8,
   retries: 3,
   connectTimeoutMs: 10_000,
   stallTimeoutMs: 120_000,

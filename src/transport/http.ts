@@ -3,7 +3,15 @@ import type { Readable } from "node:stream";
 import { rootCertificates } from "node:tls";
 // First: the V8 flag must be set before undici compiles its WebAssembly parser.
 import "./v8-flags.js";
-import { type Dispatcher, EnvHttpProxyAgent } from "undici";
+import type { Dispatcher } from "undici";
+import undiciApi from "undici/lib/api/index.js";
+import DispatcherBase from "undici/lib/dispatcher/dispatcher.js";
+// The agent's own module, not undici's index (which loads fetch, WebSocket, caches: vendor.d.ts).
+import EnvHttpProxyAgent from "undici/lib/dispatcher/env-http-proxy-agent.js";
+
+// What undici's index does first: dispatchers get request/connect/... (the proxy agent opens its
+// CONNECT tunnels with `connect`). test/e2e/transport-proxy.test.ts covers the tunnel.
+Object.assign(DispatcherBase.prototype, undiciApi);
 import { ConfigError } from "../errors.js";
 
 /** The answer to one HTTP request; the body is kept only up to a small cap (it is for messages). */
@@ -14,6 +22,11 @@ export interface HttpResponse {
   body: string;
   /** The answer was longer than the cap: reading stopped there and the connection was closed. */
   truncated?: boolean;
+  /**
+   * Milliseconds from the last request byte handed over to the status line: the server's work and
+   * queue, without the sending (what per-server pacing watches).
+   */
+  waitMs?: number;
 }
 
 /** A failure before a complete HTTP answer arrived (connect, TLS, reset, stall, abort). */
@@ -196,6 +209,7 @@ export function send(dispatcher: Dispatcher, req: SendRequest): Promise<HttpResp
     let settled = false;
     let bodySent = false;
     let answer: Omit<HttpResponse, "body"> = { status: 0, statusText: "", headers: {} };
+    let sentAt: number | undefined;
     const chunks: Buffer[] = [];
     let kept = 0;
     const cap = req.maxBodyBytes ?? BODY_CAP;
@@ -254,6 +268,7 @@ export function send(dispatcher: Dispatcher, req: SendRequest): Promise<HttpResp
         : req.body;
     const sent = (): void => {
       bodySent = true;
+      sentAt = performance.now();
       clock.answerPhase();
     };
     if (typeof body === "object") {
@@ -283,10 +298,12 @@ export function send(dispatcher: Dispatcher, req: SendRequest): Promise<HttpResp
         onResponseStart(_c, statusCode, responseHeaders, statusMessage) {
           clock.progress();
           clock.answerPhase();
+          const now = performance.now();
           answer = {
             status: statusCode,
             statusText: statusMessage ?? "",
             headers: responseHeaders as Record<string, string | string[] | undefined>,
+            waitMs: now - (sentAt ?? now),
           };
         },
         onResponseData(c, chunk) {

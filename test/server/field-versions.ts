@@ -37,7 +37,7 @@ const FIELD_VERSIONS: Record<string, [string, string]> = {
  * Empty values are ignored, as Warehouse treats them as absent.
  */
 export function fieldTooNew(
-  fields: Array<[string, string]>,
+  fields: ReadonlyArray<readonly [string, string]>,
   metadataVersion: string,
 ): string | undefined {
   const declared = PACKAGING_METADATA_VERSIONS.indexOf(metadataVersion);
