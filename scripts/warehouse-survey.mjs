@@ -8,6 +8,8 @@
  * 20): ../shared/warehouse/judge gives PyPI's verdict on the form twine 7 sends; the built CLI
  * (npm run build) uploads the file to ../shared/warehouse/serve (Warehouse's file_upload). Prints
  * the counts and every file judge accepts that serve refused from pkgpush (there should be none).
+ * `pkgpush check --json` then predicts each verdict: it must be serve's answer to pkgpush's
+ * request for every file sent (verdict and message), and judge's verdict for the others.
  */
 import { execFile, spawn } from "node:child_process";
 import {
@@ -124,11 +126,26 @@ for (const line of readFileSync(log, "utf8").split("\n").filter(Boolean)) {
   for (const part of entry.fields?.content ?? []) answers.set(part.filename, entry);
 }
 
+// pkgpush check's prediction for every file, 200 files per run.
+const predicted = new Map();
+for (let i = 0; i < files.length; i += 200) {
+  console.error(`warehouse-survey: check ${i}/${files.length}`);
+  const r = await run(process.execPath, [cli, "check", "--json", ...files.slice(i, i + 200)], {
+    maxBuffer: 256 * 1024 * 1024,
+  }).catch((e) => e);
+  for (const f of JSON.parse(String(r.stdout)).files) predicted.set(basename(f.file), f);
+}
+
 const rows = files.map((file) => {
   const v = verdicts.get(file);
   const a = answers.get(basename(file));
+  const c = predicted.get(basename(file));
   return {
     file,
+    check: c?.verdict,
+    checkRule: c?.rule ?? null,
+    checkMessage: c?.message ?? null,
+    checkNotJudged: (c?.notJudged ?? []).map((n) => n.rule),
     judge: v?.verdict,
     judgeMessage: v?.message ?? null,
     pkgpush: a ? (a.status === 200 ? "accept" : "refuse") : "not-sent",
@@ -140,6 +157,29 @@ const rows = files.map((file) => {
   };
 });
 const count = (f) => rows.filter(f).length;
+/** check's verdict against PyPI's answer to pkgpush's request (sent) or to twine's (not sent). */
+function checkAgrees(r) {
+  const sent = r.pkgpush !== "not-sent";
+  const pypi = sent ? r.pkgpush : r.judge;
+  const verdict = pypi === "accept" ? "pass" : "fail";
+  const rstNotJudged =
+    r.checkNotJudged.includes("description") &&
+    (sent ? r.pkgpushMessage : r.judgeMessage)?.startsWith("The description failed to render");
+  if (rstNotJudged) return "rst-not-judged";
+  if (verdict !== r.check) return "verdict";
+  if (sent && verdict === "fail" && setsSorted(r.pkgpushMessage) !== setsSorted(r.checkMessage))
+    return "message";
+  return "same";
+}
+function setsSorted(message) {
+  return (
+    message?.replace(
+      /\[('[^']*'(?:, '[^']*')*)\]/g,
+      (_m, list) => `[${list.split(", ").sort().join(", ")}]`,
+    ) ?? null
+  );
+}
+const agreement = rows.map((r) => ({ ...r, agreement: checkAgrees(r) }));
 const summary = {
   files: rows.length,
   judgeAccepts: count((r) => r.judge === "accept"),
@@ -147,6 +187,12 @@ const summary = {
   judgeAcceptsServeRefuses: rows.filter((r) => r.judge === "accept" && r.pkgpush !== "accept"),
   serveAcceptsJudgeRefuses: rows.filter((r) => r.judge !== "accept" && r.pkgpush === "accept"),
   refusedBeforeSending: count((r) => r.pkgpush === "not-sent"),
+  check: {
+    sameVerdictAndMessage: agreement.filter((r) => r.agreement === "same").length,
+    differentVerdict: agreement.filter((r) => r.agreement === "verdict"),
+    differentMessage: agreement.filter((r) => r.agreement === "message"),
+    rstNotJudged: agreement.filter((r) => r.agreement === "rst-not-judged").length,
+  },
 };
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ summary, rows }, null, 1));
 console.log(
@@ -154,6 +200,15 @@ console.log(
     {
       ...summary,
       judgeAcceptsServeRefuses: summary.judgeAcceptsServeRefuses,
+      check: {
+        ...summary.check,
+        differentVerdict: summary.check.differentVerdict.map((r) => basename(r.file)),
+        differentMessage: summary.check.differentMessage.map((r) => ({
+          file: basename(r.file),
+          pypi: r.pkgpushMessage,
+          check: r.checkMessage,
+        })),
+      },
       serveAcceptsJudgeRefuses: summary.serveAcceptsJudgeRefuses.map((r) => ({
         file: basename(r.file),
         judge: r.judgeMessage,
@@ -163,4 +218,10 @@ console.log(
     1,
   ),
 );
-process.exit(summary.judgeAcceptsServeRefuses.length === 0 ? 0 : 1);
+process.exit(
+  summary.judgeAcceptsServeRefuses.length === 0 &&
+    summary.check.differentVerdict.length === 0 &&
+    summary.check.differentMessage.length === 0
+    ? 0
+    : 1,
+);

@@ -21,6 +21,7 @@ function tableLines(files: CheckedFile[]): string[] {
   for (const r of files) {
     const head = `${r.file.padEnd(width)}  ${r.verdict === "pass" ? "PASS" : "FAIL"}`;
     lines.push(r.rule ? `${head}  ${r.rule}: ${r.message}` : head);
+    if (r.detail) lines.push(`${pad}  why  ${r.detail}`);
     for (const w of r.warnings) lines.push(`${pad}  warning  ${w.rule}: ${w.message}`);
     for (const n of r.notJudged) lines.push(`${pad}  not judged  ${n.rule}: ${n.message}`);
   }

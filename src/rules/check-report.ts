@@ -21,6 +21,8 @@ export interface CheckedFile {
   verdict: "pass" | "fail";
   rule: string | null;
   message: string | null;
+  /** Why, where Warehouse's message does not say (the description's first docutils problem). */
+  detail?: string;
   warnings: RuleResult[];
   notJudged: RuleResult[];
 }
@@ -62,6 +64,7 @@ export async function checkReport(
       verdict: r.verdict,
       rule: r.refusal?.rule ?? null,
       message: r.refusal?.message ?? null,
+      ...(r.refusal?.detail ? { detail: r.refusal.detail } : {}),
       warnings: r.warnings,
       notJudged: r.notJudged,
     })),

@@ -29,8 +29,7 @@ export function fixFor(refusal: RuleResult): string {
   const fixes: Record<string, string> = {
     form: "PyPI takes wheels and .tar.gz sdists only: build them with python -m build",
     "project-name": "choose another project name: PyPI keeps standard-library names",
-    description:
-      "fix the description's markup or set its Description-Content-Type, then rebuild (pkgpush check shows it)",
+    description: `fix the description (${refusal.detail ?? "pkgpush check shows where"}) or set its Description-Content-Type, then rebuild`,
     filename: "PyPI takes .whl and .tar.gz files only: build them with python -m build",
     size: "make the file smaller, or ask PyPI for a larger limit for the project",
     archive: REBUILD,

@@ -12,11 +12,11 @@ import type { Distribution } from "../distributions/types.js";
 import { metadataFields, uploadFields } from "../protocol/fields.js";
 import { contentVerdict, type OpenZip } from "./archive-rules.js";
 import { STDLIB_NAMES } from "./data.js";
-import { descriptionRenders } from "./description.js";
 import { formProblem, sanitizeForm } from "./form.js";
 import { metadataErrors, metadataMessage } from "./metadata.js";
 import { isPypiPlatformTag } from "./platform.js";
 import { pyRepr } from "./pyrepr.js";
+import { checkDescription } from "./readme/index.js";
 import type { TarScan } from "./tar-scan.js";
 
 export const MAX_FILESIZE = 100 * 1024 * 1024;
@@ -24,7 +24,10 @@ export const MAX_FILESIZE = 100 * 1024 * 1024;
 export interface RuleResult {
   /** Which rule: form, metadata, project-name, description, filename, size, archive, sdist-*, wheel-*. */
   rule: string;
+  /** Warehouse's words (or packaging's, for what every index refuses). */
   message: string;
+  /** Where Warehouse says less than helps: why (the description's first docutils problem). */
+  detail?: string;
 }
 
 export interface PypiVerdict {
@@ -41,9 +44,14 @@ export interface PypiVerdict {
   newProjectOnly: RuleResult[];
 }
 
-const refuse = (rule: string, message: string, rest: Partial<PypiVerdict> = {}): PypiVerdict => ({
+const refuse = (
+  rule: string,
+  message: string,
+  rest: Partial<PypiVerdict> = {},
+  detail?: string,
+): PypiVerdict => ({
   verdict: "refuse",
-  refusal: { rule, message },
+  refusal: detail ? { rule, message, detail } : { rule, message },
   warnings: rest.warnings ?? [],
   notJudged: rest.notJudged ?? [],
   newProjectOnly: rest.newProjectOnly ?? [],
@@ -77,17 +85,14 @@ export function formVerdict(
       message: `The name ${pyRepr(name)} isn't allowed (conflict with Python Standard Library module name). See https://pypi.org/help/#project-name for more information.`,
     });
   const description = get(form, "description");
-  if (description) {
-    const type = get(form, "description_content_type");
-    const r = descriptionRenders(description, type);
-    if (r.renders === false)
-      return refuse(
-        "description",
-        `${type ? `The description failed to render for '${type}'.` : "The description failed to render in the default format of reStructuredText."} See https://pypi.org/help/#description-content-type for more information.`,
-        { newProjectOnly, notJudged },
-      );
-    if (r.renders === "not-judged") notJudged.push({ rule: "description", message: r.why });
-  }
+  const rendering = checkDescription(description, get(form, "description_content_type"));
+  if (!rendering.ok)
+    return refuse(
+      "description",
+      rendering.message,
+      { newProjectOnly, notJudged },
+      `${rendering.reason}${rendering.line === undefined ? "" : ` (line ${rendering.line} of the description)`}`,
+    );
   return { verdict: "accept", warnings: [], notJudged, newProjectOnly };
 }
 

@@ -12,6 +12,7 @@ import EnvHttpProxyAgent from "undici/lib/dispatcher/env-http-proxy-agent.js";
 // What undici's index does first: dispatchers get request/connect/... (the proxy agent opens its
 // CONNECT tunnels with `connect`). test/e2e/transport-proxy.test.ts covers the tunnel.
 Object.assign(DispatcherBase.prototype, undiciApi);
+
 import { ConfigError } from "../errors.js";
 
 /** The answer to one HTTP request; the body is kept only up to a small cap (it is for messages). */
