@@ -1,6 +1,9 @@
 import { defineConfig } from "vitest/config";
+import { buildDefines } from "./scripts/defines.mjs";
 
 export default defineConfig({
+  // What the esbuild bundles define (PKGPUSH_VERSION...), so tests import src/ as shipped.
+  define: buildDefines(),
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,

@@ -1,16 +1,18 @@
+// @ts-check
 // Bundles the GitHub Action's entry (src/action/main.ts) into action/: one file with everything
 // (an action runs from the repository at a tag and cannot run npm install, so the bundle is
 // committed), plus the BLAKE2b worker it starts. Fully minified, no maps: it is read by Node only.
 // A test rebuilds it into a temporary folder and compares, so the committed copy matches the
 // sources. `node scripts/build-action.mjs [OUTDIR]` (default action/).
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { buildDefines } from "./defines.mjs";
 import { thirdPartyNotices } from "./notices.mjs";
 
 const root = new URL("../", import.meta.url);
-const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8"));
 
+/** @param {string} outdir relative to the repository */
 export async function buildAction(outdir) {
   const result = await build({
     absWorkingDir: root.pathname,
@@ -27,7 +29,7 @@ export async function buildAction(outdir) {
     legalComments: "none",
     // The Actions runner has no keyring; the code handles its absence.
     external: ["@napi-rs/keyring"],
-    define: { PKGPUSH_VERSION: JSON.stringify(pkg.version) },
+    define: buildDefines(),
     banner: {
       js: "import { createRequire as __pkgpushCreateRequire } from 'node:module'; const require = __pkgpushCreateRequire(import.meta.url);",
     },

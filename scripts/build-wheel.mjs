@@ -1,3 +1,4 @@
+// @ts-check
 // Builds the Python wheel of pkgpush (python/ + the npm package's CLI bundle) with
 // `python3 -m build --wheel --no-isolation`, offline, using the setuptools the system provides
 // (Debian: python3-build, python3-setuptools).
@@ -70,8 +71,9 @@ try {
         env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
       },
     );
-  } catch (error) {
+  } catch (caught) {
     // setuptools is chatty when it works; show its output only when it did not.
+    const error = /** @type {{ stdout?: string, stderr?: string }} */ (caught);
     process.stderr.write(`${error.stdout ?? ""}${error.stderr ?? ""}`);
     throw new Error("python -m build failed");
   }

@@ -1,3 +1,4 @@
+// @ts-check
 // Bundles pkgpush with esbuild.
 //   dist/   what the npm package ships: the CLI (one small entry plus lazily loaded chunks, so
 //           `pkgpush --version` stays close to bare Node start-up), the BLAKE2b worker, and the
@@ -5,14 +6,15 @@
 //           node_modules at run time except the optional native keyring.
 //   build/  development only: the test index server (demo, tests). Never packed.
 // Source maps are written for development builds; `--release` (npm's prepack) writes none.
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
+import { buildDefines } from "./defines.mjs";
 import { thirdPartyNotices } from "./notices.mjs";
 
 const root = new URL("../", import.meta.url);
-const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8"));
 const release = process.argv.includes("--release");
 
+/** @type {import("esbuild").BuildOptions} */
 const common = {
   bundle: true,
   format: "esm",
@@ -20,7 +22,7 @@ const common = {
   target: "node20",
   // Native addon: loaded from node_modules at run time, and optional.
   external: ["@napi-rs/keyring"],
-  define: { PKGPUSH_VERSION: JSON.stringify(pkg.version) },
+  define: buildDefines(),
   banner: {
     // Bundled CommonJS dependencies may call require(); give them one.
     js: "import { createRequire as __pkgpushCreateRequire } from 'node:module'; const require = __pkgpushCreateRequire(import.meta.url);",
@@ -46,7 +48,10 @@ const cli = await build({
   // Maps are 3x the code: development builds only (prepack rebuilds without them).
   sourcemap: !release,
 });
-writeFileSync(new URL("dist/THIRD-PARTY-NOTICES.txt", root), thirdPartyNotices(cli.metafile, root));
+writeFileSync(
+  new URL("dist/THIRD-PARTY-NOTICES.txt", root),
+  thirdPartyNotices(/** @type {import("esbuild").Metafile} */ (cli.metafile), root),
+);
 
 if (!release) {
   await build({

@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run demo`: starts three local index servers (a PyPI-like one, a Plone/devpi-like one and
 // a company index), writes a .pypirc that routes projects with release-packages, and runs
 // `pkgpush upload` on the example distributions, then `pkgpush register` (routed the same way).
@@ -35,12 +36,20 @@ servers.stderr.on("data", (d) =>
   process.stdout.write(`  ${String(d).trimEnd().replace(/\n/g, "\n  ")}\n`),
 );
 
+/** @typedef {{ name: string, uploadUrl: string, simpleUrl: string }} ServerLine */
+/** @type {Record<string, ServerLine>} */
 const urls = {};
 for await (const line of createInterface({ input: servers.stdout })) {
   const info = JSON.parse(line);
   urls[info.name] = info;
   if (Object.keys(urls).length === 3) break;
 }
+/** @param {string} name */
+const server = (name) => {
+  const info = urls[name];
+  if (!info) throw new Error(`demo: the index server did not start '${name}'`);
+  return info;
+};
 
 const pypirc = `[distutils]
 index-servers =
@@ -50,7 +59,7 @@ index-servers =
 
 # A local stand-in for PyPI: public Zope/Plone projects go there.
 [pypi]
-repository = ${urls.pypi.uploadUrl}
+repository = ${server("pypi").uploadUrl}
 username = ${users.pypi[0]}
 password = ${users.pypi[1]}
 release-packages =
@@ -58,7 +67,7 @@ release-packages =
     collective\\..*
 
 [plone]
-repository = ${urls.plone.uploadUrl}
+repository = ${server("plone").uploadUrl}
 username = ${users.plone[0]}
 password = ${users.plone[1]}
 release-packages =
@@ -67,7 +76,7 @@ release-packages =
 
 # Company-only projects never leave the company index.
 [company]
-repository = ${urls.company.uploadUrl}
+repository = ${server("company").uploadUrl}
 username = ${users.company[0]}
 password = ${users.company[1]}
 release-packages = acme-.*
@@ -76,6 +85,7 @@ const config = join(work, ".pypirc");
 writeFileSync(config, pypirc);
 chmodSync(config, 0o600);
 
+/** @param {string[]} args */
 function run(args) {
   console.log(`\n$ pkgpush ${args.join(" ")}`);
   return new Promise((resolvePromise) => {
@@ -101,7 +111,8 @@ try {
     const index = await fetch(info.simpleUrl, {
       headers: { accept: "application/vnd.pypi.simple.v1+json" },
     });
-    const projects = (await index.json()).projects.map((p) => p.name);
+    const page = /** @type {{ projects: Array<{ name: string }> }} */ (await index.json());
+    const projects = page.projects.map((p) => p.name);
     console.log(`\n${name} (${info.simpleUrl}) now lists: ${projects.join(", ") || "(nothing)"}`);
   }
 } finally {

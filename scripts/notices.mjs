@@ -1,8 +1,14 @@
+// @ts-check
 // The licence notices of the packages bundled into dist/: MIT, ISC and Apache-2.0 all ask that
 // the notice travel with copies of the code, and the bundle is such a copy.
 import { readdirSync, readFileSync } from "node:fs";
 
-/** Text of THIRD-PARTY-NOTICES.txt from an esbuild metafile (packages whose files were bundled). */
+/**
+ * Text of THIRD-PARTY-NOTICES.txt from an esbuild metafile (packages whose files were bundled).
+ * @param {import("esbuild").Metafile} metafile
+ * @param {URL} root the repository folder
+ * @returns {string}
+ */
 export function thirdPartyNotices(metafile, root) {
   const packages = new Map();
   for (const input of Object.keys(metafile.inputs)) {

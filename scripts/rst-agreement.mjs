@@ -42,6 +42,7 @@ function findSite() {
   return candidates.find((c) => c && existsSync(join(c, "readme_renderer")));
 }
 
+/** @param {string} script @param {string[]} args @param {string} [input] */
 function python(script, args, input) {
   const r = spawnSync("/usr/bin/python3", [join(ROOT, "scripts", script), ...args], {
     input,
@@ -87,7 +88,9 @@ try {
     logLevel: "error",
   });
   const { checkDescription } = await import(pathToFileURL(bundle).href);
+  /** @type {Record<string, number>} */
   const bySource = {};
+  /** @type {{ refusals: string[][], passes: string[][] }} */
   const wrong = { refusals: [], passes: [] };
   let agree = 0;
   let failing = 0;

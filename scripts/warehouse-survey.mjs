@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * Survey: real distribution files through PyPI's own upload code, sent by pkgpush.
  *
@@ -27,6 +28,7 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
+/** @type {(name: string, fallback: string | undefined) => string | undefined} */
 const option = (name, fallback) => {
   const i = args.indexOf(name);
   if (i < 0) return fallback;
@@ -36,8 +38,8 @@ const option = (name, fallback) => {
 const maxBytes = Number(option("--max-mib", "20")) * 1024 * 1024;
 const jsonOut = option("--json", undefined);
 const shared = [process.env.PKGPUSH_SHARED_DIR, join(root, "../shared"), "/work/shared"]
-  .filter(Boolean)
-  .map((d) => join(d, "warehouse"))
+  .filter((d) => d !== undefined && d !== "")
+  .map((d) => join(/** @type {string} */ (d), "warehouse"))
   .find((d) => existsSync(join(d, "serve")));
 if (!shared) {
   console.error("warehouse-survey: ../shared/warehouse not found");
@@ -46,6 +48,7 @@ if (!shared) {
 
 /** A distribution's file name: `name-version...` and a distribution extension. */
 const DIST = /^[A-Za-z0-9][^/]*-[0-9][^/]*\.(whl|egg|tar\.gz|zip|tar\.bz2)$/;
+/** @param {string} path @param {Map<string, string>} out file name -> path */
 function collect(path, out) {
   const info = statSync(path);
   if (info.isDirectory()) {
@@ -54,6 +57,7 @@ function collect(path, out) {
     out.set(basename(path), resolve(path));
   }
 }
+/** @type {Map<string, string>} */
 const byName = new Map();
 for (const p of args) collect(p, byName);
 const files = [...byName.values()].sort();
@@ -145,7 +149,6 @@ const rows = files.map((file) => {
     check: c?.verdict,
     checkRule: c?.rule ?? null,
     checkMessage: c?.message ?? null,
-    checkNotJudged: (c?.notJudged ?? []).map((n) => n.rule),
     judge: v?.verdict,
     judgeMessage: v?.message ?? null,
     pkgpush: a ? (a.status === 200 ? "accept" : "refuse") : "not-sent",
@@ -156,26 +159,31 @@ const rows = files.map((file) => {
       : (refusedBeforeSending.get(file) ?? null),
   };
 });
+/** @param {(row: (typeof rows)[number]) => boolean} f */
 const count = (f) => rows.filter(f).length;
-/** check's verdict against PyPI's answer to pkgpush's request (sent) or to twine's (not sent). */
+/**
+ * check's verdict against PyPI's answer to pkgpush's request (sent) or to twine's (not sent).
+ * @param {(typeof rows)[number]} r
+ */
 function checkAgrees(r) {
   const sent = r.pkgpush !== "not-sent";
   const pypi = sent ? r.pkgpush : r.judge;
   const verdict = pypi === "accept" ? "pass" : "fail";
-  const rstNotJudged =
-    r.checkNotJudged.includes("description") &&
-    (sent ? r.pkgpushMessage : r.judgeMessage)?.startsWith("The description failed to render");
-  if (rstNotJudged) return "rst-not-judged";
   if (verdict !== r.check) return "verdict";
   if (sent && verdict === "fail" && setsSorted(r.pkgpushMessage) !== setsSorted(r.checkMessage))
     return "message";
   return "same";
 }
+/**
+ * Python formats sets in hash order (randomised per process): their items sorted.
+ * @param {string | null | undefined} message
+ */
 function setsSorted(message) {
   return (
     message?.replace(
       /\[('[^']*'(?:, '[^']*')*)\]/g,
-      (_m, list) => `[${list.split(", ").sort().join(", ")}]`,
+      (/** @type {string} */ _m, /** @type {string} */ list) =>
+        `[${list.split(", ").sort().join(", ")}]`,
     ) ?? null
   );
 }
@@ -191,7 +199,6 @@ const summary = {
     sameVerdictAndMessage: agreement.filter((r) => r.agreement === "same").length,
     differentVerdict: agreement.filter((r) => r.agreement === "verdict"),
     differentMessage: agreement.filter((r) => r.agreement === "message"),
-    rstNotJudged: agreement.filter((r) => r.agreement === "rst-not-judged").length,
   },
 };
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ summary, rows }, null, 1));

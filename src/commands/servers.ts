@@ -1,12 +1,13 @@
 import { loadPypirc } from "../config/pypirc.js";
+import { separatorRewrite, showPattern } from "../config/release-pattern.js";
 import type { PypircConfig, ServerConfig } from "../config/types.js";
 import { keyringEnabled, keyringSource } from "../credentials/keyring.js";
 import { resolveCredentials } from "../credentials/resolve.js";
 import { environmentSource, pypircSource } from "../credentials/sources.js";
 import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { ExitCode, InterruptedError } from "../errors.js";
-import { separatorRewrite, showPattern } from "../resolve/release-pattern.js";
 import { unroutedServerNote } from "../resolve/targets.js";
+import { describeSimpleUrl } from "../simple/locate.js";
 import { cliRedactor, err, out } from "./output.js";
 
 interface ServerRow {
@@ -24,6 +25,10 @@ interface ServerRow {
   usernameFrom: string | null;
   passwordFrom: string | null;
   permanent: boolean;
+  /** The simple index asked for existing files (and by status/sync), and where it came from. */
+  simpleUrl: string | null;
+  simpleUrlSource: "configured" | "derived" | "none";
+  simpleUrlNote: string;
 }
 
 /**
@@ -67,6 +72,7 @@ export async function listServers(
       usernameFrom: c.usernameSource ?? null,
       passwordFrom: c.passwordSource ?? null,
       permanent: server.immutable,
+      ...simpleRow(server),
     });
   }
   const broken = rows.filter((row) => row.error).length;
@@ -91,6 +97,13 @@ export async function listServers(
   return ExitCode.ok;
 }
 
+function simpleRow(
+  server: ServerConfig,
+): Pick<ServerRow, "simpleUrl" | "simpleUrlSource" | "simpleUrlNote"> {
+  const simple = describeSimpleUrl(server);
+  return { simpleUrl: simple.url, simpleUrlSource: simple.source, simpleUrlNote: simple.note };
+}
+
 function printRows(config: PypircConfig, rows: ServerRow[]): void {
   out(`Config: ${config.path}${config.exists ? "" : " (not found: built-in servers only)"}\n`);
   for (const row of rows) {
@@ -107,6 +120,8 @@ function printRows(config: PypircConfig, rows: ServerRow[]): void {
       `  routes:   ${row.releasePackages.length > 0 ? `${row.releasePackages.join("  ")}${style}` : "(no release-packages)"}\n`,
     );
     for (const note of row.notes) out(`  note:     ${note}\n`);
+    const simple = row.simpleUrl ? `${row.simpleUrl} ` : "";
+    out(`  simple:   ${simple}(${row.simpleUrlSource}: ${row.simpleUrlNote})\n`);
     out(`  user:     ${row.username ? `${row.username} (from ${row.usernameFrom})` : "(none)"}\n`);
     out(`  password: ${row.passwordFrom ? `from ${row.passwordFrom}` : "(none found)"}\n`);
   }

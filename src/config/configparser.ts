@@ -2,9 +2,11 @@
  * A port of the reading half of Python 3.11's `configparser.RawConfigParser` with its default
  * options (delimiters `=` and `:`, full-line comments `#` and `;`, no inline comments,
  * strict=True, empty_lines_in_values=True, allow_no_value=False, default_section "DEFAULT",
- * optionxform = str.lower). `_read` is followed statement by statement so that odd files (values
- * continued by deeper indentation, blank lines inside values, comments between continuation
- * lines, `[a] x]` headers, `a = b = c`) read exactly as they do for twine and distutils.
+ * optionxform = str.lower). `_read` is ported line by line (statement by statement), so that
+ * odd files (values continued by deeper indentation, blank lines inside values, comments between
+ * continuation lines, `[a] x]` headers, `a = b = c`) read exactly as they do for twine and
+ * distutils; `parseConfig` is that port, which is why it is longer than the project's usual
+ * functions.
  * test/config/configparser.test.ts checks this against python3 itself.
  */
 import { ConfigError } from "../errors.js";

@@ -21,7 +21,7 @@ import { homedir } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { ConfigError, ResolutionError } from "../errors.js";
 import { RegularFileError, readRegularFile } from "../io/regular-file.js";
-import { compileReleasePattern } from "../resolve/release-pattern.js";
+import { deriveSimpleUrl } from "../simple/derive.js";
 import {
   DEFAULT_SECTION,
   decodeConfigBytes,
@@ -30,6 +30,7 @@ import {
   parseConfig,
   sectionOptions,
 } from "./configparser.js";
+import { compileReleasePattern } from "./release-pattern.js";
 import type { ConfigLocation, PypircConfig, ReleasePattern, ServerConfig } from "./types.js";
 
 export const PYPI_UPLOAD_URL = "https://upload.pypi.org/legacy/";
@@ -40,10 +41,6 @@ export const TESTPYPI_SIMPLE_URL = "https://test.pypi.org/simple/";
 const BUILTIN_UPLOAD: Record<string, string> = {
   pypi: PYPI_UPLOAD_URL,
   testpypi: TESTPYPI_UPLOAD_URL,
-};
-const KNOWN_SIMPLE: Record<string, string> = {
-  [PYPI_UPLOAD_URL]: PYPI_SIMPLE_URL,
-  [TESTPYPI_UPLOAD_URL]: TESTPYPI_SIMPLE_URL,
 };
 /** Upload URLs PyPI no longer serves, keyed without trailing slash. */
 const RETIRED_URLS: Record<string, string> = {
@@ -222,7 +219,7 @@ function builtinServer(name: string): ServerConfig {
     repository,
     realm: "pypi",
     releasePackages: [],
-    checkUrl: KNOWN_SIMPLE[repository],
+    ...knownSimpleUrl(repository),
     immutable: true,
     allowInsecureHttp: false,
     origin: "builtin",
@@ -302,6 +299,10 @@ function sectionServer(
       `${file}, line ${line}: [${name}] sets both check-url and simple-url to different URLs; keep one`,
     );
   }
+  const simple = sectionSimpleUrl(checkUrl ? "check-url" : "simple-url", checkUrl ?? simpleUrl, {
+    repository,
+    location: loc(checkUrl ? "check-url" : "simple-url"),
+  });
   const host = hostOf(repository);
   return {
     name,
@@ -310,7 +311,7 @@ function sectionServer(
     password: text("password"),
     realm: text("realm") ?? "pypi",
     releasePackages: releasePatterns(options, loc, context.style),
-    checkUrl: checkUrl ?? simpleUrl ?? KNOWN_SIMPLE[repository],
+    ...simple,
     caCert: expandPath(text("ca_cert")),
     clientCert: expandPath(text("client_cert")),
     immutable: booleanOption(options, "immutable", loc, host !== undefined && PYPI_HOSTS.has(host)),
@@ -321,6 +322,35 @@ function sectionServer(
     location: { file: parsed.file, section: name, line: section?.line },
     options: Object.fromEntries([...options].map(([k, v]) => [k, v.value])),
   };
+}
+
+type SimpleUrlFields = Pick<ServerConfig, "checkUrl" | "checkUrlSource" | "checkUrlNote">;
+
+/** PyPI's and TestPyPI's simple indexes are fixed: known without asking. */
+function knownSimpleUrl(repository: string): SimpleUrlFields {
+  const derived = deriveSimpleUrl(repository);
+  if (!derived?.certain) return {};
+  return { checkUrl: derived.url, checkUrlSource: "derived", checkUrlNote: derived.kind };
+}
+
+/**
+ * `check-url` / `simple-url`: a URL (used as given), `none` (no existence checks), or unset (the
+ * URL is derived from the upload URL and confirmed before use; see src/simple/locate.ts).
+ */
+function sectionSimpleUrl(
+  key: string,
+  value: string | undefined,
+  context: { repository: string; location: ConfigLocation },
+): SimpleUrlFields {
+  if (value === undefined) return knownSimpleUrl(context.repository);
+  if (value.trim().toLowerCase() === "none") return { checkUrlSource: "off" };
+  if (!/^https?:\/\/[^/\s]+/i.test(value)) {
+    const { file, section, line } = context.location;
+    throw new ConfigError(
+      `${file}, line ${line}: [${section}] ${key} = ${value} is not an http(s) URL; give the simple index URL (https://HOST/simple/) or none`,
+    );
+  }
+  return { checkUrl: value, checkUrlSource: "configured" };
 }
 
 function expandPath(value: string | undefined): string | undefined {

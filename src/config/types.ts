@@ -40,8 +40,16 @@ export interface ServerConfig {
   password?: string | undefined;
   realm: string;
   releasePackages: ReleasePattern[];
-  /** PEP 503/691 simple index URL used to check for existing files. */
+  /** PEP 503/691 simple index URL used to check for existing files (and by status/sync). */
   checkUrl?: string | undefined;
+  /**
+   * Where `checkUrl` comes from: `configured` (check-url / simple-url, --check-url), `derived`
+   * (from the upload URL's layout: src/simple/derive.ts), `off` (`check-url = none`,
+   * --no-check). Unset: not settled yet (a derived URL is confirmed before use) or unknown.
+   */
+  checkUrlSource?: "configured" | "derived" | "off" | undefined;
+  /** The server kind a derived URL follows, or why no URL is used (`pkgpush servers`). */
+  checkUrlNote?: string | undefined;
   caCert?: string | undefined;
   clientCert?: string | undefined;
   /** Uploads to this server can never be replaced (pypi.org, test.pypi.org, or `immutable = true`). */

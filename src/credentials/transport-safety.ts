@@ -1,6 +1,6 @@
 import type { ServerConfig } from "../config/types.js";
 import { CredentialsError } from "../errors.js";
-import { isShortSecret, SAFE_SECRET_LENGTH } from "../report/redact.js";
+import { isShortSecret, SAFE_SECRET_LENGTH } from "./short-secret.js";
 import type { Credentials } from "./types.js";
 
 export function isLoopbackHost(hostname: string): boolean {

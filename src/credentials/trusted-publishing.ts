@@ -3,7 +3,7 @@ import { isPypiHost } from "../config/pypirc.js";
 import type { ServerConfig } from "../config/types.js";
 import { CredentialsError, UsageError } from "../errors.js";
 import type { HttpResponse } from "../transport/http.js";
-import type { CredentialSource } from "./types.js";
+import type { CredentialHit, CredentialSource } from "./types.js";
 
 export type TrustedPublishingMode = "auto" | "always" | "never";
 
@@ -150,14 +150,10 @@ function mintErrors(response: HttpResponse): string {
   return describeAnswer(response);
 }
 
-/**
- * Trusted publishing (OIDC): trade the CI's ID token for a short-lived API token. Automatic for
- * PyPI and TestPyPI on a CI that offers an ID token when nothing else gave a password; any other
- * server only with `always`.
- */
-export function trustedPublishingSource(options: TrustedPublishingOptions): CredentialSource {
+/** An HTTP requester for the OIDC endpoints (JSON in and out, bounded in time). */
+function oidcRequester(options: TrustedPublishingOptions): Requester {
   // The HTTP stack loads only when a token is really minted: start-up stays light.
-  const request: Requester = async (method, url, headers = {}, body) => {
+  return async (method, url, headers = {}, body) => {
     const { send } = await import("../transport/http.js");
     return send(await options.dispatcher(), {
       method,
@@ -171,88 +167,115 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
       stallTimeoutMs: 30_000,
     });
   };
+}
 
-  /**
-   * Audience -> the CI's ID token -> a minted API token, with its expiry: PyPI's `expires` (Unix
-   * seconds) when the answer has it, else its documented 15 minutes. Also used to renew.
-   */
-  const mint = async (
-    server: ServerConfig,
-    provider: IdTokenProvider,
-    origin: string,
-  ): Promise<{ password: string; expiresAt: number }> => {
-    const mintedAt = Date.now();
-    const step = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
-      try {
-        return await call();
-      } catch (error) {
-        if (error instanceof CredentialsError) throw error;
-        throw new CredentialsError(
-          `trusted publishing for '${server.name}': ${what} failed: ${(error as Error).message}`,
-        );
-      }
-    };
-    const audienceResponse = await step(`GET ${origin}/_/oidc/audience`, () =>
-      request("GET", `${origin}/_/oidc/audience`),
+/** One minting exchange with one server, through one CI's ID-token provider. */
+interface MintContext {
+  server: ServerConfig;
+  provider: IdTokenProvider;
+  origin: string;
+  request: Requester;
+  options: TrustedPublishingOptions;
+}
+
+interface Minted {
+  password: string;
+  expiresAt: number;
+}
+
+/** Runs one step of the exchange; a failure names the server and the step. */
+async function step<T>(ctx: MintContext, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof CredentialsError) throw error;
+    throw new CredentialsError(
+      `trusted publishing for '${ctx.server.name}': ${what} failed: ${(error as Error).message}`,
     );
-    const audience = jsonField(audienceResponse, "audience");
-    if (audienceResponse.status !== 200 || typeof audience !== "string") {
-      throw new CredentialsError(
-        `trusted publishing for '${server.name}': ${origin} does not offer it (${describeAnswer(audienceResponse)} from /_/oidc/audience)`,
-        {
-          hint:
-            options.mode === "always"
-              ? "use --trusted-publishing always only with indexes that support trusted publishing"
-              : "use an API token instead, or --trusted-publishing never",
-        },
-      );
-    }
-    const idToken = await step(`getting an ID token from ${provider.ci}`, () =>
-      provider.get(audience),
+  }
+}
+
+/** The audience the index wants in the ID token (`/_/oidc/audience`). */
+async function fetchAudience(ctx: MintContext): Promise<string> {
+  const { server, origin, options } = ctx;
+  const url = `${origin}/_/oidc/audience`;
+  const response = await step(ctx, `GET ${url}`, () => ctx.request("GET", url));
+  const audience = jsonField(response, "audience");
+  if (response.status === 200 && typeof audience === "string") return audience;
+  throw new CredentialsError(
+    `trusted publishing for '${server.name}': ${origin} does not offer it (${describeAnswer(response)} from /_/oidc/audience)`,
+    {
+      hint:
+        options.mode === "always"
+          ? "use --trusted-publishing always only with indexes that support trusted publishing"
+          : "use an API token instead, or --trusted-publishing never",
+    },
+  );
+}
+
+/**
+ * Audience -> the CI's ID token -> a minted API token, with its expiry: PyPI's `expires` (Unix
+ * seconds) when the answer has it, else its documented 15 minutes. Also used to renew.
+ */
+async function mint(ctx: MintContext): Promise<Minted> {
+  const { server, provider, origin, options } = ctx;
+  const mintedAt = Date.now();
+  const audience = await fetchAudience(ctx);
+  const idToken = await step(ctx, `getting an ID token from ${provider.ci}`, () =>
+    provider.get(audience),
+  );
+  options.registerSecret(idToken);
+  const url = `${origin}/_/oidc/mint-token`;
+  const answer = await step(ctx, `POST ${url}`, () =>
+    ctx.request("POST", url, {}, JSON.stringify({ token: idToken })),
+  );
+  const token = jsonField(answer, "token");
+  if (answer.status !== 200 || typeof token !== "string" || token === "") {
+    const claims = JSON.stringify(publicClaims(idToken));
+    throw new CredentialsError(
+      `trusted publishing for '${server.name}' failed: ${origin} refused the ${provider.ci} token: ${mintErrors(answer)}`,
+      {
+        hint: `the token's claims were ${claims}; they must match a trusted publisher configured for the project`,
+      },
     );
-    options.registerSecret(idToken);
-    const answer = await step(`POST ${origin}/_/oidc/mint-token`, () =>
-      request("POST", `${origin}/_/oidc/mint-token`, {}, JSON.stringify({ token: idToken })),
-    );
-    const token = jsonField(answer, "token");
-    if (answer.status !== 200 || typeof token !== "string" || token === "") {
-      const claims = JSON.stringify(publicClaims(idToken));
-      throw new CredentialsError(
-        `trusted publishing for '${server.name}' failed: ${origin} refused the ${provider.ci} token: ${mintErrors(answer)}`,
-        {
-          hint: `the token's claims were ${claims}; they must match a trusted publisher configured for the project`,
-        },
-      );
-    }
-    options.registerSecret(token);
-    if (provider.ci === "GitHub Actions") options.writeWorkflowCommand(`::add-mask::${token}`);
-    const expires = jsonField(answer, "expires");
-    return {
-      password: token,
-      expiresAt:
-        typeof expires === "number" && Number.isFinite(expires)
-          ? expires * 1000
-          : mintedAt + DEFAULT_LIFETIME_MS,
-    };
+  }
+  options.registerSecret(token);
+  if (provider.ci === "GitHub Actions") options.writeWorkflowCommand(`::add-mask::${token}`);
+  const expires = jsonField(answer, "expires");
+  return {
+    password: token,
+    expiresAt:
+      typeof expires === "number" && Number.isFinite(expires)
+        ? expires * 1000
+        : mintedAt + DEFAULT_LIFETIME_MS,
   };
+}
 
+/**
+ * Trusted publishing (OIDC): trade the CI's ID token for a short-lived API token. Automatic for
+ * PyPI and TestPyPI on a CI that offers an ID token when nothing else gave a password; any other
+ * server only with `always`.
+ */
+export function trustedPublishingSource(options: TrustedPublishingOptions): CredentialSource {
+  const request = oidcRequester(options);
   const eligible = (server: ServerConfig): boolean =>
     options.mode === "always" || (options.mode === "auto" && isPypiHost(server.repository));
+  const provider = () => detectProvider(options.env, request, options.registerSecret);
 
   return {
     describe: (server) => {
       if (options.mode === "never") return "trusted publishing (off: --trusted-publishing never)";
       if (!eligible(server))
         return "trusted publishing (only PyPI/TestPyPI, other servers need --trusted-publishing always)";
-      const provider = detectProvider(options.env, request, options.registerSecret);
-      return provider
-        ? `trusted publishing (OIDC, ${provider.ci})`
+      const found = provider();
+      return found
+        ? `trusted publishing (OIDC, ${found.ci})`
         : "trusted publishing (no OIDC ID token: not GitHub Actions with id-token: write, nor GitLab CI with id_tokens)";
     },
     lookup: async (server: ServerConfig, found) => {
       if (found.password !== undefined || !eligible(server)) return undefined;
-      const provider = detectProvider(options.env, request, options.registerSecret);
-      if (!provider) {
+      const ci = provider();
+      if (!ci) {
         if (options.mode === "always") {
           throw new CredentialsError(
             `trusted publishing for '${server.name}': no OIDC ID token available (not GitHub Actions with id-token: write, nor GitLab CI with id_tokens)`,
@@ -261,29 +284,33 @@ export function trustedPublishingSource(options: TrustedPublishingOptions): Cred
         return undefined;
       }
       const origin = new URL(server.repository).origin;
-      if (options.dryRun) {
-        options.log(
-          `dry run: trusted publishing (${provider.ci}) would mint a token at ${origin} for '${server.name}'`,
-        );
-        return undefined;
-      }
-      const minted = await mint(server, provider, origin);
-      options.log(
-        `trusted publishing: minted a short-lived token for '${server.name}' (${provider.ci})`,
-      );
-      return {
-        username: "__token__",
-        password: minted.password,
-        pair: true,
-        expiresAt: minted.expiresAt,
-        renew: async () => {
-          const fresh = await mint(server, provider, origin);
-          options.log(
-            `trusted publishing: renewed the token for '${server.name}' before it expires`,
-          );
-          return fresh;
-        },
-      };
+      return mintedCredentials({ server, provider: ci, origin, request, options });
+    },
+  };
+}
+
+/** The credentials a lookup returns: a minted token that renews itself (none in dry runs). */
+async function mintedCredentials(ctx: MintContext): Promise<CredentialHit | undefined> {
+  const { server, provider, origin, options } = ctx;
+  if (options.dryRun) {
+    options.log(
+      `dry run: trusted publishing (${provider.ci}) would mint a token at ${origin} for '${server.name}'`,
+    );
+    return undefined;
+  }
+  const minted = await mint(ctx);
+  options.log(
+    `trusted publishing: minted a short-lived token for '${server.name}' (${provider.ci})`,
+  );
+  return {
+    username: "__token__",
+    password: minted.password,
+    pair: true,
+    expiresAt: minted.expiresAt,
+    renew: async () => {
+      const fresh = await mint(ctx);
+      options.log(`trusted publishing: renewed the token for '${server.name}' before it expires`);
+      return fresh;
     },
   };
 }

@@ -9,14 +9,19 @@ import { posix } from "node:path";
 import type { Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { DistributionError } from "../errors.js";
-import type { Member } from "./archive.js";
+
+/** A member read whole (archive.ts's `Member` has this shape; defined here so the two do not import each other). */
+export interface TarMember {
+  name: string;
+  data: Buffer;
+}
 
 /** A scan stops here (a tar bomb must not cost minutes); later members go unchecked. */
 export const MAX_SCAN_BYTES = 1024 * 1024 * 1024;
 
 export interface SdistScan {
   /** The top-level PKG-INFO's content (followed through links), or undefined when missing. */
-  member: Member | undefined;
+  member: TarMember | undefined;
   /** One line per unsafe member (the first few), for a warning. */
   unsafe: string[];
   /** The archive was larger than MAX_SCAN_BYTES uncompressed: the rest was not checked. */

@@ -1,12 +1,12 @@
 import type { ServerConfig } from "../config/types.js";
 import type { Distribution } from "../distributions/types.js";
-import {
-  type ProjectFiles,
-  parseProjectPage,
-  projectPageUrl,
-  SIMPLE_ACCEPT,
-} from "../protocol/simple-index.js";
-import { send } from "../transport/http.js";
+import { InterruptedError } from "../errors.js";
+import type { Plan } from "../plan/plan.js";
+import { fetchProjectFiles, type ProjectFiles } from "../simple/client.js";
+import { deriveSimpleUrl } from "../simple/derive.js";
+import { SimpleIndexError } from "../simple/errors.js";
+import { endpointFor, settleSimpleUrl } from "../simple/locate.js";
+import type { RetryPolicy } from "../transport/retry.js";
 import type { ServerSession } from "./session.js";
 
 /** What the server's simple index says about one file. */
@@ -16,16 +16,9 @@ export type Presence =
   | { state: "conflict"; sha256: string | undefined }
   | { state: "unknown"; reason: string };
 
-const MAX_PAGE = 32 * 1024 * 1024;
-
-function sameOrigin(a: string, b: string): boolean {
-  return new URL(a).origin === new URL(b).origin;
-}
-
 /**
- * Asks a server's simple index (PEP 691 JSON, PEP 503 HTML fallback) which files it has, once per
- * project and server unless told to look again. Credentials go along only to the upload URL's
- * own origin; redirects are followed within that origin only.
+ * Asks a server's simple index (src/simple: PEP 691 JSON, PEP 503 HTML fallback) which files it
+ * has, once per project and server unless told to look again.
  */
 export class ExistenceChecker {
   private readonly pages = new Map<string, Promise<ProjectFiles | string>>();
@@ -36,6 +29,8 @@ export class ExistenceChecker {
       userAgent: string;
       stallTimeoutMs: number;
       signal?: AbortSignal | undefined;
+      /** Default: the transport's (retries on connection errors, timeouts, 5xx, 408, 429). */
+      retry?: RetryPolicy | undefined;
     },
   ) {}
 
@@ -55,62 +50,80 @@ export class ExistenceChecker {
     if (options.fresh) this.pages.delete(key);
     let page = this.pages.get(key);
     if (!page) {
-      const url = projectPageUrl(server.checkUrl, dist.normalizedName);
-      page = this.fetchPage(server, url, options.signal ?? this.options.signal);
+      page = this.fetchPage(server, server.checkUrl, dist.normalizedName, options.signal);
       this.pages.set(key, page);
     }
     const files = await page;
     if (typeof files === "string") return { state: "unknown", reason: files };
-    if (!files.has(dist.filename)) return { state: "absent" };
-    const listed = files.get(dist.filename);
+    const listed = files.files.find((f) => f.filename === dist.filename);
+    if (!listed) return { state: "absent" };
     // An index that lists the name without a hash: treat as present, the upload would conflict.
-    if (listed === undefined || listed === sha256) return { state: "same" };
-    return { state: "conflict", sha256: listed };
+    const theirs = listed.hashes.sha256;
+    if (theirs === undefined || theirs === sha256) return { state: "same" };
+    return { state: "conflict", sha256: theirs };
   }
 
   private async fetchPage(
     server: ServerConfig,
-    url: string,
+    checkUrl: string,
+    project: string,
     signal: AbortSignal | undefined,
   ): Promise<ProjectFiles | string> {
-    const session = this.sessions.get(server.name);
-    let target = url;
+    const session = this.sessions.get(server.name) as ServerSession;
     try {
-      for (let hop = 0; hop < 5; hop++) {
-        const headers: Record<string, string> = {
-          accept: SIMPLE_ACCEPT,
-          "user-agent": this.options.userAgent,
-        };
-        if (session?.authorization && sameOrigin(target, server.repository)) {
-          headers.authorization = session.authorization;
-        }
-        const response = await send(
-          session?.dispatcher as NonNullable<typeof session>["dispatcher"],
-          {
-            method: "GET",
-            url: target,
-            headers,
-            stallTimeoutMs: this.options.stallTimeoutMs,
-            signal,
-            maxBodyBytes: MAX_PAGE,
-            trace: session?.trace,
-          },
-        );
-        if (response.status >= 300 && response.status < 400 && response.headers.location) {
-          const next = new URL(String(response.headers.location), target).toString();
-          if (!sameOrigin(next, url)) return `check URL redirects to another origin (${next})`;
-          target = next;
-          continue;
-        }
-        if (response.truncated) {
-          return `check URL answer is larger than ${MAX_PAGE / 1024 / 1024} MiB; not read further`;
-        }
-        const files = parseProjectPage(response);
-        return files ?? `check URL answered ${response.status} ${response.statusText}`.trim();
-      }
-      return "check URL redirects too often";
+      return await fetchProjectFiles(endpointFor(session, checkUrl), project, {
+        userAgent: this.options.userAgent,
+        stallTimeoutMs: this.options.stallTimeoutMs,
+        retry: this.options.retry,
+        signal: signal ?? this.options.signal,
+      });
     } catch (error) {
-      return `check URL: ${(error as Error).message}`;
+      if (!(error instanceof SimpleIndexError)) throw error;
+      return `check URL: ${error.message.replace(`${server.name}: `, "")}`;
     }
   }
+}
+
+/**
+ * Before an upload: a server without a configured check URL gets its derived one, confirmed
+ * with one request; a server whose derived URL does not answer as a simple index is uploaded to
+ * without checks, and one line says so. Preflight runs it in place of its connection probe (the
+ * same request proves the connection); with --no-preflight it runs on its own. Resolves with the
+ * transport failure when the server did not answer at all.
+ */
+export async function settleServerSimpleUrl(
+  server: ServerConfig,
+  plan: Plan,
+  sessions: Map<string, ServerSession>,
+  options: {
+    userAgent: string;
+    stallTimeoutMs: number;
+    retry: RetryPolicy;
+    signal?: AbortSignal | undefined;
+    say: (line: string) => void;
+  },
+): Promise<string | undefined> {
+  const session = sessions.get(server.name) as ServerSession;
+  const probeProject = plan.jobs.find((job) => job.server === server)?.dist.normalizedName;
+  const verdict = await settleSimpleUrl(server, (url) => endpointFor(session, url), {
+    ...options,
+    probeProject,
+  });
+  if (options.signal?.aborted) {
+    throw new InterruptedError("interrupted while locating simple indexes; nothing was uploaded");
+  }
+  if (verdict && !verdict.confirmed) {
+    if (verdict.unreachable) return verdict.reason;
+    options.say(`note: ${server.name}: no existence checks: ${server.checkUrlNote}`);
+  }
+  return undefined;
+}
+
+/** A server whose simple index URL is still to be derived and confirmed. */
+export function simpleUrlToSettle(server: ServerConfig): boolean {
+  return (
+    !server.checkUrl &&
+    server.checkUrlSource !== "off" &&
+    deriveSimpleUrl(server.repository) !== undefined
+  );
 }

@@ -1,7 +1,8 @@
+import type { ServerConfig } from "../config/types.js";
 import { type ErrorCode, ExitCode, InterruptedError, PkgpushError } from "../errors.js";
 import type { Plan } from "../plan/plan.js";
 import { send } from "../transport/http.js";
-import type { ExistenceChecker } from "./existence.js";
+import { type ExistenceChecker, simpleUrlToSettle } from "./existence.js";
 import type { ServerSession } from "./session.js";
 
 /** Problems found before anything was sent; the run stops with nothing uploaded. */
@@ -27,12 +28,26 @@ export async function preflight(
   sessions: Map<string, ServerSession>,
   checker: ExistenceChecker,
   digestOf: (path: string) => Promise<{ sha256: string }>,
-  options: { userAgent: string; timeoutMs: number; signal?: AbortSignal | undefined },
+  options: {
+    userAgent: string;
+    timeoutMs: number;
+    signal?: AbortSignal | undefined;
+    /**
+     * Confirms a server's derived simple index URL; that request also proves the connection, so
+     * it replaces the plain probe. Resolves with the transport failure, if any.
+     */
+    settle?: ((server: ServerConfig) => Promise<string | undefined>) | undefined;
+  },
 ): Promise<void> {
   const problems: string[] = [];
   await Promise.all(
     plan.servers.map(async (server) => {
       const session = sessions.get(server.name) as ServerSession;
+      if (options.settle && simpleUrlToSettle(server)) {
+        const failure = await options.settle(server);
+        if (failure) problems.push(`${server.name} (${server.repository}): ${failure}`);
+        return;
+      }
       try {
         // Any HTTP answer proves DNS, TCP and TLS; no credentials are needed for that.
         await send(session.dispatcher, {

@@ -125,8 +125,16 @@ async function sign(dists: Distribution[], options: PublishOptions, say: Messeng
  * servers' own check-url; `--no-check` turns existence checks off.
  */
 function applyCheckUrls(servers: ServerConfig[], checks: PublishOptions["checks"]): void {
-  for (const check of checks.urls) checkUrlServer(servers, check).checkUrl = check.url;
-  if (!checks.enabled) for (const server of servers) server.checkUrl = undefined;
+  for (const check of checks.urls) {
+    Object.assign(checkUrlServer(servers, check), {
+      checkUrl: check.url,
+      checkUrlSource: "configured",
+    });
+  }
+  if (!checks.enabled) {
+    for (const server of servers)
+      Object.assign(server, { checkUrl: undefined, checkUrlSource: "off" });
+  }
 }
 
 function checkUrlServer(servers: ServerConfig[], check: CheckUrl): ServerConfig {

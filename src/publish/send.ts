@@ -4,9 +4,14 @@
  * `--json`), redacted with the run's redactor.
  */
 
+import type { ServerConfig } from "../config/types.js";
 import { ExitCode } from "../errors.js";
 import { DigestCache } from "../execute/digest-cache.js";
-import { ExistenceChecker } from "../execute/existence.js";
+import {
+  ExistenceChecker,
+  settleServerSimpleUrl,
+  simpleUrlToSettle,
+} from "../execute/existence.js";
 import { preflight } from "../execute/preflight.js";
 import { type JobResult, type RunContext, runPlan } from "../execute/run.js";
 import { closeSessions, openSessions, type ServerSession } from "../execute/session.js";
@@ -50,14 +55,35 @@ async function run(
 ): Promise<JobResult[]> {
   const { plan, options, redactor } = prepared;
   const { limits, signal } = options;
-  if (options.preflight && (plan.servers.length > 1 || plan.servers.some((s) => s.checkUrl))) {
+  const retry = { ...defaultRetryPolicy, retries: limits.retries };
+  const settle =
+    plan.action === "upload"
+      ? (server: ServerConfig, retries = retry.retries) =>
+          settleServerSimpleUrl(server, plan, context.sessions, {
+            userAgent: USER_AGENT,
+            stallTimeoutMs: limits.stallTimeoutMs,
+            retry: { ...retry, retries },
+            signal,
+            say: messenger(events).info,
+          })
+      : undefined;
+  const derivable = settle !== undefined && plan.servers.some(simpleUrlToSettle);
+  if (
+    options.preflight &&
+    (plan.servers.length > 1 || plan.servers.some((s) => s.checkUrl) || derivable)
+  ) {
     const n = plan.servers.length;
     messenger(events).info(`preflight: checking ${n} server${n === 1 ? "" : "s"}`);
     await preflight(plan, context.sessions, context.checker, (p) => context.digests.get(p), {
       userAgent: USER_AGENT,
       timeoutMs: limits.stallTimeoutMs,
       signal,
+      // As the connection probe it replaces: one attempt.
+      settle: settle && ((server) => settle(server, 0)),
     });
+  } else if (settle) {
+    // Without preflight, an unreachable server is the upload's to report.
+    await Promise.all(plan.servers.filter(simpleUrlToSettle).map((server) => settle(server)));
   }
   const runOptions = {
     concurrency: limits.concurrency,
@@ -85,6 +111,7 @@ export async function send(prepared: Prepared, events: PublishEvents = {}): Prom
       userAgent: USER_AGENT,
       stallTimeoutMs: options.limits.stallTimeoutMs,
       signal: options.signal,
+      retry: { ...defaultRetryPolicy, retries: options.limits.retries },
     }),
   };
   let results: JobResult[];

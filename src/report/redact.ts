@@ -8,9 +8,10 @@
  * ordinary word ("you supplied the wrong credentials" with `-p wrong`): it is masked only where it
  * stands as a credential (`user:secret`, `key=secret`, `"password": "secret"`), and in its
  * encodings that cannot be words (Basic header, JSON/URL escapes of 8 characters or more).
- * Callers warn about such passwords (`isShortSecret`).
+ * Callers warn about such passwords (`isShortSecret`, credentials/short-secret.ts).
  */
-export const SAFE_SECRET_LENGTH = 8;
+
+import { isShortSecret } from "../credentials/short-secret.js";
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
@@ -38,10 +39,6 @@ export function secretForms(secret: string): string[] {
       .replace(/'/g, "&#39;"),
   ];
   return [...new Set(forms)].filter((form) => form.length > 0);
-}
-
-export function isShortSecret(secret: string): boolean {
-  return [...secret].length < SAFE_SECRET_LENGTH;
 }
 
 const PATTERNS: Array<[RegExp, string]> = [

@@ -2,7 +2,7 @@
  * Regular-expression matching with a deadline. JavaScript's engine backtracks, and a pattern such
  * as `(a+)+$` against a long name runs for hours on whichever thread runs it; on the main thread
  * no signal handler could run either. So:
- * - a match whose cost bound (pattern-cost.ts) is small runs inline: no thread, no delay;
+ * - a match whose cost bound (python-regex/cost.ts) is small runs inline: no thread, no delay;
  * - the others run in a worker thread that is terminated when one match runs past the deadline
  *   (a MatchTimeout naming that task) or when the run is interrupted (InterruptedError).
  * Why not a linear-time engine: V8's (`--enable-experimental-regexp-engine`) refuses the `v` and
@@ -15,7 +15,7 @@ import { InterruptedError } from "../errors.js";
 export interface MatchTask {
   regex: RegExp;
   subject: string;
-  /** Upper bound on backtracking steps (pattern-cost.ts). */
+  /** Upper bound on backtracking steps (python-regex/cost.ts). */
   cost: number;
 }
 

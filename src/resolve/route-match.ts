@@ -4,8 +4,11 @@
  * rule (`re.findall`: a match anywhere in the name) so users bringing such a file learn which
  * line to rewrite, and how.
  */
+
+import { nameForms, showPattern, where, widenPattern } from "../config/release-pattern.js";
 import type { ReleasePattern, ServerConfig } from "../config/types.js";
 import { ConfigError } from "../errors.js";
+import { backtrackBound, translatePythonPattern } from "../python-regex/index.js";
 import {
   INLINE_STEP_LIMIT,
   type MatchHit,
@@ -13,9 +16,6 @@ import {
   MatchTimeout,
   runMatches,
 } from "./bounded-match.js";
-import { translatePythonPattern } from "./pattern.js";
-import { backtrackBound } from "./pattern-cost.js";
-import { nameForms, showPattern, where, widenPattern } from "./release-pattern.js";
 
 /** A regex line that matches part of a project's name but not the whole of any of its forms. */
 export interface AnywhereHint {
@@ -192,7 +192,7 @@ async function verifySuggestions(found: Found[], options: MatchOptions): Promise
 }
 
 /**
- * Matches each server's lines against each project name (every form, see release-pattern.ts),
+ * Matches each server's lines against each project name (every form, see config/release-pattern.ts),
  * then, for the projects a server does not take, its regex lines against the name as written
  * with `re.search` semantics. Throws a ConfigError naming the line of a pattern that runs past
  * the deadline, InterruptedError when `signal` aborts.

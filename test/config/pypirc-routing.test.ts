@@ -9,11 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CONFIG_MAX_BYTES, loadPypirc } from "../../src/config/pypirc.js";
+import { compileReleasePattern, matchesProject } from "../../src/config/release-pattern.js";
 import type { PypircConfig } from "../../src/config/types.js";
 import { ConfigError, InterruptedError } from "../../src/errors.js";
 import { RegularFileError, readRegularFile } from "../../src/io/regular-file.js";
 import { INLINE_STEP_LIMIT, runMatches } from "../../src/resolve/bounded-match.js";
-import { compileReleasePattern, matchesProject } from "../../src/resolve/release-pattern.js";
 import { matchRoutes } from "../../src/resolve/route-match.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pkgpush-routing-"));

@@ -11,9 +11,9 @@ import {
   PYPI_UPLOAD_URL,
   TESTPYPI_UPLOAD_URL,
 } from "../../src/config/pypirc.js";
+import { matchesProject } from "../../src/config/release-pattern.js";
 import type { PypircConfig } from "../../src/config/types.js";
 import { ConfigError, ResolutionError } from "../../src/errors.js";
-import { matchesProject } from "../../src/resolve/release-pattern.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pkgpush-pypirc-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -316,5 +316,36 @@ describe("loadPypirc: file location and permissions", () => {
   it("shows paths under the home directory with ~", () => {
     expect(displayPath("/home/u/.pypirc", "/home/u")).toBe("~/.pypirc");
     expect(displayPath("/home/user2/.pypirc", "/home/u")).toBe("/home/user2/.pypirc");
+  });
+});
+
+describe("check-url / simple-url", () => {
+  it("a URL is configured, `none` turns checks off, unset leaves derivation to the run", async () => {
+    const config = await load(
+      "[distutils]\nindex-servers = a b c\n" +
+        "[a]\nrepository = https://a.example/legacy/\ncheck-url = https://a.example/simple/\n" +
+        "[b]\nrepository = https://b.example/legacy/\nsimple-url = NONE\n" +
+        "[c]\nrepository = https://c.example/legacy/\n",
+    );
+    expect(getServer(config, "a")).toMatchObject({
+      checkUrl: "https://a.example/simple/",
+      checkUrlSource: "configured",
+    });
+    expect(getServer(config, "b").checkUrlSource).toBe("off");
+    expect(getServer(config, "b").checkUrl).toBeUndefined();
+    // Derived URLs other than PyPI's are confirmed with a request before use (src/simple).
+    expect(getServer(config, "c").checkUrl).toBeUndefined();
+    expect(getServer(config, "c").checkUrlSource).toBeUndefined();
+    expect(getServer(config, "pypi")).toMatchObject({
+      checkUrl: PYPI_SIMPLE_URL,
+      checkUrlSource: "derived",
+    });
+  });
+
+  it("a value that is neither a URL nor none names the line", async () => {
+    const e = await loadError(
+      "[distutils]\nindex-servers = a\n[a]\nrepository = https://a.example/\ncheck-url = nope\n",
+    );
+    expect(e.message).toMatch(/line 5: \[a\] check-url = nope is not an http\(s\) URL/);
   });
 });

@@ -250,7 +250,7 @@ describe("the sentinel password never appears", () => {
     expect(json.code).toBe(0);
     expect(text.stdout).toMatch(/password: from .*\.pypirc \[echo\]/);
     expect(text.stdout).toMatch(
-      /testpypi.*\n.*\n.*\n {2}user: +alice \(from environment \(PKGPUSH_TESTPYPI_USERNAME\)\)\n {2}password: \(none found\)/,
+      /testpypi.*\n.*\n.*\n {2}simple: .*\n {2}user: +alice \(from environment \(PKGPUSH_TESTPYPI_USERNAME\)\)\n {2}password: \(none found\)/,
     );
     expect(
       JSON.parse(json.stdout).servers.find((s: { name: string }) => s.name === "pypi").passwordFrom,

@@ -5,6 +5,7 @@ import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
 import {
   exampleDist,
   fieldsOf,
+  postsTo,
   pypirc,
   runCli,
   storedNames,
@@ -125,10 +126,27 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
     expect(request?.contentLength).toBe(request?.bodyBytes);
   });
 
-  it("re-uploading the same files is fine; --skip-existing is not needed for identical files", async () => {
+  it("re-uploading the same files: the derived simple indexes list them, so nothing is sent again", async () => {
+    const before = requestCount();
+    const posts = () => [pypi, plone, company].flatMap((s) => postsTo(s)).length;
+    const postsBefore = posts();
     const r = await runCli(["upload", "--config-file", config, "-q", ...examples]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/10 uploaded/);
+    expect(r.stdout).toMatch(/10 skipped/);
+    expect(r.stdout).toMatch(/already on the server with the same sha256 \(check URL\)/);
+    expect(posts()).toBe(postsBefore);
+    expect(requestCount()).toBeGreaterThan(before);
+    // Without checks, an identical re-upload is accepted by these servers all the same.
+    const again = await runCli([
+      "upload",
+      "--config-file",
+      config,
+      "-q",
+      "--no-check",
+      ...examples,
+    ]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/10 uploaded/);
   });
 
   it("a conflicting file fails on that server only; --skip-existing turns it into a skip", async () => {
@@ -140,7 +158,8 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
     });
     try {
       await other.seed("collective_foo-1.0.0-py3-none-any.whl", "different bytes");
-      const args = uploadArgs(config, "plone", "-r", other.uploadUrl, wheel);
+      // --no-check: this is about the servers' answers (the check URL would refuse it first).
+      const args = uploadArgs(config, "plone", "-r", other.uploadUrl, "--no-check", wheel);
       // Per-server variables beat the global ones: plone keeps its own user.
       const env = {
         PKGPUSH_USERNAME: "u",

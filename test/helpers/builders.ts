@@ -1,6 +1,6 @@
+import { compileReleasePattern } from "../../src/config/release-pattern.js";
 import type { ServerConfig } from "../../src/config/types.js";
 import type { DistKind, Distribution } from "../../src/distributions/types.js";
-import { compileReleasePattern } from "../../src/resolve/release-pattern.js";
 
 /** A server config for unit tests; patterns are release-packages lines (Python regexes). */
 export function server(

@@ -80,7 +80,11 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** A .pypirc with one section per server (user `u`, password `pw-<name>`), plus extra keys. */
+/**
+ * A .pypirc with one section per server (user `u`, password `pw-<name>`), plus extra keys.
+ * Existence checks are off (`check-url = none`) unless a test gives `check-url` or `simple-url`: these tests
+ * are about what servers answer to uploads; derived simple URLs have their own (test/simple/).
+ */
 export function configFor(servers: Record<string, { url: string } & Record<string, string>>): {
   config: string;
   dir: string;
@@ -89,7 +93,13 @@ export function configFor(servers: Record<string, { url: string } & Record<strin
     distutils: { "index-servers": Object.keys(servers) },
   };
   for (const [name, { url, ...extra }] of Object.entries(servers)) {
-    sections[name] = { repository: url, username: "u", password: `pw-${name}`, ...extra };
+    sections[name] = {
+      repository: url,
+      username: "u",
+      password: `pw-${name}`,
+      ...("check-url" in extra || "simple-url" in extra ? {} : { "check-url": "none" }),
+      ...extra,
+    };
   }
   return workspace(pypirc(sections));
 }

@@ -5,14 +5,14 @@
  */
 import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ServerConfig } from "../../src/config/types.js";
-import { ConfigError } from "../../src/errors.js";
-import { translatePythonPattern } from "../../src/resolve/pattern.js";
 import {
   compileReleasePattern,
   matchesProject,
   separatorRewrite,
-} from "../../src/resolve/release-pattern.js";
+} from "../../src/config/release-pattern.js";
+import type { ServerConfig } from "../../src/config/types.js";
+import { ConfigError } from "../../src/errors.js";
+import { translatePythonPattern } from "../../src/python-regex/index.js";
 import { formatHint, matchRoutes } from "../../src/resolve/route-match.js";
 import { server } from "../helpers/builders.js";
 

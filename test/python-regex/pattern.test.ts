@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
+import { compileReleasePattern, matchesProject } from "../../src/config/release-pattern.js";
 import { normalizeName } from "../../src/distributions/names.js";
 import { ConfigError } from "../../src/errors.js";
-import { translatePattern, translatePythonPattern } from "../../src/resolve/pattern.js";
-import { compileReleasePattern, matchesProject } from "../../src/resolve/release-pattern.js";
+import { translatePattern, translatePythonPattern } from "../../src/python-regex/index.js";
 
 const NAMES = [
   "Products.Foo",

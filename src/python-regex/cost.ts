@@ -1,6 +1,6 @@
 /**
  * How much work a translated pattern can cost a backtracking engine, and which patterns can never
- * match a whole project name. Both read the parse tree of pattern.ts.
+ * match a whole project name. Both read the parse tree (ast.ts).
  *
  * The bound counts the distinct choice sequences a backtracking matcher may try against a subject
  * of length n: a sequence multiplies its parts' counts, an alternation adds its branches', a
@@ -11,7 +11,7 @@
  * the safe direction. Each choice sequence costs at most one pass over subject and pattern.
  * Patterns whose bound stays small are matched inline; the others only under a deadline.
  */
-import type { ClassItem, Node } from "./pattern.js";
+import type { ClassItem, Node } from "./ast.js";
 
 /** The fewest characters a match of `node` consumes (0 when unknown, e.g. a back-reference). */
 function minWidth(node: Node): number {

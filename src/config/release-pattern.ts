@@ -11,12 +11,16 @@
  * wheels name it today). Positive glob lines skip the lower-cased forms so that a glob stays
  * case-sensitive as in Python on POSIX; exclusions use every form (excluding more is the safe side).
  */
-import type { ConfigLocation, ReleasePattern } from "../config/types.js";
 import { normalizeName } from "../distributions/names.js";
 import { ConfigError } from "../errors.js";
-import { globToPythonRegex } from "./glob.js";
-import { type Node, translatePythonPattern } from "./pattern.js";
-import { backtrackBound, separatorEdge } from "./pattern-cost.js";
+import {
+  backtrackBound,
+  globToPythonRegex,
+  type Node,
+  separatorEdge,
+  translatePythonPattern,
+} from "../python-regex/index.js";
+import type { ConfigLocation, ReleasePattern } from "./types.js";
 
 /** `[-_.]+` -> `_`: the project part of wheel and (current) sdist file names. */
 export function fileNameForm(name: string): string {

@@ -1,6 +1,6 @@
 /**
  * Shell-style globs with Python's `fnmatch.fnmatchcase` meaning (collective.releaser's
- * `glob-style = true`), turned into Python regular-expression source so pattern.ts translates
+ * `glob-style = true`), turned into Python regular-expression source so index.ts translates
  * them with the same machinery as `release-packages` regexes.
  *
  * fnmatch's rules, as Python implements them:

@@ -1,50 +1,20 @@
 /**
- * `release-packages` patterns: Python `re` syntax (what collective.releaser users wrote) compiled
- * to JavaScript RegExps with Python's meaning, matched against the WHOLE project name like
- * `re.fullmatch`.
- *
- * The pattern is parsed the way CPython 3.11's sre_parse does (same syntax errors: bad escapes,
- * unbalanced parentheses, "nothing to repeat", forward group references, variable-width
- * look-behind, ...) into a small tree, then printed as a `v`-flag RegExp in which every construct
- * whose meaning differs between the engines is spelled out:
- * - `.` is `[^\n]` (JS's `.` also stops at \r, U+2028, U+2029); `$` is `(?=\n?$)`; `\Z` is `$`.
- * - `\d \w \s \b` are Unicode-aware like Python's str patterns (`\p{Nd}`, `[\p{L}\p{N}_]`, and
- *   str.isspace()'s set), ASCII under `(?a)`. Unicode tables are the JS engine's version.
- * - literals are escaped uniformly, so `\_`, `\-` or a lone `{` need no special casing.
- * Constructs JavaScript cannot express faithfully are refused with a clear message: scoped case
- * flags `(?i:...)`, `(?a)` with `(?i)` (ASCII-only folding), conditionals `(?(1)..)`, atomic
- * groups, possessive quantifiers, `\N{name}`, and back-references to a group that may not take
- * part in the match (Python fails such a reference, JavaScript matches it as empty).
- *
- * Which name forms a line is matched against, and how: release-pattern.ts and route-match.ts.
+ * Parses Python `re` syntax into the tree of `ast.ts`, the way CPython 3.11's `sre_parse` does:
+ * same syntax errors (bad escapes, unbalanced parentheses, "nothing to repeat", forward group
+ * references, variable-width look-behind, ...) and the same reading of inline flags. The methods
+ * follow sre_parse's functions (`_parse_sub`, `_parse`, `_escape`, `_class_escape`, `getwidth`)
+ * so that each error and corner case can be checked against it (test/python-regex/).
  */
 
-const MAXREPEAT = 2 ** 32 - 1;
+import { type ClassItem, MAXREPEAT, type Node } from "./ast.js";
 
-interface Flags {
+export interface Flags {
   i: boolean;
   m: boolean;
   s: boolean;
   x: boolean;
   a: boolean;
 }
-
-export type ClassItem =
-  | { kind: "range"; from: number; to: number }
-  | { kind: "category"; name: string; ascii: boolean };
-
-export type Node =
-  | { type: "seq"; items: Node[] }
-  | { type: "alt"; branches: Node[] }
-  | { type: "char"; cp: number }
-  | { type: "any"; dotall: boolean }
-  | { type: "class"; negated: boolean; items: ClassItem[] }
-  | { type: "category"; name: string; ascii: boolean }
-  | { type: "at"; name: "^" | "$" | "A" | "Z" | "b" | "B"; multiline: boolean; ascii: boolean }
-  | { type: "group"; index: number | undefined; name: string | undefined; body: Node }
-  | { type: "look"; behind: boolean; negative: boolean; body: Node }
-  | { type: "repeat"; min: number; max: number; lazy: boolean; body: Node }
-  | { type: "ref"; index: number; name: string | undefined };
 
 /** A pattern error, with Python's wording where there is one. */
 class PatternError extends Error {}
@@ -58,7 +28,7 @@ const SIMPLE_ESCAPES: Record<string, number> = { a: 7, f: 12, n: 10, r: 13, t: 9
 const VERBOSE_SPACE = new Set([" ", "\t", "\n", "\r", "\v", "\f"]);
 
 /** Recursive-descent parser following sre_parse's structure (code points, not UTF-16 units). */
-class Parser {
+export class Parser {
   private readonly chars: string[];
   private pos = 0;
   /** Groups opened so far + 1, as sre's state.groups. */
@@ -515,176 +485,4 @@ class Parser {
 
 function asItem(code: ClassItem | number): ClassItem {
   return typeof code === "number" ? { kind: "range", from: code, to: code } : code;
-}
-
-const PY_SPACE_CLASS =
-  "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
-
-/** A Python category (\d \w \s and negations) as a v-flag class operand. */
-function category(name: string, ascii: boolean): string {
-  const lower = name.toLowerCase();
-  const positive =
-    lower === "d"
-      ? ascii
-        ? "0-9"
-        : "\\p{Nd}"
-      : lower === "w"
-        ? ascii
-          ? "A-Za-z0-9_"
-          : "\\p{L}\\p{N}_"
-        : ascii
-          ? "\\t\\n\\x0b\\x0c\\r\\x20"
-          : PY_SPACE_CLASS;
-  return name === lower ? `[${positive}]` : `[^${positive}]`;
-}
-
-function literal(cp: number): string {
-  if (/^[A-Za-z0-9]$/.test(String.fromCodePoint(cp))) return String.fromCodePoint(cp);
-  if (cp < 0x100) return `\\x${cp.toString(16).padStart(2, "0")}`;
-  return `\\u{${cp.toString(16)}}`;
-}
-
-function emit(node: Node): string {
-  switch (node.type) {
-    case "seq":
-      return node.items.map(emit).join("");
-    case "alt":
-      return node.branches.map(emit).join("|");
-    case "char":
-      return literal(node.cp);
-    case "any":
-      // Not [^]: V8 (Node 20) fails a repeated [^] under the v flag (/^[^]*$/v rejects "ab").
-      return node.dotall ? "[\\s\\S]" : "[^\\n]";
-    case "category":
-      return category(node.name, node.ascii);
-    case "class": {
-      const parts = node.items.map((item) =>
-        item.kind === "category"
-          ? category(item.name, item.ascii)
-          : item.from === item.to
-            ? literal(item.from)
-            : `${literal(item.from)}-${literal(item.to)}`,
-      );
-      return `[${node.negated ? "^" : ""}${parts.join("")}]`;
-    }
-    case "at": {
-      if (node.name === "A") return "^";
-      if (node.name === "Z") return "$";
-      if (node.name === "^") return node.multiline ? "(?<![^\\n])" : "^";
-      if (node.name === "$") return node.multiline ? "(?=\\n|$)" : "(?=\\n?$)";
-      const w = category("w", node.ascii);
-      return node.name === "b"
-        ? `(?:(?<=${w})(?!${w})|(?<!${w})(?=${w}))`
-        : `(?:(?<=${w})(?=${w})|(?<!${w})(?!${w}))`;
-    }
-    case "group": {
-      const open = node.index === undefined ? "(?:" : node.name ? `(?<${node.name}>` : "(";
-      return `${open}${emit(node.body)})`;
-    }
-    case "look":
-      return `(?${node.behind ? "<" : ""}${node.negative ? "!" : "="}${emit(node.body)})`;
-    case "repeat": {
-      const { min, max } = node;
-      const q =
-        min === 0 && max === MAXREPEAT
-          ? "*"
-          : min === 1 && max === MAXREPEAT
-            ? "+"
-            : min === 0 && max === 1
-              ? "?"
-              : max === MAXREPEAT
-                ? `{${min},}`
-                : min === max
-                  ? `{${min}}`
-                  : `{${min},${max}}`;
-      return `(?:${emit(node.body)})${q}${node.lazy ? "?" : ""}`;
-    }
-    case "ref":
-      // Wrapped so a following digit cannot extend the group number.
-      return node.name ? `\\k<${node.name}>` : `(?:\\${node.index})`;
-  }
-}
-
-/**
- * Python fails a back-reference to a group that did not take part in the match; JavaScript
- * matches it as empty (and resets captures on each repeat iteration). Both agree when the group
- * always matched before the reference is reached: when every conditional scope (alternative,
- * optional repeat, negative look-around) around the group also surrounds the reference.
- */
-function checkReferences(root: Node): void {
-  const groupScopes = new Map<number, number[]>();
-  const refs: Array<{ index: number; scope: number[] }> = [];
-  let nextScope = 0;
-  const walk = (node: Node, scope: number[]): void => {
-    switch (node.type) {
-      case "seq":
-        for (const item of node.items) walk(item, scope);
-        break;
-      case "alt":
-        for (const b of node.branches) walk(b, [...scope, nextScope++]);
-        break;
-      case "group":
-        if (node.index !== undefined) groupScopes.set(node.index, scope);
-        walk(node.body, scope);
-        break;
-      case "look":
-        walk(node.body, node.negative ? [...scope, nextScope++] : scope);
-        break;
-      case "repeat":
-        walk(node.body, node.min === 0 ? [...scope, nextScope++] : scope);
-        break;
-      case "ref":
-        refs.push({ index: node.index, scope });
-        break;
-    }
-  };
-  walk(root, []);
-  for (const ref of refs) {
-    const scope = groupScopes.get(ref.index) ?? [];
-    if (!scope.every((s, k) => ref.scope[k] === s)) {
-      throw new Error(
-        `the back-reference to group ${ref.index} may meet the group unmatched, which JavaScript treats differently; rewrite it without the back-reference`,
-      );
-    }
-  }
-}
-
-/** A Python pattern translated: whole-name and anywhere (re.search) forms, and its parse tree. */
-export interface TranslatedPattern {
-  /** Anchored: `re.fullmatch`. */
-  whole: RegExp;
-  /** Unanchored: `re.search` (collective.releaser's `re.findall` routes when this matches). */
-  search: RegExp;
-  tree: Node;
-}
-
-/** Translate a Python pattern to JavaScript RegExps; throws Error with the reason. */
-export function translatePythonPattern(source: string): TranslatedPattern {
-  const parser = new Parser(source);
-  const tree = parser.parse();
-  const flags = parser.globalFlags;
-  if (flags.i && parser.asciiUsed) {
-    throw new Error(
-      "(?a) together with (?i) has no JavaScript equivalent (ASCII-only case folding)",
-    );
-  }
-  checkReferences(tree);
-  const body = emit(tree);
-  const jsFlags = flags.i ? "iv" : "v";
-  try {
-    return {
-      whole: new RegExp(`^(?:${body})$`, jsFlags),
-      search: new RegExp(body, jsFlags),
-      tree,
-    };
-  } catch (e) {
-    throw new Error(
-      `cannot be expressed as a JavaScript regular expression (${(e as Error).message})`,
-    );
-  }
-}
-
-/** Translate a Python pattern to an anchored JavaScript RegExp (`re.fullmatch`). */
-export function translatePattern(source: string): RegExp {
-  return translatePythonPattern(source).whole;
 }
