@@ -43,6 +43,16 @@ process.stdout.write(JSON.stringify({ candidate: "pkgpush", ms, sha256: d.sha256
     },
     logLevel: "warning",
   });
+  // digests.ts starts its BLAKE2b worker from ./blake2b-worker.js beside the bundle (as in dist/).
+  await build({
+    entryPoints: [join(ROOT, "src/distributions/blake2b-worker.js")],
+    outfile: join(outDir, "blake2b-worker.js"),
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    logLevel: "warning",
+  });
   return outfile;
 }
 

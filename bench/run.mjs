@@ -1599,7 +1599,20 @@ function explain(results) {
         tiny && twineTiny && node
           ? ` One invocation costs pkgpush ${fmtS(tiny.wall)} and twine ${fmtS(twineTiny.wall)} for a 16 KiB file (scenario 1): twine pays that three times, pkgpush once, which alone caps the ratio near ${fmtX((3 * twineTiny.wall) / tiny.wall)} when uploads are cheap.`
           : "";
-      out.push(`- **${s.title}: ${t.label}** (${fmtX(t.value)}):${fixed}`);
+      const pk = byId(s.rows, "pkgpush");
+      const tw = byId(s.rows, "twine");
+      const cpu =
+        pk && tw
+          ? ` CPU: pkgpush ${fmtS(pk.cpu)}, twine x3 ${fmtS(tw.cpu)} (${fmtX(tw.cpu / pk.cpu)}); with other work on the cores, each side's wall time is its CPU time stretched by the wait for a core, so the wall ratio tends to the CPU ratio (start-up, inspecting, multipart and HTTP on pkgpush's side; the three index servers take their share of the same cores).`
+          : "";
+      const alts = s.rows
+        .filter((r) => r.id.startsWith("pkgpush-alt"))
+        .map(
+          (r) =>
+            `${r.label.replace("pkgpush upload ", "")}: ${fmtX(r.wall / pk.wall)} the default's time`,
+        );
+      const evidence = alts.length ? ` Other ceilings in the same rounds: ${alts.join("; ")}.` : "";
+      out.push(`- **${s.title}: ${t.label}** (${fmtX(t.value)}):${fixed}${cpu}${evidence}`);
     }
   }
   return out;

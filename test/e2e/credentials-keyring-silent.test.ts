@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { pypirc, workspace } from "../helpers/cli.js";
-import { spawnCli, waitFor } from "../helpers/transport.js";
+import { pypirc, spawnCli, workspace } from "../helpers/cli.js";
+import { waitFor } from "../helpers/transport.js";
 
 let fixtures: FixtureSet;
 let bus: net.Server;

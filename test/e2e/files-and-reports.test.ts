@@ -10,8 +10,8 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { cli, postsTo, pypirc, runCli, uploadArgs, workspace } from "../helpers/cli.js";
-import { spawnCli, waitFor } from "../helpers/transport.js";
+import { cli, postsTo, pypirc, runCli, spawnCli, uploadArgs, workspace } from "../helpers/cli.js";
+import { waitFor } from "../helpers/transport.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
 
 let fixtures: FixtureSet;

@@ -6,7 +6,7 @@
 import { basename } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureMetadataCases, type MetadataCase } from "../fixtures/metadata-cases.js";
-import { fieldsOf, pypirc, runCli, workspace } from "../helpers/cli.js";
+import { fieldsOf, pypirc, runCli, uploadArgs, workspace } from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
 
 let company: IndexServer;
@@ -86,11 +86,26 @@ describe("metadata packaging refuses is refused before anything is sent", () => 
     }
   });
 
-  it("License-File under Metadata-Version 2.1 is not sent (setuptools writes it; PyPI refuses it)", () => {
-    const request = sentFor(cases.licensefile21?.path ?? "")[0];
-    expect(request?.status).toBe(200);
-    expect(fieldsOf(request).get("license_file")).toBeUndefined();
-    expect(fieldsOf(request).get("metadata_version")).toEqual(["2.1"]);
+  it("License-File under Metadata-Version 2.1 is not sent (setuptools writes it; PyPI refuses it)", async () => {
+    // Its own server: the test does not depend on uploads made by the others.
+    const own = await startIndexServer({ mode: "devpi" });
+    try {
+      const file = cases.licensefile21?.path ?? "";
+      const { config: ownConfig } = workspace(
+        pypirc({
+          distutils: { "index-servers": ["own"] },
+          own: { repository: own.uploadUrl, username: "u", password: "pw-own-index" },
+        }),
+      );
+      const r = await runCli(uploadArgs(ownConfig, "own", file));
+      expect(r.code, r.stderr).toBe(0);
+      const request = own.requests.find((q) => q.file?.filename === basename(file));
+      expect(request?.status).toBe(200);
+      expect(fieldsOf(request).get("license_file")).toBeUndefined();
+      expect(fieldsOf(request).get("metadata_version")).toEqual(["2.1"]);
+    } finally {
+      await own.close();
+    }
   });
 
   it("a pypi-scoped problem names the PyPI server it was bound for", async () => {

@@ -6,8 +6,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { uploadArgs } from "../helpers/cli.js";
-import { configFor, serversPerTest, spawnCli, waitFor } from "../helpers/transport.js";
+import { spawnCli, uploadArgs } from "../helpers/cli.js";
+import { configFor, serversPerTest, waitFor } from "../helpers/transport.js";
 import type { IndexServer } from "../server/index-server.js";
 
 let fixtures: FixtureSet;

@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { postsTo, uploadArgs } from "../helpers/cli.js";
-import { configFor, serversPerTest, spawnCli, waitFor } from "../helpers/transport.js";
+import { postsTo, spawnCli, uploadArgs } from "../helpers/cli.js";
+import { configFor, serversPerTest, waitFor } from "../helpers/transport.js";
 
 let fixtures: FixtureSet;
 const server = serversPerTest();

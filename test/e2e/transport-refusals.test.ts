@@ -5,15 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { postsTo, uploadArgs } from "../helpers/cli.js";
-import {
-  closedPort,
-  configFor,
-  runTimed,
-  serversPerTest,
-  spawnCli,
-  waitFor,
-} from "../helpers/transport.js";
+import { postsTo, spawnCli, uploadArgs } from "../helpers/cli.js";
+import { closedPort, configFor, runTimed, serversPerTest, waitFor } from "../helpers/transport.js";
 
 let fixtures: FixtureSet;
 const server = serversPerTest();

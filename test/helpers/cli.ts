@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -23,38 +23,58 @@ export function workspace(pypirc: string): { dir: string; config: string } {
   return { dir, config };
 }
 
+export interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  stdin?: string;
+}
+
+export interface CliChild {
+  child: ChildProcessWithoutNullStreams;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  done: Promise<CliResult & { ms: number }>;
+}
+
 /**
- * Runs the built CLI as a subprocess, as users do, with an environment free of the developer's
- * own credentials and configuration.
+ * Starts the built CLI as a subprocess, as users do, with an environment free of the developer's
+ * own credentials and configuration; hands over the child (to send it signals) and measures the
+ * time. Killed after `timeoutMs` (default 25 s). The one place tests start the CLI.
  */
-export function runCli(
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; stdin?: string } = {},
-): Promise<CliResult> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "",
-    HOME: options.cwd ?? tmpdir(),
-    CI: "true",
-    ...options.env,
-  };
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: options.cwd ?? root,
-      env,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.stdin.end(options.stdin ?? "");
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+export function spawnCli(args: string[], options: CliOptions = {}): CliChild {
+  const started = Date.now();
+  const child = spawn(process.execPath, [cli, ...args], {
+    cwd: options.cwd ?? root,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: options.cwd ?? tmpdir(),
+      CI: "true",
+      ...options.env,
+    },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  child.stdin.end(options.stdin ?? "");
+  const done = new Promise<CliResult & { ms: number }>((resolve, reject) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 25_000);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
     });
   });
+  return { child, stderr: () => stderr, done };
+}
+
+/** Runs the built CLI to its end (killed after `timeoutMs`, default 60 s). */
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const { done } = spawnCli(args, { ...options, timeoutMs: options.timeoutMs ?? 60_000 });
+  const { code, stdout, stderr } = await done;
+  return { code, stdout, stderr };
 }
 
 /** The command line of an upload to the named sections of `config`: `upload --config-file <config> -r <repos> ...rest`. */

@@ -1,8 +1,8 @@
 /**
- * Helpers of the transport end-to-end tests: a CLI child the test can signal, a free (closed)
- * port, a .pypirc for several servers, and an openssl-made CA with server and client certificates.
+ * Helpers of the transport end-to-end tests: a free (closed) port, a .pypirc for several
+ * servers, and an openssl-made CA with server and client certificates.
  */
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,46 +14,7 @@ import {
   type IndexServer,
   startIndexServer,
 } from "../server/index-server.js";
-import { type CliResult, cli, pypirc, root, workspace } from "./cli.js";
-
-export interface CliChild {
-  child: ChildProcessWithoutNullStreams;
-  /** Everything written to stderr so far. */
-  stderr(): string;
-  done: Promise<CliResult & { ms: number }>;
-}
-
-/** Like cli.runCli, but hands over the child (to send it signals) and measures the time. */
-export function spawnCli(
-  args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
-): CliChild {
-  const started = Date.now();
-  const child = spawn(process.execPath, [cli, ...args], {
-    cwd: options.cwd ?? root,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: options.cwd ?? tmpdir(),
-      CI: "true",
-      ...options.env,
-    },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  child.stdin.end();
-  const done = new Promise<CliResult & { ms: number }>((resolve, reject) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 25_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-  return { child, stderr: () => stderr, done };
-}
+import { type CliResult, pypirc, spawnCli, workspace } from "./cli.js";
 
 export async function runTimed(
   args: string[],
