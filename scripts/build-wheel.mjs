@@ -52,8 +52,11 @@ try {
   mkdirSync(join(js, "dist"), { recursive: true });
   mkdirSync(join(js, "bin"));
   cpSync(join(from, "bin/pkgpush.cjs"), join(js, "bin/pkgpush.cjs"));
-  for (const file of readdirSync(join(from, "dist"))) {
-    if (!file.endsWith(".map")) cpSync(join(from, "dist", file), join(js, "dist", file));
+  // The CLI's files only: no maps, and not the Node API's declarations (dist/types/).
+  for (const entry of readdirSync(join(from, "dist"), { withFileTypes: true })) {
+    if (entry.isFile() && !entry.name.endsWith(".map")) {
+      cpSync(join(from, "dist", entry.name), join(js, "dist", entry.name));
+    }
   }
   // The bundle is ES modules: the nearest package.json says so (and carries the version).
   writeFileSync(

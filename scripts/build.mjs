@@ -1,13 +1,15 @@
 // @ts-check
 // Bundles pkgpush with esbuild.
 //   dist/   what the npm package ships: the CLI (one small entry plus lazily loaded chunks, so
-//           `pkgpush --version` stays close to bare Node start-up), the BLAKE2b worker, and the
-//           licences of the bundled dependencies. Self-contained: nothing is resolved from
+//           `pkgpush --version` stays close to bare Node start-up), the Node API (index.js, and
+//           its declarations in types/ for releases: scripts/build-types.mjs), the BLAKE2b
+//           worker, and the licences of the bundled dependencies. Self-contained: nothing is resolved from
 //           node_modules at run time except the optional native keyring.
 //   build/  development only: the test index server (demo, tests). Never packed.
 // Source maps are written for development builds; `--release` (npm's prepack) writes none.
 import { rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
+import { buildTypes } from "./build-types.mjs";
 import { buildDefines } from "./defines.mjs";
 import { thirdPartyNotices } from "./notices.mjs";
 
@@ -41,7 +43,12 @@ if (!release) rmSync(new URL("build", root), { recursive: true, force: true });
 const cli = await build({
   ...common,
   absWorkingDir: root.pathname,
-  entryPoints: { cli: "src/cli.ts", "blake2b-worker": "src/distributions/blake2b-worker.js" },
+  // `index`: the Node API (package.json "exports"), sharing chunks with the CLI.
+  entryPoints: {
+    cli: "src/cli.ts",
+    index: "src/index.ts",
+    "blake2b-worker": "src/distributions/blake2b-worker.js",
+  },
   outdir: "dist",
   splitting: true,
   metafile: true,
@@ -52,6 +59,8 @@ writeFileSync(
   new URL("dist/THIRD-PARTY-NOTICES.txt", root),
   thirdPartyNotices(/** @type {import("esbuild").Metafile} */ (cli.metafile), root),
 );
+// The API's declarations (dist/types/) take tsc's time: for the package (prepack), or on request.
+if (release || process.argv.includes("--types")) buildTypes();
 
 if (!release) {
   await build({

@@ -35,7 +35,7 @@ export {
   ResolutionError,
   UsageError,
 } from "./errors.js";
-export { PreflightError } from "./execute/preflight.js";
+export { PreflightError } from "./execute/preflight-error.js";
 export type { ApiOptions } from "./publish/api-options.js";
 export type { MessageLevel, PublishEvents } from "./publish/events.js";
 export type {
@@ -68,24 +68,33 @@ export async function send(prepared: Prepared, events: PublishEvents = {}): Prom
   return core.send(prepared, events);
 }
 
-/** Prepares and sends: `pkgpush upload` or `register` with options already made. */
+/**
+ * Prepares and sends: `pkgpush upload` or `register` with options already made. Every function
+ * here rejects (never throws synchronously): a bad option is a rejected promise too.
+ */
 export async function publish(options: PublishOptions, events: PublishEvents = {}) {
   const prepared = await prepare(options, events);
   return options.dryRun ? planReport(prepared) : send(prepared, events);
 }
 
 /** Uploads files to every server they belong to (`pkgpush upload`). */
-export function upload(options: ApiOptions = {}, events: PublishEvents = {}): Promise<Report> {
+export async function upload(
+  options: ApiOptions = {},
+  events: PublishEvents = {},
+): Promise<Report> {
   return publish(optionsFromApi("upload", false, withDefaults(options)), events);
 }
 
 /** Registers releases from the files' metadata (`pkgpush register`). */
-export function register(options: ApiOptions = {}, events: PublishEvents = {}): Promise<Report> {
+export async function register(
+  options: ApiOptions = {},
+  events: PublishEvents = {},
+): Promise<Report> {
   return publish(optionsFromApi("register", false, withDefaults(options)), events);
 }
 
 /** The dry run (`--dry-run --json`): what would be sent where, as whom; nothing is sent. */
-export function plan(
+export async function plan(
   options: ApiOptions & { action?: "upload" | "register" } = {},
   events: PublishEvents = {},
 ): Promise<Report> {

@@ -1,9 +1,10 @@
 /**
  * The GitHub Action's inputs (action.yml), as the runner passes them (`INPUT_<NAME>`, upper-cased,
- * hyphens kept), and the pkgpush command line they stand for. Names and meanings follow
+ * hyphens kept), and the Node API's options they stand for. Names and meanings follow
  * pypa/gh-action-pypi-publish, plus `repositories` and `pypirc` for many indexes at once.
  */
 import { UsageError } from "../errors.js";
+import type { ApiOptions } from "../publish/api-options.js";
 
 export interface ActionInputs {
   repositoryUrl?: string | undefined;
@@ -52,27 +53,27 @@ export function readInputs(env: NodeJS.ProcessEnv): ActionInputs {
 }
 
 /**
- * The `pkgpush upload` arguments for the inputs. Without a password, trusted publishing is tried
- * for every server that has none (as gh-action-pypi-publish does); without any server named,
- * PyPI, unless a .pypirc routes the files itself.
+ * The Node API's options for the inputs. Without a password, trusted publishing is tried for
+ * every server that has none (as gh-action-pypi-publish does); without any server named, PyPI,
+ * unless a .pypirc routes the files itself. Nobody can answer a prompt in a workflow, and a
+ * runner has no keyring.
  */
-export function uploadArgs(
+export function uploadOptions(
   inputs: ActionInputs,
-  files: { configFile?: string | undefined; report: string },
-): string[] {
-  const args = ["upload", inputs.packagesDir, "--report", files.report, "--no-progress"];
-  if (files.configFile) args.push("--config-file", files.configFile);
-  for (const name of inputs.repositories) args.push("-r", name);
-  if (inputs.repositoryUrl) args.push("--repository-url", inputs.repositoryUrl);
-  if (!inputs.repositoryUrl && inputs.repositories.length === 0 && !inputs.pypirc) {
-    args.push("-r", "pypi");
-  }
-  if (inputs.password !== undefined) args.push("-u", inputs.user, "-p", inputs.password);
-  else args.push("--trusted-publishing", "always");
-  if (inputs.skipExisting) args.push("--skip-existing");
-  if (inputs.attestations) args.push("--attestations");
-  if (inputs.verbose) args.push("--verbose");
-  // Nobody can answer a prompt in a workflow.
-  args.push("--non-interactive", "--no-keyring");
-  return args;
+  files: { configFile?: string | undefined },
+): ApiOptions {
+  const named = inputs.repositoryUrl !== undefined || inputs.repositories.length > 0;
+  return {
+    files: [inputs.packagesDir],
+    configFile: files.configFile,
+    repositories: named || inputs.pypirc ? inputs.repositories : ["pypi"],
+    repositoryUrl: inputs.repositoryUrl,
+    ...(inputs.password !== undefined
+      ? { username: inputs.user, password: inputs.password }
+      : { trustedPublishing: "always" as const }),
+    skipExisting: inputs.skipExisting,
+    attestations: inputs.attestations,
+    verbosity: inputs.verbose ? "verbose" : "normal",
+    keyring: false,
+  };
 }

@@ -1,15 +1,20 @@
 /**
  * Entry point of the GitHub Action (action.yml; bundled to action/main.js, committed, since an
- * action cannot run npm install). Runs `pkgpush upload` in this process with the inputs turned
- * into flags, then writes the step summary, outputs and annotations from the JSON report.
+ * action cannot run npm install). Publishes through the Node API with the inputs as options, its
+ * events printed to the log as the CLI prints them, then writes the step summary, outputs and
+ * annotations from the report (also kept as a file, named by the `report` output).
  */
-import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../commands/program.js";
+import { runPrinted } from "../commands/console.js";
+import { environmentSecrets } from "../credentials/sources.js";
 import { ExitCode, PkgpushError } from "../errors.js";
-import type { JsonReport } from "../report/json.js";
-import { readInputs, uploadArgs } from "./inputs.js";
+import { optionsFromApi } from "../publish/api-options.js";
+import { errorReport, type JsonReport } from "../report/json.js";
+import { Redactor } from "../report/redact.js";
+import { formatSummary } from "../report/summary-table.js";
+import { type ActionInputs, readInputs, uploadOptions } from "./inputs.js";
 import { annotations, hashLines, stepOutputs, stepSummary } from "./summary.js";
 
 /** GITHUB_OUTPUT's multi-line-safe form (`name<<DELIMITER`), though every value is one line. */
@@ -22,29 +27,12 @@ function outputLines(outputs: Record<string, string>): string {
     .join("");
 }
 
-async function readReport(path: string): Promise<JsonReport | undefined> {
-  try {
-    return JSON.parse(await readFile(path, "utf8")) as JsonReport;
-  } catch {
-    return undefined;
-  }
-}
-
 async function report(
   env: NodeJS.ProcessEnv,
+  result: JsonReport,
   path: string,
   printHash: boolean,
-  code: number,
 ): Promise<void> {
-  const result = await readReport(path);
-  if (!result) {
-    // Stopped before pkgpush could write a report (e.g. a flag it refused): the log says why.
-    if (code !== 0)
-      process.stdout.write(
-        `::error title=pkgpush::pkgpush exited with code ${code}; see the log\n`,
-      );
-    return;
-  }
   if (printHash) for (const line of hashLines(result)) process.stdout.write(`${line}\n`);
   for (const line of annotations(result)) process.stdout.write(`${line}\n`);
   if (env.GITHUB_STEP_SUMMARY) await appendFile(env.GITHUB_STEP_SUMMARY, stepSummary(result));
@@ -52,8 +40,52 @@ async function report(
     await appendFile(env.GITHUB_OUTPUT, outputLines(stepOutputs(result, path)));
 }
 
+/** The upload, printed to the log; a run that cannot start is a report with its error. */
+async function publish(
+  inputs: ActionInputs,
+  env: NodeJS.ProcessEnv,
+  configFile: string | undefined,
+  signal: AbortSignal,
+): Promise<{ result: JsonReport; redactor: Redactor }> {
+  const redactor = new Redactor();
+  for (const secret of environmentSecrets(env)) redactor.registerSecret(secret);
+  const write = (text: string): void => {
+    process.stderr.write(redactor.safeText(text));
+  };
+  try {
+    const options = optionsFromApi("upload", false, {
+      ...uploadOptions(inputs, { configFile }),
+      env,
+      cwd: process.cwd(),
+      signal,
+    });
+    const { report: result } = await runPrinted(
+      { ...options, redactor },
+      {
+        write,
+        writeWorkflowCommand: (line) => process.stdout.write(`${line}\n`),
+        bars: false,
+      },
+    );
+    if (!result) throw new Error("internal: an upload without a report");
+    process.stdout.write(redactor.safeText(`${formatSummary(result)}\n`));
+    return { result, redactor };
+  } catch (caught) {
+    // An unexpected failure is reported like any other stop, redacted, never as a stack dump.
+    const error =
+      caught instanceof PkgpushError
+        ? caught
+        : new PkgpushError(`internal error: ${(caught as Error)?.message ?? String(caught)}`, {
+            exitCode: ExitCode.failed,
+          });
+    for (const line of error.message.split("\n")) write(`pkgpush: error: ${line}\n`);
+    if (error.hint) write(`pkgpush: hint: ${error.hint}\n`);
+    return { result: errorReport("upload", false, error), redactor };
+  }
+}
+
 export async function runAction(env: NodeJS.ProcessEnv): Promise<number> {
-  let inputs: ReturnType<typeof readInputs>;
+  let inputs: ActionInputs;
   try {
     inputs = readInputs(env);
   } catch (error) {
@@ -61,6 +93,9 @@ export async function runAction(env: NodeJS.ProcessEnv): Promise<number> {
     process.stdout.write(`::error title=pkgpush::${message}\n`);
     return ExitCode.usage;
   }
+  // A cancelled workflow stops the transfers; the report says what landed.
+  const controller = new AbortController();
+  for (const name of ["SIGINT", "SIGTERM"] as const) process.once(name, () => controller.abort());
   // The report outlives the step (an output names it); the .pypirc does not.
   const reportDir = await mkdtemp(join(env.RUNNER_TEMP || tmpdir(), "pkgpush-report-"));
   const reportPath = join(reportDir, "report.json");
@@ -72,9 +107,10 @@ export async function runAction(env: NodeJS.ProcessEnv): Promise<number> {
       // mkdtemp makes the directory 0700; the file is the owner's alone too.
       await writeFile(configFile, inputs.pypirc, { mode: 0o600 });
     }
-    const code = await main(uploadArgs(inputs, { configFile, report: reportPath }));
-    await report(env, reportPath, inputs.printHash, code);
-    return code;
+    const { result, redactor } = await publish(inputs, env, configFile, controller.signal);
+    await writeFile(reportPath, redactor.json(result));
+    await report(env, redactor.redactValues(result), reportPath, inputs.printHash);
+    return result.exitCode;
   } finally {
     if (secretDir) await rm(secretDir, { recursive: true, force: true });
   }

@@ -3,9 +3,10 @@
  * each transfer as plain lines or, on an interactive terminal, as progress bars. Used by the CLI
  * and the GitHub Action; `write` redacts (the run's redactor) and writes one chunk of text.
  */
+import { type Prepared, prepare, type Report, send } from "../index.js";
 import type { Plan } from "../plan/plan.js";
 import type { PublishEvents } from "../publish/events.js";
-import type { Verbosity } from "../publish/options.js";
+import type { PublishOptions, Verbosity } from "../publish/options.js";
 import { lineReporter } from "../report/log.js";
 import { formatTrace } from "../transport/trace.js";
 
@@ -54,4 +55,35 @@ export async function progressPrinter(
   }
   events.onNotice ??= (line) => write(`${line}\n`);
   return events;
+}
+
+export interface ConsoleOutput {
+  /** Writes text for people (stderr), redacted with the run's redactor. */
+  write: (text: string) => void;
+  writeWorkflowCommand: (line: string) => void;
+  /** Progress bars: stderr is an interactive terminal and they were not turned off. */
+  bars: boolean;
+}
+
+/**
+ * A run through the Node API (prepare, then send unless it is a dry run) with its events printed:
+ * what the CLI and the GitHub Action share.
+ */
+export async function runPrinted(
+  options: PublishOptions & { redactor: NonNullable<PublishOptions["redactor"]> },
+  output: ConsoleOutput,
+): Promise<{ prepared: Prepared; report?: Report }> {
+  const { verbosity, redactor } = options;
+  const messages = messagePrinter(output.write, verbosity, output.writeWorkflowCommand);
+  const prepared = await prepare(options, messages);
+  if (options.dryRun) return { prepared };
+  const progress = await progressPrinter(prepared.plan, output.write, verbosity, {
+    bars: output.bars,
+    safeText: (text) => redactor.safeText(text),
+  });
+  try {
+    return { prepared, report: await send(prepared, { ...messages, ...progress }) };
+  } finally {
+    progress.stop?.();
+  }
 }

@@ -1,7 +1,9 @@
 import { Command, CommanderError, Option } from "commander";
+import { environmentSecrets } from "../credentials/sources.js";
 import { ExitCode, PkgpushError } from "../errors.js";
 import type { PublishFlags } from "../publish/flags.js";
 import { err, out, registerSecret } from "./output.js";
+import type { PublishContext } from "./publish.js";
 
 /** Repeatable options: commander calls this once per occurrence (no default, so --help stays clean). */
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -106,24 +108,12 @@ function addPublishOptions(command: Command): Command {
     .option("-v, --verbose", "print more detail");
 }
 
-export function buildProgram(
+/** `upload` and `register`: the same options, the same pipeline (publish.ts). */
+function addPublishCommands(
+  program: Command,
   run: (promise: Promise<number>) => void,
-  signal: AbortSignal,
-): Command {
-  const program = new Command("pkgpush")
-    .description("Publish Python distributions to many package indexes at once.")
-    .version(PKGPUSH_VERSION, "-V, --version")
-    .showSuggestionAfterError()
-    .exitOverride()
-    // Before the subcommands are added: they copy these settings when created.
-    .configureOutput({
-      writeOut: (text) => out(text),
-      writeErr: (text) => err(text),
-      outputError: (text, write) => write(`pkgpush: ${hideOptionValues(text)}`),
-    });
-
-  const ctx = { env: process.env, cwd: process.cwd(), signal };
-
+  ctx: PublishContext,
+): void {
   addPublishOptions(
     program
       .command("upload")
@@ -151,6 +141,27 @@ export function buildProgram(
   ).action((files: string[], opts: PublishFlags) => {
     run(import("./publish.js").then((m) => m.publish("register", files, opts, ctx)));
   });
+}
+
+export function buildProgram(
+  run: (promise: Promise<number>) => void,
+  signal: AbortSignal,
+): Command {
+  const program = new Command("pkgpush")
+    .description("Publish Python distributions to many package indexes at once.")
+    .version(PKGPUSH_VERSION, "-V, --version")
+    .showSuggestionAfterError()
+    .exitOverride()
+    // Before the subcommands are added: they copy these settings when created.
+    .configureOutput({
+      writeOut: (text) => out(text),
+      writeErr: (text) => err(text),
+      outputError: (text, write) => write(`pkgpush: ${hideOptionValues(text)}`),
+    });
+
+  const ctx = { env: process.env, cwd: process.cwd(), signal };
+
+  addPublishCommands(program, run, ctx);
 
   program
     .command("check")
@@ -335,14 +346,7 @@ function registerEarlySecrets(argv: string[], env: NodeJS.ProcessEnv): void {
       }
     }
   }
-  for (const [name, value] of Object.entries(env)) {
-    if (
-      /^(PKGPUSH_.*PASSWORD|TWINE_PASSWORD|UV_PUBLISH_(PASSWORD|TOKEN)|ACTIONS_ID_TOKEN_REQUEST_TOKEN|.*_ID_TOKEN)$/.test(
-        name,
-      )
-    )
-      registerSecret(value);
-  }
+  for (const value of environmentSecrets(env)) registerSecret(value);
 }
 
 /** Runs the command line; resolves with the exit code. */

@@ -1,11 +1,11 @@
 /**
  * `pkgpush upload` and `register`: flags -> PublishOptions -> the Node API's prepare/send (the
- * same functions release scripts call) -> printed results and an exit code. Printing is all that
- * happens here: the run reports through events (console.ts).
+ * same functions release scripts call; console.ts prints their events) -> printed results and an
+ * exit code.
  */
 import { canPrompt, terminalAsk } from "../credentials/prompt.js";
 import { ExitCode, PkgpushError } from "../errors.js";
-import { planReport, prepare, type Report, send } from "../index.js";
+import { planReport, type Report } from "../index.js";
 import type { Action } from "../plan/plan.js";
 import type { PublishFlags } from "../publish/flags.js";
 import { optionsFromFlags } from "../publish/from-flags.js";
@@ -15,7 +15,7 @@ import { errorReport } from "../report/json.js";
 import { formatPlan } from "../report/plan.js";
 import { checkReportTarget, ReportFileError, writeReportFile } from "../report/report-file.js";
 import { formatSummary } from "../report/summary-table.js";
-import { messagePrinter, progressPrinter } from "./console.js";
+import { runPrinted } from "./console.js";
 import { cliRedactor, err, out } from "./output.js";
 
 export interface PublishContext {
@@ -61,27 +61,20 @@ export async function publish(
 }
 
 async function run(options: PublishOptions, flags: PublishFlags, ctx: PublishContext) {
-  const messages = messagePrinter(err, options.verbosity, (line) =>
-    process.stdout.write(`${line}\n`),
+  const { prepared, report } = await runPrinted(
+    { ...options, redactor: cliRedactor },
+    {
+      write: err,
+      writeWorkflowCommand: (line) => process.stdout.write(`${line}\n`),
+      bars:
+        flags.progress !== false &&
+        !flags.disableProgressBar &&
+        Boolean(process.stderr.isTTY) &&
+        !ctx.env.CI &&
+        ctx.env.TERM !== "dumb",
+    },
   );
-  const prepared = await prepare(options, messages);
-  if (options.dryRun) return printPlan(prepared, flags);
-  const progress = await progressPrinter(prepared.plan, err, options.verbosity, {
-    bars:
-      flags.progress !== false &&
-      !flags.disableProgressBar &&
-      Boolean(process.stderr.isTTY) &&
-      !ctx.env.CI &&
-      ctx.env.TERM !== "dumb",
-    safeText: (text) => cliRedactor.safeText(text),
-  });
-  let report: Report;
-  try {
-    report = await send(prepared, { ...messages, ...progress });
-  } finally {
-    progress.stop?.();
-  }
-  return printResults(report, flags, options);
+  return report ? printResults(report, flags, options) : printPlan(prepared, flags);
 }
 
 async function printPlan(prepared: Prepared, flags: PublishFlags): Promise<number> {

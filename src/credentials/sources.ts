@@ -58,3 +58,12 @@ export function pypircSource(): CredentialSource {
     lookup: async (server) => ({ username: server.username, password: server.password }),
   };
 }
+
+/** The values of the environment's password, token and OIDC variables: secrets from the start. */
+export function environmentSecrets(env: Readonly<Record<string, string | undefined>>): string[] {
+  const names =
+    /^(PKGPUSH_.*PASSWORD|TWINE_PASSWORD|UV_PUBLISH_(PASSWORD|TOKEN)|ACTIONS_ID_TOKEN_REQUEST_TOKEN|.*_ID_TOKEN|INPUT_PASSWORD)$/;
+  return Object.entries(env)
+    .filter(([name, value]) => names.test(name) && value !== undefined && value !== "")
+    .map(([, value]) => value as string);
+}

@@ -1,23 +1,12 @@
 import type { ServerConfig } from "../config/types.js";
-import { type ErrorCode, ExitCode, InterruptedError, PkgpushError } from "../errors.js";
+import { InterruptedError } from "../errors.js";
 import type { Plan } from "../plan/plan.js";
 import { send } from "../transport/http.js";
 import { type ExistenceChecker, simpleUrlToSettle } from "./existence.js";
+import { PreflightError } from "./preflight-error.js";
 import type { ServerSession } from "./session.js";
 
-/** Problems found before anything was sent; the run stops with nothing uploaded. */
-export class PreflightError extends PkgpushError {
-  override readonly code: ErrorCode = "preflight";
-  constructor(problems: string[]) {
-    super(
-      `preflight found ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was uploaded:\n${problems.map((p) => `  ${p}`).join("\n")}`,
-      {
-        exitCode: ExitCode.failed,
-        hint: "fix these and run again, or skip the checks with --no-preflight",
-      },
-    );
-  }
-}
+export { PreflightError } from "./preflight-error.js";
 
 /**
  * Before the first byte goes anywhere: every server answers (DNS, TCP, TLS), and no server with a

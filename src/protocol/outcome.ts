@@ -1,4 +1,4 @@
-import type { HttpResponse } from "../transport/http.js";
+import type { HttpResponse } from "../transport/types.js";
 import { htmlToText } from "./html-text.js";
 
 /**

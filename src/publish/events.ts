@@ -1,10 +1,12 @@
 /**
  * What a run tells its caller while it works. The core never prints: the CLI subscribes and
- * prints (report/console.ts), the Node API passes the caller's listeners through. Text in events
- * is not yet redacted; the listener redacts with the run's redactor (`prepared.redactor`).
+ * prints (commands/console.ts), the Node API passes the caller's listeners through. Text in
+ * events (messages, notices, retry and result reasons, the trace) is redacted with the run's
+ * redactor before it is handed over.
  */
-import type { RunEvents } from "../execute/run.js";
-import type { TraceEvent } from "../transport/http.js";
+import type { RunEvents } from "../execute/types.js";
+import type { Redactor } from "../report/redact.js";
+import type { TraceEvent } from "../transport/types.js";
 
 /**
  * `info`: progress a person wants (printed unless quiet); `warning`: printed as `warning: ...`
@@ -32,3 +34,22 @@ export function messenger(events: PublishEvents) {
   };
 }
 export type Messenger = ReturnType<typeof messenger>;
+
+/** The listeners, each given redacted text (progress and start events carry no text). */
+export function redactedEvents(events: PublishEvents, redactor: Redactor): PublishEvents {
+  const r = redactor.redact;
+  return {
+    ...events,
+    onMessage: events.onMessage && ((level, text) => events.onMessage?.(level, r(text))),
+    onNotice: events.onNotice && ((line) => events.onNotice?.(r(line))),
+    onRetry: events.onRetry && ((job, e) => events.onRetry?.(job, { ...e, reason: r(e.reason) })),
+    onFinish:
+      events.onFinish &&
+      ((result) => {
+        const reason = result.outcome.reason;
+        const outcome = { ...result.outcome, reason: reason === undefined ? reason : r(reason) };
+        events.onFinish?.({ ...result, outcome });
+      }),
+    onTrace: events.onTrace && ((server, e) => events.onTrace?.(server, redactor.redactValues(e))),
+  };
+}

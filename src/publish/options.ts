@@ -4,7 +4,6 @@
  * and the environment with `optionsFromFlags` (flags.ts); the Node API with `normalizeOptions`.
  * Nothing here reads `process`: the environment and folder are given.
  */
-import type { TrustedPublishingMode } from "../credentials/trusted-publishing.js";
 import { UsageError } from "../errors.js";
 import type { Action } from "../plan/plan.js";
 import type { Verbosity } from "../report/log.js";
@@ -70,7 +69,8 @@ export interface PublishOptions {
   allowInsecureHttp: boolean;
   /** Look passwords up in the system keyring. */
   keyring: boolean;
-  trustedPublishing: TrustedPublishingMode;
+  /** OIDC trusted publishing (credentials/trusted-publishing.ts). */
+  trustedPublishing: "auto" | "always" | "never";
   /** Existence checks against simple indexes: off, and per-server URLs given. */
   checks: { enabled: boolean; urls: CheckUrl[] };
   /** Check every server before the first upload. */

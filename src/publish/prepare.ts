@@ -21,7 +21,7 @@ import { matchRoutes } from "../resolve/route-match.js";
 import { resolveTargets, type Targets } from "../resolve/targets.js";
 import { refuseBeforeSending } from "../rules/preflight.js";
 import { settleCredentials } from "./credentials.js";
-import { type Messenger, messenger, type PublishEvents } from "./events.js";
+import { type Messenger, messenger, type PublishEvents, redactedEvents } from "./events.js";
 import type { CheckUrl, PublishOptions } from "./options.js";
 
 /** A run ready to send: what goes where, as whom. */
@@ -99,6 +99,7 @@ export async function prepare(
 ): Promise<Prepared> {
   const redactor = options.redactor ?? new Redactor();
   redactor.registerCredentials(options.username, options.password);
+  events = redactedEvents(events, redactor);
   const plan = await buildPlan(options, events);
   // Everything a run will read besides the distributions, checked before anything is asked or sent.
   const tlsProblems = await checkTlsFiles(plan.servers, options.caCert, options.clientCert);

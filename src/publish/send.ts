@@ -20,7 +20,7 @@ import { buildJsonReport, type JsonReport } from "../report/json.js";
 import { totals } from "../report/summary.js";
 import { defaultRetryPolicy } from "../transport/retry.js";
 import { USER_AGENT } from "../transport/user-agent.js";
-import { messenger, type PublishEvents } from "./events.js";
+import { messenger, type PublishEvents, redactedEvents } from "./events.js";
 import type { Prepared } from "./prepare.js";
 
 /** Files bound for at least one server that asked for md5 (`md5-digest = true`). */
@@ -101,8 +101,9 @@ async function run(
 }
 
 /** Sends what `prepare` settled; resolves with the report, whatever failed on which server. */
-export async function send(prepared: Prepared, events: PublishEvents = {}): Promise<JsonReport> {
+export async function send(prepared: Prepared, listeners: PublishEvents = {}): Promise<JsonReport> {
   const { plan, options, credentials, redactor } = prepared;
+  const events = redactedEvents(listeners, redactor);
   const sessions = open(prepared, events);
   const context: RunContext = {
     sessions,

@@ -1,6 +1,6 @@
 import type { Credentials } from "../credentials/types.js";
 import type { ErrorCode, PkgpushError } from "../errors.js";
-import type { JobResult } from "../execute/run.js";
+import type { JobResult } from "../execute/types.js";
 import type { Plan } from "../plan/plan.js";
 import { totals } from "./summary.js";
 

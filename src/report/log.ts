@@ -1,4 +1,4 @@
-import type { JobResult, RunEvents } from "../execute/run.js";
+import type { JobResult, RunEvents } from "../execute/types.js";
 import type { Job } from "../plan/plan.js";
 import { formatDuration } from "./summary.js";
 

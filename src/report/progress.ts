@@ -1,5 +1,5 @@
 import { MultiBar, type SingleBar } from "cli-progress";
-import type { JobResult, RunEvents } from "../execute/run.js";
+import type { JobResult, RunEvents } from "../execute/types.js";
 import type { Job } from "../plan/plan.js";
 import type { RetryEvent } from "../transport/retry.js";
 import { formatBytes } from "./log.js";

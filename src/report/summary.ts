@@ -1,4 +1,4 @@
-import type { JobResult } from "../execute/run.js";
+import type { JobResult } from "../execute/types.js";
 import type { OutcomeStatus } from "../protocol/outcome.js";
 
 export interface Totals {

@@ -14,21 +14,9 @@ import EnvHttpProxyAgent from "undici/lib/dispatcher/env-http-proxy-agent.js";
 Object.assign(DispatcherBase.prototype, undiciApi);
 
 import { ConfigError } from "../errors.js";
+import type { HttpResponse, TraceEvent } from "./types.js";
 
-/** The answer to one HTTP request; the body is kept only up to a small cap (it is for messages). */
-export interface HttpResponse {
-  status: number;
-  statusText: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-  /** The answer was longer than the cap: reading stopped there and the connection was closed. */
-  truncated?: boolean;
-  /**
-   * Milliseconds from the last request byte handed over to the status line: the server's work and
-   * queue, without the sending (what per-server pacing watches).
-   */
-  waitMs?: number;
-}
+export type { HttpResponse, TraceEvent } from "./types.js";
 
 /** A failure before a complete HTTP answer arrived (connect, TLS, reset, stall, abort). */
 export class TransportError extends Error {
@@ -127,25 +115,6 @@ export interface SendRequest {
   /** `-v`: told about the request, its answer or failure. */
   trace?: ((event: TraceEvent) => void) | undefined;
 }
-
-export type TraceEvent =
-  | { kind: "request"; method: string; url: string; headers: Record<string, string> }
-  | {
-      kind: "response";
-      method: string;
-      url: string;
-      status: number;
-      statusText: string;
-      headers: Record<string, string | string[] | undefined>;
-      ms: number;
-      bytes: number;
-      truncated: boolean;
-      /** The start of the body, for answers other than success (what twine --verbose shows). */
-      preview?: string | undefined;
-    }
-  | { kind: "error"; method: string; url: string; message: string; ms: number }
-  /** A decision about the request (retry, give up), in words. */
-  | { kind: "note"; text: string };
 
 /** Watches one request: no progress for `stallMs`, or no complete answer `answerMs` after sending. */
 class RequestClock {

@@ -5,15 +5,7 @@ import {
   isProxyRefusal,
   TransportError,
 } from "./http.js";
-
-export interface RetryPolicy {
-  /** Retries after the first attempt. */
-  retries: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** Upper bound for a server's Retry-After; longer asks are capped, not obeyed blindly. */
-  maxRetryAfterMs: number;
-}
+import type { RetryEvent, RetryPolicy } from "./types.js";
 
 export const defaultRetryPolicy: RetryPolicy = {
   retries: 3,
@@ -55,11 +47,7 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random = Math
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
-export interface RetryEvent {
-  attempt: number;
-  delayMs: number;
-  reason: string;
-}
+export type { RetryEvent, RetryPolicy } from "./types.js";
 
 /**
  * Runs `attempt` until it yields a non-retryable outcome or the retries are spent. The attempt

@@ -1,4 +1,4 @@
-import type { TraceEvent } from "./http.js";
+import type { TraceEvent } from "./types.js";
 
 /** Headers whose values are secrets: shown as their scheme only. */
 const SECRET_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie"]);

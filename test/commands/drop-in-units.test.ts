@@ -1,6 +1,6 @@
 /** The pure parts of the drop-in flags, the uv index reader and the Action's input mapping. */
 import { describe, expect, it } from "vitest";
-import { readInputs, uploadArgs } from "../../src/action/inputs.js";
+import { readInputs, uploadOptions } from "../../src/action/inputs.js";
 import { annotations, stepSummary } from "../../src/action/summary.js";
 import { findUvIndex } from "../../src/config/pyproject.js";
 import { sendsSignature } from "../../src/protocol/signatures.js";
@@ -86,22 +86,20 @@ it("signatures go everywhere but PyPI", () => {
 
 describe("the Action's inputs", () => {
   it("no password: trusted publishing; no server named and no pypirc: PyPI", () => {
-    const args = uploadArgs(readInputs({ "INPUT_PACKAGES-DIR": "out" }), { report: "/r.json" });
-    expect(args).toEqual([
-      "upload",
-      "out",
-      "--report",
-      "/r.json",
-      "--no-progress",
-      "-r",
-      "pypi",
-      "--trusted-publishing",
-      "always",
-      "--non-interactive",
-      "--no-keyring",
-    ]);
+    const options = uploadOptions(readInputs({ "INPUT_PACKAGES-DIR": "out" }), {});
+    expect(options).toEqual({
+      files: ["out"],
+      configFile: undefined,
+      repositories: ["pypi"],
+      repositoryUrl: undefined,
+      trustedPublishing: "always",
+      skipExisting: false,
+      attestations: false,
+      verbosity: "normal",
+      keyring: false,
+    });
   });
-  it("user/password and the flags", () => {
+  it("user/password and the flags; a pypirc routes by itself", () => {
     const inputs = readInputs({
       INPUT_USER: "ci",
       INPUT_PASSWORD: "pw",
@@ -109,10 +107,18 @@ describe("the Action's inputs", () => {
       INPUT_REPOSITORIES: "a, b\nc",
       INPUT_VERBOSE: "True",
     });
-    const args = uploadArgs(inputs, { report: "/r", configFile: "/c" });
-    expect(args.join(" ")).toBe(
-      "upload dist --report /r --no-progress --config-file /c -r a -r b -r c -u ci -p pw --skip-existing --verbose --non-interactive --no-keyring",
-    );
+    expect(uploadOptions(inputs, { configFile: "/c" })).toMatchObject({
+      files: ["dist"],
+      configFile: "/c",
+      repositories: ["a", "b", "c"],
+      username: "ci",
+      password: "pw",
+      skipExisting: true,
+      verbosity: "verbose",
+      keyring: false,
+    });
+    const routed = readInputs({ INPUT_PYPIRC: "[distutils]\nindex-servers = x\n" });
+    expect(uploadOptions(routed, { configFile: "/c" }).repositories).toEqual([]);
   });
 });
 

@@ -1,22 +1,23 @@
 /**
- * The npm package as users get it (issue 13): `npm pack` on a clean copy builds the bundle, the
+ * The npm package as users get it (issues 13 and 11): `npm pack` on a clean copy builds the bundle, the
  * tarball holds only what runs, and the installed CLI uploads - a file over 32 MiB included, whose
  * BLAKE2b worker must come from the bundle since nothing else is installed. CI runs this file on
  * Node 20 and on Node 24 (the tests' second pass), and the children use the same Node.
  */
 import { execFile, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { pypirc, root, workspace } from "../helpers/cli.js";
+import { exampleDist, pypirc, root, workspace } from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
 import {
   childEnv,
   type Installed,
   installTarball,
+  npmEnv,
   type Packed,
   packedManifest,
   packFromCleanCopy,
@@ -50,16 +51,24 @@ function duBytes(dir: string): number {
 }
 
 describe("npm pack", () => {
-  it("holds the CLI bundle, README, LICENSE, CHANGELOG and the bundled packages' notices only", () => {
+  it("holds the CLI and API bundles, the API's declarations, README, LICENSE, CHANGELOG and the bundled packages' notices only", () => {
     const unexpected = packed.files.filter(
       (f) =>
         !["CHANGELOG.md", "LICENSE", "README.md", "package.json", "bin/pkgpush.cjs"].includes(f) &&
         !/^dist\/[\w-]+\.js$/.test(f) &&
+        !/^dist\/types\/[\w/-]+\.d\.ts$/.test(f) &&
         f !== "dist/THIRD-PARTY-NOTICES.txt",
     );
     expect(unexpected).toEqual([]);
     expect(packed.files).toEqual(
-      expect.arrayContaining(["LICENSE", "CHANGELOG.md", "dist/cli.js", "dist/blake2b-worker.js"]),
+      expect.arrayContaining([
+        "LICENSE",
+        "CHANGELOG.md",
+        "dist/cli.js",
+        "dist/index.js",
+        "dist/types/index.d.ts",
+        "dist/blake2b-worker.js",
+      ]),
     );
     expect(packed.files.some((f) => /index-server|\.map$/.test(f))).toBe(false);
   });
@@ -123,6 +132,103 @@ describe("the installed package (empty prefix, optional keyring omitted)", () =>
     const stored = server.files().find((f) => f.filename === basename(wheel.path));
     expect(stored?.sha256).toBe(wheel.sha256);
   });
+});
+
+describe('the Node API: `import { upload } from "pkgpush"` in a project that installed the tarball', () => {
+  let project: string;
+  const env = (extra: Record<string, string> = {}) =>
+    childEnv({ HOME: project, PKGPUSH_KEYRING: "0", ...extra });
+
+  beforeAll(async () => {
+    // A project of its own, installed offline: the package needs nothing from a registry.
+    project = mkdtempSync(join(tmpdir(), "pkgpush-api-project-"));
+    writeFileSync(
+      join(project, "package.json"),
+      JSON.stringify({ name: "release-script", private: true, type: "module" }),
+    );
+    await run(
+      "npm",
+      ["install", "--offline", "--omit=optional", "--no-audit", "--no-fund", packed.tarball],
+      { cwd: project, env: npmEnv() },
+    );
+  }, 120_000);
+
+  it("uploads through the API and gets the typed report", async () => {
+    const wheel = join(exampleDist, "collective.demo-1.0.0-py3-none-any.whl");
+    writeFileSync(
+      join(project, "release.mjs"),
+      [
+        'import { upload, PkgpushError } from "pkgpush";',
+        "const report = await upload({",
+        `  files: [${JSON.stringify(wheel)}],`,
+        `  repositoryUrl: ${JSON.stringify(server.uploadUrl)},`,
+        '  token: "pypi-packed-token",',
+        "});",
+        "const error = await upload({ files: [], concurrency: 0 }).catch((e) => e);",
+        "console.log(JSON.stringify({ report, code: error.code, typed: error instanceof PkgpushError }));",
+      ].join("\n"),
+    );
+    const { stdout } = await run(process.execPath, ["release.mjs"], { cwd: project, env: env() });
+    const { report, code, typed } = JSON.parse(stdout);
+    expect(report).toMatchObject({ schema: "pkgpush-report/1", command: "upload", exitCode: 0 });
+    expect(report.results).toEqual([
+      expect.objectContaining({ file: basename(wheel), status: "uploaded", reasonCode: null }),
+    ]);
+    expect(report.files[0].sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect([code, typed]).toEqual(["usage", true]);
+    expect(server.files().some((f) => f.filename === basename(wheel))).toBe(true);
+  });
+
+  it("runs examples/upload.mjs as written", async () => {
+    cpSync(join(root, "examples/upload.mjs"), join(project, "upload.mjs"));
+    const sdist = join(exampleDist, "collective.demo-1.0.0.tar.gz");
+    const { stdout } = await run(process.execPath, ["upload.mjs", sdist], {
+      cwd: project,
+      env: env({ UPLOAD_URL: server.uploadUrl, UPLOAD_TOKEN: "pypi-packed-token" }),
+    });
+    expect(stdout).toMatch(
+      /^uploaded\t\S+\tcollective\.demo-1\.0\.0\.tar\.gz\tsha256=[0-9a-f]{64}$/m,
+    );
+  });
+
+  it("has types: a TypeScript consumer type-checks strictly (no skipLibCheck), and a wrong option is a type error", async () => {
+    writeFileSync(
+      join(project, "consumer.ts"),
+      [
+        'import { type ApiOptions, type ErrorCode, PkgpushError, type Report, plan, upload } from "pkgpush";',
+        'const options: ApiOptions = { files: ["dist/*"], repositoryUrl: "http://127.0.0.1:9/legacy/" };',
+        "const report: Report = await upload(options, { onFinish: (r) => console.log(r.outcome.status) });",
+        'const status: string = report.results[0]?.status ?? "none";',
+        "const dry = await plan(options);",
+        "const ids: number[] = (dry.plan ?? []).map((step) => step.id);",
+        'const code: ErrorCode = new PkgpushError("x").code;',
+        "console.log(status, ids, code);",
+        "// @ts-expect-error: options are typed, a misspelt one is refused",
+        'await upload({ repositoryURL: "http://x/" });',
+      ].join("\n"),
+    );
+    const tsc = join(root, "node_modules/typescript/bin/tsc");
+    const args = [
+      tsc,
+      "--noEmit",
+      "--strict",
+      "--target",
+      "es2022",
+      "--module",
+      "nodenext",
+      "--moduleResolution",
+      "nodenext",
+      "--types",
+      "node",
+      "--typeRoots",
+      join(root, "node_modules/@types"),
+      "consumer.ts",
+    ];
+    const r = await run(process.execPath, args, { cwd: project }).catch(
+      (error: { stdout: string }) => error,
+    );
+    expect(r.stdout).toBe("");
+  }, 180_000);
 });
 
 describe("a source checkout that was never built", () => {
