@@ -59,6 +59,8 @@ from warehouse.utils import readme  # noqa: E402  (Warehouse's own dispatcher)
 
 
 def verdict(text, content_type):
+    if not text:  # Warehouse renders nothing for an empty description (`if meta.description:`)
+        return {"ok": True, "message": ""}
     stream = io.StringIO()
     if content_type in (None, "", "text/x-rst"):
         out = readme_renderer.rst.render(text, stream=stream)

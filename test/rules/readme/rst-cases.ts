@@ -534,4 +534,17 @@ export const RST_CASES: RstCase[] = [
     fails: true,
     reason: "exactly one table expected",
   },
+  { name: "option name is inline text", text: ".. image:: a.png\n   :alt_: A\n", fails: false },
+  {
+    name: "list-table uneven rows",
+    text: ".. list-table::\n\n   * - a\n     - b\n   * - c\n",
+    fails: true,
+    reason: "uniform two-level bullet list expected",
+  },
+  {
+    name: "math needs content",
+    text: "Text.\n\n.. math::\n",
+    fails: true,
+    reason: "Content block expected",
+  },
 ];

@@ -19,7 +19,7 @@ import { Inliner } from "./inline.js";
 import { bulletList, enumeratedList, fieldList, lineBlock, optionList } from "./lists.js";
 import { type Ctx, classify, LINE_PATTERN, type Parser } from "./patterns.js";
 import { gridTable, simpleTable } from "./tables.js";
-import { columnWidth, type Line, normalizeName, pyLen } from "./text.js";
+import { columnWidth, type Line, looseKey, normalizeName, pyLen } from "./text.js";
 
 /** Nesting deeper than this is not followed (no verdict on its content). */
 const MAX_DEPTH = 48;
@@ -284,6 +284,7 @@ export class BodyParser implements Parser {
     this.sections.push(sec);
     const text = this.inliner.parse(title, line).text;
     this.doc.noteTarget(normalizeName(text), false, {}, line);
+    this.doc.titleKeys.add(looseKey(normalizeName(text)));
   }
 }
 

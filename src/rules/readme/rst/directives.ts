@@ -53,6 +53,7 @@ const NEEDS_CONTENT = new Set([
   "admonition",
   "topic",
   "sidebar",
+  "math",
   "line-block",
   "parsed-literal",
   "code",
@@ -83,6 +84,17 @@ const RST_CONTENT = new Set([
   "footer",
   "class",
   "figure",
+]);
+/** Directives whose argument is a title, parsed as inline markup. */
+const TITLED = new Set([
+  "admonition",
+  "topic",
+  "sidebar",
+  "rubric",
+  "contents",
+  "table",
+  "list-table",
+  "csv-table",
 ]);
 /** Directives that put nothing into the HTML body (settings, header/footer decorations). */
 const SILENT = new Set(["role", "default-role", "title", "header", "footer", "sectnum", "meta"]);
@@ -133,7 +145,11 @@ export function runDirective(
   const ind = getIndented(lines, i, { firstIndent: markEnd, keepTop: true });
   let parsed: Parsed;
   try {
-    parsed = parseBlock(ind.block, spec);
+    parsed = parseBlock(
+      ind.block,
+      spec,
+      (name, line) => p.inliner.detached().parse(name, line).text,
+    );
   } catch (e) {
     if (e instanceof MarkupError) fail(3, `Error in "${typeName}" directive:\n${e.message}.`, n);
     throw e;
@@ -146,7 +162,10 @@ export function runDirective(
   return { end: ind.end, blankFinish, inline: INLINE_RESULT.has(canonical) };
 }
 
-function parseBlock(block: Line[], spec: Spec): Parsed {
+/** The text of an option's field name: docutils parses it as inline markup (`alt_` is "alt"). */
+type NameText = (name: string, line: number) => string;
+
+function parseBlock(block: Line[], spec: Spec, nameText: NameText): Parsed {
   let ind = block.slice();
   if (ind.length > 0 && (ind[0] as Line).t.trim() === "") ind = ind.slice(1);
   while (ind.length > 0 && (ind[ind.length - 1] as Line).t.trim() === "") ind.pop();
@@ -165,7 +184,7 @@ function parseBlock(block: Line[], spec: Spec): Parsed {
   if (hasOptions) {
     const at = argBlock.findIndex((l) => FIELD_MARKER.test(l.t));
     if (at >= 0) {
-      parseOptions(argBlock.slice(at), spec, options);
+      parseOptions(argBlock.slice(at), spec, options, nameText);
       argBlock = argBlock.slice(0, at);
     }
   }
@@ -208,14 +227,22 @@ function splitArgs(text: string, count: number): string[] {
 }
 
 /** parse_extension_options: the option lines must form a field list, one paragraph per value. */
-function parseOptions(lines: Line[], spec: Spec, out: Map<string, string | undefined>): void {
+function parseOptions(
+  lines: Line[],
+  spec: Spec,
+  out: Map<string, string | undefined>,
+  nameText: NameText,
+): void {
   let k = 0;
   while (k < lines.length) {
     const m = FIELD_MARKER.exec((lines[k] as Line).t);
     if (!m) throw new MarkupError("invalid option block");
     const body = getIndented(lines, k, { firstIndent: m[0].length });
     const marker = m[0].slice(1);
-    const name = marker.slice(0, marker.lastIndexOf(":")).toLowerCase();
+    const name = nameText(
+      marker.slice(0, marker.lastIndexOf(":")),
+      (lines[k] as Line).n,
+    ).toLowerCase();
     const valueLines = body.block.map((l) => l.t);
     if (valueLines.some((t) => t.trim() === "")) {
       throw new MarkupError(
@@ -349,14 +376,7 @@ function checkRun(
   }
   if (canonical === "image" || canonical === "figure")
     checkImage(p, canonical, typeName, d, substitution, n);
-  if (
-    canonical === "admonition" ||
-    canonical === "topic" ||
-    canonical === "sidebar" ||
-    canonical === "rubric"
-  ) {
-    if (d.args[0]) p.inliner.parse(d.args[0], n);
-  }
+  if (TITLED.has(canonical) && d.args[0]) p.inliner.parse(d.args[0], n);
   if (canonical === "role") defineRole(p, d, n);
   if (canonical === "default-role") {
     const name = d.args[0];
@@ -473,10 +493,44 @@ function checkContent(p: Parser, canonical: string, typeName: string, d: Parsed,
       n,
     );
   }
-  if (canonical === "list-table" && (elems.length !== 1 || elems[0]?.kind !== "bullet_list")) {
+  if (canonical === "list-table") checkListTable(typeName, elems, d, n);
+}
+
+/** ListTable.check_list_content and the widths/header-rows/stub-columns dimension checks. */
+function checkListTable(typeName: string, elems: Elem[], d: Parsed, n: number): void {
+  const error: (detail: string) => never = (detail) =>
+    fail(3, `Error parsing content block for the "${typeName}" directive: ${detail}`, n);
+  const list = elems[0];
+  if (elems.length !== 1 || list?.kind !== "bullet_list")
+    error("exactly one bullet list expected.");
+  const rows = list.items ?? [];
+  let cols = 0;
+  rows.forEach((row, k) => {
+    const inner = row[0];
+    if (row.length !== 1 || inner?.kind !== "bullet_list") {
+      error(
+        `two-level bullet list expected, but row ${k + 1} does not contain a second-level bullet list.`,
+      );
+    }
+    const width = inner.items?.length ?? 0;
+    if (k === 0) cols = width;
+    else if (width !== cols) {
+      error(
+        `uniform two-level bullet list expected, but row ${k + 1} does not contain the same number of items as row 1 (${width} vs ${cols}).`,
+      );
+    }
+  });
+  const widths = d.options.get("widths")?.trim();
+  if (widths && widths !== "auto" && widths !== "grid") {
+    const count = (widths.includes(",") ? widths.split(",") : widths.split(/\s+/)).length;
+    if (count !== cols)
+      fail(3, `"${typeName}" widths do not match the number of columns in table (${cols}).`, n);
+  }
+  const header = Number(d.options.get("header-rows") ?? 0);
+  if (Number.isInteger(header) && rows.length < header) {
     fail(
       3,
-      `Error parsing content block for the "${typeName}" directive: exactly one bullet list expected.`,
+      `${header} header row(s) specified but only ${rows.length} row(s) of data supplied ("${typeName}" directive).`,
       n,
     );
   }

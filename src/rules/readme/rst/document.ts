@@ -39,6 +39,8 @@ export interface Elem {
   silent?: boolean;
   /** Paragraphs: what their inline markup held (substitution definitions check it). */
   inline?: { targets: number; anonymousRefs: number; autoFootnoteRefs: number };
+  /** Bullet lists: each item's elements (list-table checks the two-level shape). */
+  items?: Elem[][];
   /** Comments: an empty ".." (a figure may start with one). */
   empty?: boolean;
 }
@@ -71,6 +73,8 @@ export class DocState {
   readonly localRoles = new Map<string, "ok" | "raw">();
   defaultRole: "ok" | "raw" | "unknown" = "ok";
   titleStyles: string[] = [];
+  /** Section titles' names with punctuation and spacing removed (see transforms.ts). */
+  readonly titleKeys = new Set<string>();
   readonly root: Elem = { kind: "document", children: [] };
   /** Parts of the input the validator did not parse as reST although docutils does. */
   uncertain = false;

@@ -12,7 +12,7 @@
  * Bounded: every regex is applied from a moving position; each end-string search is
  * remembered so a paragraph full of unmatched start-strings costs linear time.
  */
-import { type DocState, fail } from "./document.js";
+import { DocState, fail } from "./document.js";
 import { DOCUTILS_DATA } from "./docutils-data.js";
 import { type StartMatch, StartScanner } from "./inline-start.js";
 import {
@@ -94,6 +94,17 @@ class EndSearch {
 export class Inliner {
   private readonly ends = new Map<EndKind, EndSearch>();
   constructor(private readonly doc: DocState) {}
+
+  /**
+   * An inliner whose references and targets go nowhere (docutils parses a directive option's
+   * field name as inline markup, in a field list that never joins the document).
+   */
+  detached(): Inliner {
+    const scratch = new DocState();
+    for (const [k, v] of this.doc.localRoles) scratch.localRoles.set(k, v);
+    scratch.defaultRole = this.doc.defaultRole;
+    return new Inliner(scratch);
+  }
 
   private endSearch(kind: EndKind): EndSearch {
     let e = this.ends.get(kind);

@@ -49,9 +49,10 @@ export function bulletList(
   const bullet = (lines[i] as Line).t[0];
   let at = i;
   let m = first;
+  const items: Elem[][] = [];
   for (;;) {
     const item = listItem(lines, at, m[0].length);
-    p.nested(item.block);
+    items.push(p.nested(item.block));
     const j = skipBlank(lines, item.end);
     const next = continues(lines, j, "bullet");
     if (next && (lines[j] as Line).t[0] === bullet) {
@@ -59,7 +60,7 @@ export function bulletList(
       m = next;
       continue;
     }
-    p.add(ctx, { kind: "bullet_list" });
+    p.add(ctx, { kind: "bullet_list", items });
     if (!item.blankFinish) unindentWarning("Bullet list", lines, item.end);
     return j;
   }

@@ -113,3 +113,8 @@ export function indentOf(t: string): number {
   while (i < t.length && t.charCodeAt(i) === 32) i++;
   return i;
 }
+
+/** A name without punctuation or spacing, for tolerant comparisons. */
+export function looseKey(name: string): string {
+  return name.replace(/[^\p{L}\p{N}]+/gu, "");
+}

@@ -9,6 +9,7 @@
  * readme_renderer's own "No content rendered" when the HTML body comes out empty.
  */
 import { type DocState, type Elem, fail } from "./document.js";
+import { looseKey } from "./text.js";
 
 const PREBIBLIOGRAPHIC = new Set([
   "comment",
@@ -162,23 +163,13 @@ function idOf(name: string): string {
   return id ? ` (id="user-content-${id}")` : "";
 }
 
-function looseKey(name: string): string {
-  return name.replace(/[^\p{L}\p{N}]+/gu, "");
-}
-
-const looseKeys = new WeakMap<DocState, Set<string>>();
-
 /**
- * A name that matches a known one once punctuation and spacing are ignored is not reported:
- * the validator's idea of a section title's text may differ from docutils' in small ways.
+ * A reference that matches a section title once punctuation and spacing are ignored is not
+ * reported: the validator's idea of a title's text (after inline markup) may differ from
+ * docutils' in small ways. Names of explicit targets are computed exactly, so they match exactly.
  */
 function looselyKnown(doc: DocState, name: string): boolean {
-  let keys = looseKeys.get(doc);
-  if (!keys) {
-    keys = new Set([...doc.names.keys()].map(looseKey));
-    looseKeys.set(doc, keys);
-  }
-  return keys.has(looseKey(name));
+  return doc.titleKeys.has(looseKey(name));
 }
 
 function dangling(doc: DocState): void {
