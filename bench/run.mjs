@@ -35,6 +35,7 @@ import os from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { scenarioSync } from "./scenario-sync.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, "..");
@@ -52,7 +53,7 @@ const USAGE = `Usage: node bench/run.mjs [--smoke] [--only LIST] [--runs N] [--s
                         [--hash-size SIZE] [--out FILE] [--no-write] [--keep] [--timeout S]
 
   --smoke          tiny sizes, 1 run, print the tables, write nothing (CI)
-  --only LIST      scenarios: startup,big,release,many,hash,files,check (or 1-7), comma-separated
+  --only LIST      scenarios: startup,big,release,many,hash,files,sync,check (or 1-8), comma-separated
   --runs N         repetitions for every scenario (default: per scenario, 3-15)
   --sizes LIST     scenario 2 file sizes (default 64M,512M,2G; smoke 2M)
   --hash-size SIZE scenario 5 file size (default 1G; smoke 4M)
@@ -116,6 +117,8 @@ const PROFILE = SMOKE
       filesFew: 20,
       filesMany: 200,
       filesRuns: 1,
+      syncFile: "32K",
+      syncRuns: 1,
       checkWheels: 5,
       checkRuns: 1,
       timeout: 60,
@@ -137,6 +140,8 @@ const PROFILE = SMOKE
       filesFew: 200,
       filesMany: 2000,
       filesRuns: 3,
+      syncFile: "2M",
+      syncRuns: 5,
       checkWheels: 100,
       checkRuns: 5,
       timeout: 600,
@@ -146,7 +151,7 @@ if (RUNS !== undefined && !(Number.isInteger(RUNS) && RUNS > 0)) throw new Error
 const SIZES = (opts.sizes ?? PROFILE.sizes.join(",")).split(",").map(parseSize);
 const HASH_SIZE = parseSize(opts["hash-size"] ?? PROFILE.hashSize);
 const TIMEOUT_MS = Number(opts.timeout ?? PROFILE.timeout) * 1000;
-const SCENARIO_IDS = ["startup", "big", "release", "many", "hash", "files", "check"];
+const SCENARIO_IDS = ["startup", "big", "release", "many", "hash", "files", "sync", "check"];
 const ONLY = new Set(
   (opts.only ?? SCENARIO_IDS.join(","))
     .split(",")
@@ -319,19 +324,16 @@ async function runEntry(e) {
   let cpu = 0;
   let rssKiB = 0;
   const outputs = [];
-  for (const argv of e.steps) {
-    const r = await runTimed(argv, { env: e.env ?? ENV, stdout: e.stdout ?? "pipe" });
-    if (r.timedOut) throw new Error(`${e.label}: timed out after ${TIMEOUT_MS / 1000} s`);
-    if (r.code !== 0 && !(e.okCodes ?? []).includes(r.code)) {
-      const tail = `${r.stderr}\n${r.stdout}`.trim().split("\n").slice(-15).join("\n");
-      throw new Error(
-        `${e.label}: exit ${r.code ?? r.signal}\n  command: ${show(argv)}\n${indent(tail)}`,
-      );
-    }
-    wall += r.wall;
-    cpu += r.user + r.sys;
-    rssKiB = Math.max(rssKiB, r.rssKiB);
-    outputs.push(r.stdout);
+  // Set-up and tear-down of one run (fresh servers), outside the timing.
+  await e.before?.();
+  try {
+    await runSteps(e, outputs, (r) => {
+      wall += r.wall;
+      cpu += r.user + r.sys;
+      rssKiB = Math.max(rssKiB, r.rssKiB);
+    });
+  } finally {
+    await e.after?.();
   }
   // Scripts that time themselves print a JSON line with "ms" (hash runners).
   let inProcessMs;
@@ -342,6 +344,23 @@ async function runEntry(e) {
   }
   e.check?.(outputs);
   return { wall, cpu, rssKiB, outputs, inProcessMs };
+}
+
+async function runSteps(e, outputs, add) {
+  // Steps that depend on the run's set-up (fresh servers' URLs) are made after it.
+  if (e.stepsFor) e.steps = e.stepsFor();
+  for (const argv of e.steps) {
+    const r = await runTimed(argv, { env: e.env ?? ENV, stdout: e.stdout ?? "pipe" });
+    if (r.timedOut) throw new Error(`${e.label}: timed out after ${TIMEOUT_MS / 1000} s`);
+    if (r.code !== 0 && !(e.okCodes ?? []).includes(r.code)) {
+      const tail = `${r.stderr}\n${r.stdout}`.trim().split("\n").slice(-15).join("\n");
+      throw new Error(
+        `${e.label}: exit ${r.code ?? r.signal}\n  command: ${show(argv)}\n${indent(tail)}`,
+      );
+    }
+    add(r);
+    outputs.push(r.stdout);
+  }
 }
 
 const median = (xs) => {
@@ -615,23 +634,30 @@ function startSink(delayMs = 0) {
   });
 }
 
-/** One strict test index server per process (as separate indexes would be). */
-async function startIndexes(count, { latencyMs = 0 } = {}) {
+/**
+ * One strict test index server per process (as separate indexes would be). `label` names them
+ * (idx1, t1...); each start gets its own store folder, removed when they stop.
+ */
+let storeSeq = 0;
+async function startIndexes(count, { latencyMs = 0, label = "idx" } = {}) {
   const servers = [];
+  const stores = [];
   try {
     for (let i = 1; i <= count; i++) {
+      const store = join(work, `store-${label}${i}-${latencyMs}-${storeSeq++}`);
+      stores.push(store);
       const argv = [
         process.execPath,
         join(SNAP, "index-server.js"),
         "--exit-on-stdin-end",
         "--name",
-        `idx${i}`,
+        `${label}${i}`,
         "--mode",
         "pypi",
         "--user",
         `${USER}:${PASSWORD}`,
         "--store-dir",
-        join(work, `store-idx${i}-${latencyMs}`),
+        store,
       ];
       if (latencyMs > 0) {
         argv.push(
@@ -639,15 +665,21 @@ async function startIndexes(count, { latencyMs = 0 } = {}) {
           JSON.stringify({ on: "any", times: "always", action: { delayMs: latencyMs } }),
         );
       }
-      const { lines, stop } = await startServer(argv, 1, `index server idx${i}`);
-      urlNames.set(lines[0].uploadUrl, `$IDX${i}`);
+      const { lines, stop } = await startServer(argv, 1, `index server ${label}${i}`);
+      urlNames.set(lines[0].uploadUrl, `$${label.toUpperCase()}${i}`);
       servers.push({ uploadUrl: lines[0].uploadUrl, stop, argv });
     }
   } catch (error) {
     await Promise.all(servers.map((s) => s.stop()));
     throw error;
   }
-  return { servers, stop: () => Promise.all(servers.map((s) => s.stop())) };
+  return {
+    servers,
+    stop: async () => {
+      await Promise.all(servers.map((s) => s.stop()));
+      for (const store of stores) rmSync(store, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Writes distributions with bench/make_dists.py; resolves with their paths. */
@@ -668,6 +700,32 @@ function makeDists(specs) {
 }
 
 const cli = (...args) => [process.execPath, BIN, ...args];
+
+/** What bench/scenario-sync.mjs needs of the runner. */
+function syncHelpers() {
+  return {
+    work: () => work,
+    env: () => ENV,
+    PROFILE,
+    SMOKE,
+    TOOLS,
+    USER,
+    PASSWORD,
+    MiB,
+    parseSize,
+    sizeLabel,
+    makeDists,
+    startIndexes,
+    runTimed,
+    cli,
+    twineUpload,
+    entry,
+    measureAll,
+    runsOr,
+    byId,
+    target,
+  };
+}
 const twineUpload = (url, files) => [
   TWINE,
   "upload",
@@ -1209,7 +1267,7 @@ print("\\n".join(out))`;
   return r.status === 0 ? r.stdout.split("\n").filter(Boolean) : [];
 }
 
-/** Scenario 7: `pkgpush check` (PyPI's full rules) against `twine check` (the description only). */
+/** Scenario 8: `pkgpush check` (PyPI's full rules) against `twine check` (the description only). */
 async function scenarioCheck() {
   const n = PROFILE.checkWheels;
   let wheels = SMOKE ? [] : realWheels(n);
@@ -1253,7 +1311,7 @@ async function scenarioCheck() {
   if (tw) for (const r of rows) r.vs = { label: "twine check", x: r.wall / tw.wall };
   return {
     id: "check",
-    title: `7. check: ${wheels.length} wheels`,
+    title: `8. check: ${wheels.length} wheels`,
     rows,
     notes: [
       `Files: ${source}. pkgpush check applies PyPI's upload rules (form, metadata, classifiers, names, archive structure and framing, YARA, RECORD...) and reads each archive once; twine check renders the description only.`,
@@ -1923,6 +1981,7 @@ async function main() {
     many: scenarioMany,
     hash: scenarioHash,
     files: scenarioFiles,
+    sync: () => scenarioSync(syncHelpers()),
     check: scenarioCheck,
   };
   let crashed = 0;

@@ -9,6 +9,7 @@
  */
 import { collectFiles } from "./distributions/collect.js";
 import { inspectAll } from "./distributions/inspect.js";
+import { UsageError } from "./errors.js";
 import type { ApiOptions } from "./publish/api-options.js";
 import { optionsFromApi } from "./publish/api-options.js";
 import type { PublishEvents } from "./publish/events.js";
@@ -22,6 +23,8 @@ import {
 } from "./publish/views.js";
 import type { JsonReport } from "./report/json.js";
 import { type CheckOptions, type CheckReport, checkReport } from "./rules/check-report.js";
+import type { StatusOptions, StatusReport } from "./status/run.js";
+import type { SyncEvents, SyncReport } from "./sync/run.js";
 
 export {
   AggregateInputError,
@@ -52,6 +55,17 @@ export type { JsonReport as PublishReport } from "./report/json.js";
 export { Redactor } from "./report/redact.js";
 export { ReportFileError } from "./report/report-file.js";
 export type { CheckedFile, CheckOptions, CheckReport } from "./rules/check-report.js";
+export { SimpleIndexError, type SimpleIndexFailure } from "./simple/errors.js";
+export type {
+  CellState,
+  FileState,
+  StatusCell,
+  StatusFile,
+  StatusRelease,
+} from "./status/compare.js";
+export type { StatusOptions, StatusReport, StatusServer } from "./status/run.js";
+export type { SyncSection } from "./sync/report.js";
+export type { SyncEvents, SyncReport } from "./sync/run.js";
 
 /** What every run reports: the JSON report's data (schema `pkgpush-report/1`). */
 export type Report = JsonReport;
@@ -101,6 +115,57 @@ export async function plan(
   return publish(optionsFromApi(options.action ?? "upload", true, withDefaults(options)), events);
 }
 
+/** What `sync()` takes: the upload options that apply, plus what to copy from where. */
+export interface SyncApiOptions
+  extends Omit<
+    ApiOptions,
+    | "files"
+    | "repositories"
+    | "repositoryUrl"
+    | "skipExisting"
+    | "comment"
+    | "attestations"
+    | "sign"
+    | "checkUrls"
+    | "check"
+  > {
+  /** `NAME` (every version the source has) or `NAME==VERSION`. */
+  releases: string[];
+  /** The index to copy from: a .pypirc section name or a URL (a simple index). */
+  from: string;
+  /** Indexes to copy to (section names or upload URLs); default: routed by release-packages. */
+  to?: string[];
+  /** Say what would be copied where; download and upload nothing. */
+  dryRun?: boolean;
+  /** Refuse a download larger than this (default 4 GiB). */
+  maxDownloadBytes?: number;
+}
+
+/**
+ * Copies the files of releases that other indexes lack (`pkgpush sync`): each missing file is
+ * downloaded once from the source's simple index into a private temporary folder (sha256
+ * verified), then uploaded like `upload()` does. Files another index holds with other bytes are
+ * reported (`sync.conflicts`), never overwritten.
+ */
+export async function sync(options: SyncApiOptions, events: SyncEvents = {}): Promise<SyncReport> {
+  const { runSync, DEFAULT_MAX_DOWNLOAD_BYTES } = await import("./sync/run.js");
+  const base = optionsFromApi("upload", options.dryRun ?? false, withDefaults(options));
+  const max = options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+  if (!Number.isInteger(max) || max < 1) {
+    throw new UsageError(`maxDownloadBytes must be a whole number of bytes, got '${max}'`);
+  }
+  return runSync(
+    {
+      ...base,
+      specs: options.releases,
+      from: options.from,
+      to: options.to ?? [],
+      maxDownloadBytes: max,
+    },
+    events,
+  );
+}
+
 /** The servers a .pypirc defines (default PKGPUSH_CONFIG_FILE, else ~/.pypirc); no secrets. */
 export async function loadConfig(
   options: { configFile?: string; env?: Environment } = {},
@@ -108,6 +173,18 @@ export async function loadConfig(
   return configInfo(
     await readConfig({ configFile: options.configFile, env: options.env ?? process.env }),
   );
+}
+
+/**
+ * Where every file of a release is (`pkgpush status`): local files (default `dist/*`) against the
+ * servers they route to, or `NAME[==VERSION]` projects against the -r servers (default: every
+ * listed server with a simple index). Resolves with the report (schema `pkgpush-status/1`);
+ * `exitCode` 0 everything everywhere with one sha256, 1 something missing or different, 2 a
+ * server that could not tell. Loads the HTTP stack on first use.
+ */
+export async function status(options: StatusOptions = {}): Promise<StatusReport> {
+  const core = await import("./status/run.js");
+  return core.status(options);
 }
 
 /** Reads and checks distributions (files, folders, globs): name, version, metadata. */

@@ -4,6 +4,7 @@
  * events printed to the log as the CLI prints them, then writes the step summary, outputs and
  * annotations from the report (also kept as a file, named by the `report` output).
  */
+import { setMaxListeners } from "node:events";
 import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,6 +96,8 @@ export async function runAction(env: NodeJS.ProcessEnv): Promise<number> {
   }
   // A cancelled workflow stops the transfers; the report says what landed.
   const controller = new AbortController();
+  // Owned by this process: downloads and jobs in flight may well be more than ten listeners.
+  setMaxListeners(0, controller.signal);
   for (const name of ["SIGINT", "SIGTERM"] as const) process.once(name, () => controller.abort());
   // The report outlives the step (an output names it); the .pypirc does not.
   const reportDir = await mkdtemp(join(env.RUNNER_TEMP || tmpdir(), "pkgpush-report-"));

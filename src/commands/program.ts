@@ -1,9 +1,11 @@
+import { setMaxListeners } from "node:events";
 import { Command, CommanderError, Option } from "commander";
 import { environmentSecrets } from "../credentials/sources.js";
 import { ExitCode, PkgpushError } from "../errors.js";
 import type { PublishFlags } from "../publish/flags.js";
 import { err, out, registerSecret } from "./output.js";
 import type { PublishContext } from "./publish.js";
+import type { StatusFlags } from "./status.js";
 
 /** Repeatable options: commander calls this once per occurrence (no default, so --help stays clean). */
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -180,6 +182,76 @@ export function buildProgram(
     });
 
   program
+    .command("sync")
+    .description(
+      "copy the files of releases that other indexes lack from one index (downloaded once, sha256-verified)",
+    )
+    .argument("<releases...>", "NAME (every version the source has) or NAME==VERSION")
+    .requiredOption("--from <server>", "the index to copy from: a .pypirc section name or a URL")
+    .option(
+      "--to <server>",
+      "an index to copy to (repeatable, or a comma list; default: every server whose release-packages match)",
+      collect,
+    )
+    .addOption(
+      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env(
+        "PKGPUSH_CONFIG_FILE",
+      ),
+    )
+    .addOption(
+      new Option("-u, --username <name>", "user name for every target").env("UV_PUBLISH_USERNAME"),
+    )
+    .addOption(
+      new Option("-p, --password <secret>", "password or token for every target").env(
+        "UV_PUBLISH_PASSWORD",
+      ),
+    )
+    .addOption(
+      new Option("-t, --token <token>", "API token for every target: user __token__").env(
+        "UV_PUBLISH_TOKEN",
+      ),
+    )
+    .option("--non-interactive", "never prompt for credentials (env TWINE_NON_INTERACTIVE)")
+    .option("--dry-run", "print what would be copied where, and copy nothing")
+    .option("--concurrency <n>", "requests in flight at once", "12")
+    .option("--per-server <n>", "requests in flight at once to one server", "4")
+    .option("--retries <n>", "retries after a connection error, timeout, 5xx, 408 or 429", "3")
+    .option("--connect-timeout <seconds>", "give up connecting after this long", "10")
+    .option(
+      "--timeout <seconds>",
+      "abort a request or download that makes no progress for this long",
+      "120",
+    )
+    .option("--max-download-size <size>", "refuse a download larger than this", "4G")
+    .addOption(
+      new Option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)").env(
+        "TWINE_CERT",
+      ),
+    )
+    .option("--client-cert <path>", "client certificate and key (PEM)")
+    .option("--allow-insecure-http", "allow sending credentials over plain http to non-local hosts")
+    .option("--keyring", "look up passwords in the system keyring (default; env PKGPUSH_KEYRING)")
+    .option("--no-keyring", "do not look up passwords in the system keyring")
+    .addOption(
+      new Option(
+        "--trusted-publishing <mode>",
+        "OIDC trusted publishing for the targets: auto (or automatic), always or never",
+      )
+        .choices(["auto", "automatic", "always", "never"])
+        .env("PKGPUSH_TRUSTED_PUBLISHING"),
+    )
+    .option("--no-preflight", "skip the checks of every target before the first upload")
+    .option("--json", "print a JSON report on stdout (the summary goes to stderr)")
+    .option("--report <file>", "also write the JSON report to this file")
+    .option("--no-progress", "no progress bars, plain lines")
+    .option("-q, --quiet", "print only failures and the summary")
+    .option("-v, --verbose", "print more detail")
+    .addHelpText("after", SYNC_EXAMPLES)
+    .action((releases: string[], opts) => {
+      run(import("./sync.js").then((m) => m.sync(releases, opts, ctx)));
+    });
+
+  program
     .command("servers")
     .description("list configured servers, their URLs, routing patterns and credential sources")
     .addOption(
@@ -196,6 +268,41 @@ export function buildProgram(
         run(import("./servers.js").then((m) => m.listServers(opts, ctx)));
       },
     );
+
+  program
+    .command("status")
+    .description("where every file of a release is: on which servers, with which sha256")
+    .argument(
+      "[files...]",
+      "distributions (default dist/*), or project names: NAME or NAME==VERSION",
+    )
+    .option("-r, --repository <name>", "server to ask (repeatable, or a comma list)", collect)
+    .addOption(
+      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env(
+        "PKGPUSH_CONFIG_FILE",
+      ),
+    )
+    .option("--json", "print the result as JSON (schema pkgpush-status/1)")
+    .option("--concurrency <n>", "requests in flight at once", "24")
+    .option("--per-server <n>", "requests in flight at once to one server", "8")
+    .option("--retries <n>", "retries after a connection error, timeout, 5xx, 408 or 429", "3")
+    .option("--connect-timeout <seconds>", "give up connecting after this long", "10")
+    .option("--timeout <seconds>", "abort a request that makes no progress within this long", "120")
+    .addOption(
+      new Option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)").env(
+        "TWINE_CERT",
+      ),
+    )
+    .option("--client-cert <path>", "client certificate and key (PEM)")
+    .option("--allow-insecure-http", "allow sending credentials over plain http to non-local hosts")
+    .option("--keyring", "look up passwords in the system keyring (default; env PKGPUSH_KEYRING)")
+    .option("--no-keyring", "do not look up passwords in the system keyring")
+    .option("-q, --quiet", "no warnings")
+    .option("-v, --verbose", "list every file per server, and trace requests")
+    .addHelpText("after", STATUS_EXAMPLES)
+    .action((files: string[], opts: StatusFlags) => {
+      run(import("./status.js").then((m) => m.runStatus(files, opts, ctx)));
+    });
 
   program
     .command("login")
@@ -238,7 +345,9 @@ Examples:
   pkgpush upload --repository-url https://pypi.acme.example/ -u ci dist/*.whl
   pkgpush upload -t "$PYPI_TOKEN"         uv's --token (twine's flags work too)
   pkgpush upload --json --report out.json machine-readable results
+  pkgpush sync demo==1.0 --from plone     copy what other indexes lack of a release
   pkgpush servers                         what ~/.pypirc defines and where passwords come from
+  pkgpush status                          which servers hold the releases in dist/, same sha256?
   pkgpush login -r company                store a password in the system keyring
   eval "$(pkgpush completion bash)"       tab completion in bash (also zsh, fish)
 
@@ -269,6 +378,23 @@ another project's, existing releases and files, quotas and rate limits. Files al
 index: see \`upload --check-url\`.
 
 Exit status: 0 all pass, 1 some fail, 2 bad input.
+`;
+
+const STATUS_EXAMPLES = `
+Examples:
+  pkgpush status                          the releases in dist/ on every server they route to
+  pkgpush status Products.Foo==1.2 -r pypi -r plone
+  pkgpush status collective.foo --json    every version on every server with a simple index
+
+Exit: 0 every file everywhere with one sha256, 1 something missing or different, 2 an error
+(a server that could not tell).
+`;
+
+const SYNC_EXAMPLES = `
+Examples:
+  pkgpush sync Products.Foo==1.2 --from plone          to every server whose release-packages match
+  pkgpush sync acme-tools --from company --to mirror   every version company has, to mirror
+  pkgpush sync demo==2.0 --from https://pypi.org/simple/ --to company --dry-run
 `;
 
 const COMPLETION_HELP = `
@@ -371,6 +497,8 @@ export async function main(argv: string[]): Promise<number> {
   process.on("uncaughtException", onUncaught);
   process.on("unhandledRejection", onUncaught);
   const controller = new AbortController();
+  // Owned by this process: downloads and jobs in flight may well be more than ten listeners.
+  setMaxListeners(0, controller.signal);
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts++;

@@ -55,6 +55,13 @@ async function hashStream(
   }
 }
 
+/** sha256 alone (OpenSSL, one streaming read): what comparing with a simple index needs. */
+export async function sha256Of(path: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash("sha256");
+  await hashStream(path, [(chunk) => hash.update(chunk)], signal);
+  return hash.digest("hex");
+}
+
 /** The OpenSSL digests (sha256, and md5 when asked), fed chunk by chunk on this thread. */
 function nativeDigests(md5Wanted: boolean): {
   update(chunk: Buffer): void;

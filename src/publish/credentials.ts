@@ -64,7 +64,7 @@ export function credentialSources(
  * rules, minus the prompt). All problems are reported together.
  */
 export async function settleCredentials(
-  plan: Plan,
+  plan: Pick<Plan, "servers">,
   options: PublishOptions,
   redactor: Redactor,
   events: PublishEvents,

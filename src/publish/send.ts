@@ -4,6 +4,7 @@
  * `--json`), redacted with the run's redactor.
  */
 
+import { setMaxListeners } from "node:events";
 import type { ServerConfig } from "../config/types.js";
 import { ExitCode } from "../errors.js";
 import { DigestCache } from "../execute/digest-cache.js";
@@ -100,8 +101,26 @@ async function run(
   return runPlan(plan, context, runOptions, events);
 }
 
+/**
+ * The run's own abort signal, following the caller's. Every job, retry wait and download in flight
+ * listens to it (24 and more at once), past Node's warning threshold of ten listeners; the
+ * caller's signal gets one listener, so its own leak warnings keep their meaning.
+ */
+function runSignal(outer: AbortSignal | undefined): AbortSignal | undefined {
+  if (!outer) return undefined;
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  if (outer.aborted) controller.abort(outer.reason);
+  else outer.addEventListener("abort", () => controller.abort(outer.reason), { once: true });
+  return controller.signal;
+}
+
 /** Sends what `prepare` settled; resolves with the report, whatever failed on which server. */
-export async function send(prepared: Prepared, listeners: PublishEvents = {}): Promise<JsonReport> {
+export async function send(given: Prepared, listeners: PublishEvents = {}): Promise<JsonReport> {
+  const prepared = {
+    ...given,
+    options: { ...given.options, signal: runSignal(given.options.signal) },
+  };
   const { plan, options, credentials, redactor } = prepared;
   const events = redactedEvents(listeners, redactor);
   const sessions = open(prepared, events);

@@ -51,6 +51,8 @@ Options (also the keys of a --server spec, without the dashes):
   --owner PROJECT=USER        restrict a project to users (repeatable)
   --upload-path PATH          default /legacy/
   --simple-path PATH          default /simple/
+  --simple-format FORMAT      negotiate (PEP 691 JSON or PEP 503 HTML, default) | html (HTML only)
+  --private-simple            simple pages and downloads need --user credentials too
   --files-path PATH           default /files/
   --exists-style STYLE        pypi|pypiserver|nexus|artifactory|gitlab (default pypi)
   --max-file-size SIZE        bytes, or with K/KB/KiB/M/MB/MiB/G/GB/GiB
@@ -71,7 +73,7 @@ const REDIRECTS: RedirectStatus[] = [301, 302, 303, 307, 308];
 
 /** Option names (kebab-case) that a spec may repeat. */
 const REPEATABLE = new Set(["user", "owner", "fault"]);
-const FLAGS = new Set(["auth-challenge"]);
+const FLAGS = new Set(["auth-challenge", "private-simple"]);
 const VALUED = [
   "name",
   "host",
@@ -82,6 +84,7 @@ const VALUED = [
   "owner",
   "upload-path",
   "simple-path",
+  "simple-format",
   "files-path",
   "exists-style",
   "max-file-size",
@@ -134,6 +137,13 @@ function toOptions(raw: Raw, where: string): { name?: string; options: IndexServ
     options.users = { ...options.users, [user.slice(0, colon)]: user.slice(colon + 1) };
   }
   if (raw.has("auth-challenge")) options.authChallenge = one("auth-challenge") !== "false";
+  if (raw.has("private-simple")) options.readAuth = one("private-simple") !== "false";
+  const format = one("simple-format");
+  if (format !== undefined) {
+    if (format !== "negotiate" && format !== "html")
+      throw new CliError(`${where}: simple-format must be negotiate or html`);
+    options.simpleFormats = format === "html" ? "html" : "both";
+  }
   const realm = one("realm");
   if (realm !== undefined) options.realm = realm;
   for (const owner of raw.get("owner") ?? []) {

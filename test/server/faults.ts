@@ -57,6 +57,13 @@ export type FaultAction =
   | { stallMs: number }
   /** Read the whole request, then close the connection without any answer. */
   | { drop: true; afterCommit?: boolean; delayMs?: number }
+  /**
+   * Downloads (`files`): send the stored file's headers (its full Content-Length) and its first
+   * `truncateAfterBytes` bytes, then close the connection: a download that breaks mid-file.
+   */
+  | { truncateAfterBytes: number; delayMs?: number }
+  /** Downloads (`files`): the stored file's length, but other bytes (a few flipped at its middle). */
+  | { corrupt: true; delayMs?: number }
   /** Latency only: the request is then handled normally (the rule does not end evaluation). */
   | { delayMs: number };
 
@@ -124,6 +131,9 @@ export function describeFault(action: FaultAction): string {
   if ("resetAfterBytes" in action) return `reset after ${action.resetAfterBytes} bytes`;
   if ("stallMs" in action) return `stall ${action.stallMs} ms`;
   if ("drop" in action) return `drop connection${action.afterCommit ? " (after commit)" : ""}`;
+  if ("truncateAfterBytes" in action)
+    return `download cut after ${action.truncateAfterBytes} bytes`;
+  if ("corrupt" in action) return "download with other bytes";
   return `delay ${action.delayMs} ms`;
 }
 
@@ -152,11 +162,18 @@ export function validateFaultPlan(plan: unknown): FaultPlan {
     }
     const a = r.action;
     if (typeof a !== "object" || a === null) throw new TypeError(`${where}: action missing`);
-    const keys = ["status", "resetAfterBytes", "stallMs", "drop"].filter((k) => k in a);
+    const keys = [
+      "status",
+      "resetAfterBytes",
+      "stallMs",
+      "drop",
+      "truncateAfterBytes",
+      "corrupt",
+    ].filter((k) => k in a);
     if (keys.length > 1) throw new TypeError(`${where}: action mixes ${keys.join(" and ")}`);
     if (keys.length === 0 && !("delayMs" in a))
       throw new TypeError(`${where}: action does nothing`);
-    for (const k of ["status", "resetAfterBytes", "stallMs", "delayMs"]) {
+    for (const k of ["status", "resetAfterBytes", "stallMs", "delayMs", "truncateAfterBytes"]) {
       const v = (a as Record<string, unknown>)[k];
       if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 0)) {
         throw new TypeError(`${where}: ${k} must be a non-negative number`);

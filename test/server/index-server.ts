@@ -23,11 +23,10 @@
  * pages), `storage.ts` (files and projects).
  */
 
-import { createReadStream } from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { pipeline } from "node:stream/promises";
 import { type Answer, ok, plain, Refusal, redirect, refuse, warehouse } from "./answers.js";
+import { isDownloadFault, serveDownload } from "./downloads.js";
 import {
   describeFault,
   FaultEngine,
@@ -241,10 +240,17 @@ class TestIndexServer implements IndexServer {
         kinds.push("simple");
       if (pathname.startsWith(this.filesPath)) kinds.push("files");
     }
-    this.classify(ctx, kinds);
+    // A download names its file: `match.filename` narrows a `files` rule to it.
+    this.classify(ctx, kinds, kinds.includes("files") ? { filename: this.fileOf(pathname) } : {});
     // Whatever the method, read the body a client may have sent before answering.
     ctx.req.resume();
-    if (await this.enactFault(ctx)) return;
+    const refused = isGet ? this.readRefusal(ctx, pathname) : undefined;
+    if (refused) {
+      await this.send(ctx, refused);
+      return;
+    }
+    // Download faults are carried out while the file is served (serveFile).
+    if (!isDownloadFault(ctx.fault?.action) && (await this.enactFault(ctx))) return;
     if (!isGet) {
       const allow = pathname === this.uploadPath ? "POST" : "GET, HEAD";
       await this.send(ctx, { ...plain(405), headers: { Allow: allow } });
@@ -272,13 +278,24 @@ class TestIndexServer implements IndexServer {
     const site = {
       simplePath: this.simplePath,
       filesPath: this.filesPath,
-      filesUrl: this.filesUrl,
+      filesUrl: this.opts.filesBaseUrl ?? this.filesUrl,
+      absoluteLinks: this.opts.filesBaseUrl !== undefined,
     };
-    const request = { rest, search: ctx.url.search, accept: ctx.req.headers.accept };
+    // `simpleFormats: "html"`: a PEP 503 server that never heard of PEP 691.
+    const accept = this.opts.simpleFormats === "html" ? "text/html" : ctx.req.headers.accept;
+    const request = { rest, search: ctx.url.search, accept };
     return simplePage(this.store, site, request);
   }
 
-  /** Streams a stored file; false when there is no such (downloadable) file. */
+  private fileOf(pathname: string): string | undefined {
+    try {
+      return decodeURIComponent(pathname.slice(this.filesPath.length));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Streams a stored file (or a download fault); false when there is no such file. */
   private async serveFile(ctx: Ctx, rest: string): Promise<boolean> {
     let filename: string;
     try {
@@ -288,19 +305,31 @@ class TestIndexServer implements IndexServer {
     }
     const entry = this.store.downloadable(filename);
     if (entry === undefined) return false;
-    await this.timers.sleep(ctx.delayMs);
-    const { res, rec } = ctx;
-    rec.status = 200;
-    rec.reason = "OK";
-    rec.outcome = "answered";
-    res.writeHead(200, {
-      "Content-Type": "application/octet-stream",
-      "Content-Length": entry.size,
-      "Content-Disposition": `attachment; filename="${entry.filename}"`,
-    });
-    if (rec.method === "HEAD") res.end();
-    else await pipeline(createReadStream(entry.path), res);
+    await serveDownload(ctx, entry, ctx.fault?.action, this.timers);
     return true;
+  }
+
+  /**
+   * `readAuth`: the simple index and the files need valid credentials too (a private index):
+   * none answers 401 with a Basic challenge, wrong ones 403. Undefined when the request may go on.
+   */
+  private readRefusal(ctx: Ctx, pathname: string): Answer | undefined {
+    if (!this.opts.readAuth) return undefined;
+    const simple =
+      pathname === this.simplePath.slice(0, -1) || pathname.startsWith(this.simplePath);
+    if (!simple && !pathname.startsWith(this.filesPath)) return undefined;
+    try {
+      const user = authenticate(ctx.req.headers.authorization, {
+        users: this.opts.users ?? {},
+        authChallenge: true,
+        realm: this.opts.realm,
+      });
+      if (user !== undefined) ctx.rec.user = user;
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      return err.answer;
+    }
   }
 
   // --- POST --------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ export interface SimpleSite {
   filesPath: string;
   /** Absolute URL of the files path, for PEP 691 file URLs. */
   filesUrl: string;
+  /** HTML links to `filesUrl` as absolute URLs (files on another host), not relative ones. */
+  absoluteLinks?: boolean;
 }
 
 export interface SimpleRequest {
@@ -98,8 +100,9 @@ function projectHtml(site: SimpleSite, normalized: string, files: StoredFile[]):
   // Relative links, as PyPI's pages have: from <simple>/<name>/ to <files>/<file>.
   const pageDir = `${site.simplePath}${normalized}/`;
   const toFiles = path.posix.relative(pageDir, site.filesPath);
+  const base = site.absoluteLinks ? site.filesUrl.replace(/\/$/, "") : toFiles;
   const links = files.map((f) => {
-    const href = `${toFiles}/${encodeURIComponent(f.filename)}${f.sha256 ? `#sha256=${f.sha256}` : ""}`;
+    const href = `${base}/${encodeURIComponent(f.filename)}${f.sha256 ? `#sha256=${f.sha256}` : ""}`;
     const rp = f.requiresPython ? ` data-requires-python="${escapeHtml(f.requiresPython)}"` : "";
     return `    <a href="${escapeHtml(href)}"${rp}>${escapeHtml(f.filename)}</a><br/>`;
   });

@@ -45,6 +45,18 @@ export interface IndexServerOptions {
   redirectSimpleTo?: string;
   /** Status of both redirects; default 307. */
   redirectStatus?: RedirectStatus;
+  /**
+   * The simple index and file downloads need valid credentials of `users` too (a private index):
+   * none answers 401 with a Basic challenge, wrong ones 403. Default: reading is open.
+   */
+  readAuth?: boolean;
+  /** `html`: PEP 503 pages only, whatever the Accept header (a server without PEP 691). */
+  simpleFormats?: "both" | "html";
+  /**
+   * Base URL the simple pages give for files (`http://cdn.example/files/`): files listed on
+   * another host, as PyPI's are on files.pythonhosted.org. Default: this server's files path.
+   */
+  filesBaseUrl?: string;
   /** Called once per request when it is finished (answered, aborted, reset...). */
   onRequest?: (request: RecordedRequest) => void;
 }

@@ -1,0 +1,189 @@
+// Scenario "sync" of bench/run.mjs (issue 14): a 10-file release on one index copied to 3 others.
+//   pkgpush:     `pkgpush sync NAME==1.0 --from SRC --to T1 --to T2 --to T3`
+//   peer:        a curl download loop (one file after another), then `twine upload` once per target
+//   floor:       the bytes on the wire: one parallel curl download, then all 30 uploads by one
+//                parallel curl (multipart forms built here, digests computed before timing)
+// Every run (every contender) gets 3 fresh, empty target servers (started and stopped outside the
+// timing), so each really copies all 10 files to all 3.
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+
+/** 9 wheels (one per interpreter and platform) and the sdist, as a C extension's release has. */
+function releaseSpecs(name, size) {
+  const tags = [];
+  for (const py of ["38", "39", "310", "311", "312"]) {
+    tags.push(`cp${py}-cp${py}-manylinux_2_17_x86_64`);
+  }
+  for (const py of ["39", "310", "311", "312"]) tags.push(`cp${py}-cp${py}-musllinux_1_2_x86_64`);
+  return [
+    ...tags.map((tag) => ({ kind: "wheel", name, version: "1.0", size, tag })),
+    { kind: "sdist", name, version: "1.0", size },
+  ];
+}
+
+/** The form fields a legacy upload needs, for curl -F (the test server is as strict as PyPI). */
+function formArgs(file, user, password) {
+  const name = basename(file);
+  const wheel = name.endsWith(".whl");
+  const sha256 = createHash("sha256").update(readFileSync(file)).digest("hex");
+  const fields = {
+    ":action": "file_upload",
+    protocol_version: "1",
+    metadata_version: "2.1",
+    name: "bench_sync",
+    version: "1.0",
+    summary: "pkgpush benchmark payload",
+    filetype: wheel ? "bdist_wheel" : "sdist",
+    pyversion: wheel ? (name.split("-")[2] ?? "py3") : "source",
+    sha256_digest: sha256,
+  };
+  return [
+    "-u",
+    `${user}:${password}`,
+    "-o",
+    "/dev/null",
+    ...Object.entries(fields).flatMap(([k, v]) => ["-F", `${k}=${v}`]),
+    "-F",
+    `content=@${file}`,
+  ];
+}
+
+/**
+ * h: the runner's helpers (run.mjs). Resolves with the scenario's { id, title, rows, notes,
+ * targets }.
+ */
+export async function scenarioSync(h) {
+  const dir = join(h.work(), "sync");
+  const peerDir = join(dir, "peer");
+  const floorDir = join(dir, "floor");
+  for (const d of [dir, peerDir, floorDir]) mkdirSync(d, { recursive: true });
+  const size = h.parseSize(h.PROFILE.syncFile);
+  const files = h.makeDists(releaseSpecs("bench_sync", size).map((s) => ({ ...s, dir })));
+  const names = files.map((f) => basename(f));
+  const source = await h.startIndexes(1, { label: "src" });
+  let targets;
+  try {
+    const [src] = source.servers;
+    const srcRoot = src.uploadUrl.replace(/\/legacy\/$/, "");
+    const seed = await h.runTimed(h.cli("upload", "--repository-url", src.uploadUrl, ...files), {
+      env: h.env(),
+    });
+    if (seed.code !== 0) throw new Error(`seeding the source failed: ${seed.stderr}`);
+    const fileUrls = names.map((n) => `${srcRoot}/files/${encodeURIComponent(n)}`);
+    const forms = files.map((f) => formArgs(f, h.USER, h.PASSWORD));
+    /** Fresh targets for each run, outside the timing. */
+    const hooks = {
+      before: async () => {
+        targets = await h.startIndexes(3, { label: "t" });
+        for (const f of names) {
+          rmSync(join(peerDir, f), { force: true });
+          rmSync(join(floorDir, f), { force: true });
+        }
+      },
+      after: async () => {
+        await targets?.stop();
+        targets = undefined;
+      },
+    };
+    const urls = () => targets.servers.map((s) => s.uploadUrl);
+    const entries = [
+      h.entry("pkgpush", "pkgpush sync (download once, upload to 3 at once)", "pkgpush", [], {
+        ...hooks,
+        stepsFor() {
+          return [
+            h.cli(
+              "sync",
+              "bench_sync==1.0",
+              "--from",
+              `${srcRoot}/simple/`,
+              ...urls().flatMap((u) => ["--to", u]),
+            ),
+          ];
+        },
+      }),
+      h.entry("floor", "curl: one parallel download, then 30 parallel uploads", "floor", [], {
+        ...hooks,
+        stepsFor() {
+          const t = urls();
+          const download = [
+            "curl",
+            "-sSf",
+            "--parallel",
+            "--parallel-max",
+            "12",
+            "--output-dir",
+            floorDir,
+            ...fileUrls.flatMap((u, i) => ["-o", names[i], u]),
+          ];
+          const uploads = t.flatMap((u) =>
+            forms.map((form) => [...form.map((a) => a.replace(dir, floorDir)), u]),
+          );
+          const upload = [
+            "curl",
+            "-sSf",
+            "--parallel",
+            "--parallel-max",
+            "12",
+            ...uploads.flatMap((argv, i) => (i === 0 ? argv : ["--next", ...argv])),
+          ];
+          return [download, upload];
+        },
+      }),
+    ];
+    if (h.TOOLS.twine) {
+      entries.push(
+        h.entry("peer", "curl download loop, then twine upload x3", "peer", [], {
+          ...hooks,
+          stepsFor() {
+            const t = urls();
+            const loop = `for u in ${fileUrls.join(" ")}; do curl -sSfO "$u" || exit 1; done`;
+            const local = names.map((n) => join(peerDir, n));
+            return [
+              ["sh", "-c", `cd ${peerDir} && ${loop}`],
+              ...t.map((u) => h.twineUpload(u, local)),
+            ];
+          },
+        }),
+      );
+    }
+    const rows = await h.measureAll("sync", entries, h.runsOr(h.PROFILE.syncRuns), h.SMOKE ? 0 : 1);
+    const pk = h.byId(rows, "pkgpush");
+    const floor = h.byId(rows, "floor");
+    const peer = h.byId(rows, "peer");
+    for (const r of rows) r.vs = { label: "pkgpush", x: r.wall / pk.wall };
+    const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
+    return {
+      id: "sync",
+      title: "7. Sync a 10-file release from one index to 3 others",
+      rows,
+      notes: [
+        `${files.length} files (${h.sizeLabel(size)} each, ${(bytes / h.MiB).toFixed(1)} MiB in all) on a source index, copied to 3 empty target indexes (fresh servers each run): 10 downloads and 30 uploads. pkgpush also reads 4 simple-index pages, confirms 3 derived simple URLs, checks each download's sha256, inspects the files and runs its preflight.`,
+      ],
+      targets: [
+        ...(peer
+          ? [
+              h.target(
+                "curl loop + twine x3 / pkgpush sync (speed-up)",
+                peer.wall / pk.wall,
+                ">=",
+                3,
+                {
+                  best: peer.min / pk.min,
+                  cpu: peer.cpu / pk.cpu,
+                },
+              ),
+            ]
+          : []),
+        h.target("pkgpush sync / curl on the wire (overhead)", pk.wall / floor.wall, "<=", 1.5, {
+          best: pk.min / floor.min,
+          cpu: pk.cpu / floor.cpu,
+        }),
+      ],
+    };
+  } finally {
+    await targets?.stop();
+    await source.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * `pkgpush status`: the command line over the status core (src/status). Prints the matrix (or
+ * `--json`) and maps the outcome to the exit code: 0 everything everywhere with one hash, 1
+ * something missing or different, 2 a server that could not tell (or a usage error).
+ */
+import { PkgpushError } from "../errors.js";
+import { checkInt, checkMs } from "../publish/options.js";
+import { formatTrace } from "../transport/trace.js";
+import { cliRedactor, err, out } from "./output.js";
+
+export interface StatusFlags {
+  repository?: string[];
+  configFile?: string;
+  json?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+  concurrency: string;
+  perServer: string;
+  retries: string;
+  connectTimeout: string;
+  timeout: string;
+  cert?: string;
+  clientCert?: string;
+  allowInsecureHttp?: boolean;
+  keyring?: boolean;
+}
+
+const int = (value: string, label: string, min: number, max: number): number =>
+  checkInt(Number(value), label, min, max, value);
+const ms = (value: string, label: string): number => checkMs(Number(value) * 1000, label, value);
+
+export async function runStatus(
+  args: string[],
+  flags: StatusFlags,
+  ctx: { env: NodeJS.ProcessEnv; cwd: string; signal: AbortSignal },
+): Promise<number> {
+  const options = {
+    args,
+    repositories: flags.repository ?? [],
+    configFile: flags.configFile,
+    env: ctx.env,
+    cwd: ctx.cwd,
+    concurrency: int(flags.concurrency, "--concurrency", 1, 64),
+    perServer: int(flags.perServer, "--per-server", 1, 16),
+    retries: int(flags.retries, "--retries", 0, 20),
+    connectTimeoutMs: ms(flags.connectTimeout, "--connect-timeout"),
+    timeoutMs: ms(flags.timeout, "--timeout"),
+    caCert: flags.cert,
+    clientCert: flags.clientCert,
+    allowInsecureHttp: flags.allowInsecureHttp ?? false,
+    keyring: flags.keyring,
+    signal: ctx.signal,
+    redactor: cliRedactor,
+    onMessage: (level: "warning" | "debug", text: string) => {
+      if (level === "warning" && !flags.quiet) err(`warning: ${text}\n`);
+      if (level === "debug" && flags.verbose) err(`debug: ${text}\n`);
+    },
+    onTrace: flags.verbose
+      ? (server: string, event: Parameters<typeof formatTrace>[1]) => {
+          for (const line of formatTrace(server, event)) err(`${line}\n`);
+        }
+      : undefined,
+  };
+  try {
+    const { status } = await import("../status/run.js");
+    const report = await status(options);
+    if (flags.json) {
+      out(cliRedactor.json(report));
+    } else {
+      const { formatStatus } = await import("../status/table.js");
+      out(formatStatus(report, flags.verbose ?? false));
+    }
+    return report.exitCode;
+  } catch (error) {
+    if (flags.json && error instanceof PkgpushError) {
+      const exitCode = error.exitCode;
+      out(
+        cliRedactor.json({
+          schema: "pkgpush-status/1",
+          command: "status",
+          exitCode,
+          error: { message: error.message, hint: error.hint ?? null },
+        }),
+      );
+    }
+    throw error;
+  }
+}

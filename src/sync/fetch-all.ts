@@ -1,0 +1,77 @@
+/**
+ * Downloads every planned copy once, a few at a time (the source is one server: its per-server
+ * limit applies), and sorts the outcome: files ready to upload, files that failed. A hash
+ * mismatch is kept apart: it means the source serves other bytes than its index says.
+ */
+import { DownloadError, type Downloaded, type DownloadOptions, downloadFile } from "./download.js";
+import type { Copy } from "./plan.js";
+
+export interface DownloadEvents {
+  onDownloadStart?(copy: Copy): void;
+  onDownloadProgress?(copy: Copy, bytes: number): void;
+  onDownloadRetry?(copy: Copy, attempt: number, delayMs: number, reason: string): void;
+  onDownloadFinish?(copy: Copy, outcome: DownloadOutcome): void;
+}
+
+export type DownloadOutcome =
+  | ({ ok: true; durationMs: number } & Downloaded)
+  | { ok: false; durationMs: number; reason: string; code: string; attempts?: number };
+
+export interface FetchResult {
+  /** Copies downloaded and verified, with their local files. */
+  ready: Array<{ copy: Copy; file: Downloaded }>;
+  failed: Array<{ copy: Copy; reason: string; code: string }>;
+}
+
+export async function fetchAll(
+  copies: Copy[],
+  options: Omit<DownloadOptions, "onProgress" | "onRetry">,
+  concurrency: number,
+  events: DownloadEvents = {},
+): Promise<FetchResult> {
+  const result: FetchResult = { ready: [], failed: [] };
+  const outcomes = new Map<Copy, DownloadOutcome>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < copies.length && !options.signal?.aborted) {
+      const copy = copies[next++] as Copy;
+      events.onDownloadStart?.(copy);
+      const started = Date.now();
+      let outcome: DownloadOutcome;
+      try {
+        const file = await downloadFile(copy.file, {
+          ...options,
+          onProgress: (bytes) => events.onDownloadProgress?.(copy, bytes),
+          onRetry: (attempt, delayMs, reason) =>
+            events.onDownloadRetry?.(copy, attempt, delayMs, reason),
+        });
+        outcome = { ok: true, durationMs: Date.now() - started, ...file };
+      } catch (error) {
+        const code = error instanceof DownloadError ? error.code : "NETWORK";
+        outcome = {
+          ok: false,
+          durationMs: Date.now() - started,
+          reason: (error as Error).message,
+          code,
+        };
+      }
+      outcomes.set(copy, outcome);
+      events.onDownloadFinish?.(copy, outcome);
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(concurrency, copies.length)) }, worker),
+  );
+  // In plan order, whatever order they finished in; copies never started were interrupted.
+  for (const copy of copies) {
+    const outcome = outcomes.get(copy);
+    if (outcome?.ok) result.ready.push({ copy, file: outcome });
+    else
+      result.failed.push({
+        copy,
+        reason: outcome?.reason ?? "not downloaded (interrupted)",
+        code: outcome?.code ?? "ABORTED",
+      });
+  }
+  return result;
+}
