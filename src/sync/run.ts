@@ -29,7 +29,8 @@ import {
   sourceCredentialSources,
   sourceCredentials,
 } from "./discover.js";
-import { type DownloadEvents, type FetchResult, fetchAll } from "./fetch-all.js";
+import type { DownloadEvents, FetchResult } from "./download-types.js";
+import { fetchAll } from "./fetch-all.js";
 import { type SyncSection, syncIncomplete, syncRows, syncSection } from "./report.js";
 import { withPrivateDir } from "./temp-dir.js";
 
