@@ -53,7 +53,7 @@ const USAGE = `Usage: node bench/run.mjs [--smoke] [--only LIST] [--runs N] [--s
                         [--hash-size SIZE] [--out FILE] [--no-write] [--keep] [--timeout S]
 
   --smoke          tiny sizes, 1 run, print the tables, write nothing (CI)
-  --only LIST      scenarios: startup,big,release,many,hash,files,sync (or 1-7), comma-separated
+  --only LIST      scenarios: startup,big,release,many,hash,files,sync,check (or 1-8), comma-separated
   --runs N         repetitions for every scenario (default: per scenario, 3-15)
   --sizes LIST     scenario 2 file sizes (default 64M,512M,2G; smoke 2M)
   --hash-size SIZE scenario 5 file size (default 1G; smoke 4M)
@@ -119,6 +119,8 @@ const PROFILE = SMOKE
       filesRuns: 1,
       syncFile: "32K",
       syncRuns: 1,
+      checkWheels: 5,
+      checkRuns: 1,
       timeout: 60,
     }
   : {
@@ -140,6 +142,8 @@ const PROFILE = SMOKE
       filesRuns: 3,
       syncFile: "2M",
       syncRuns: 5,
+      checkWheels: 100,
+      checkRuns: 5,
       timeout: 600,
     };
 const RUNS = opts.runs ? Number(opts.runs) : undefined;
@@ -147,7 +151,7 @@ if (RUNS !== undefined && !(Number.isInteger(RUNS) && RUNS > 0)) throw new Error
 const SIZES = (opts.sizes ?? PROFILE.sizes.join(",")).split(",").map(parseSize);
 const HASH_SIZE = parseSize(opts["hash-size"] ?? PROFILE.hashSize);
 const TIMEOUT_MS = Number(opts.timeout ?? PROFILE.timeout) * 1000;
-const SCENARIO_IDS = ["startup", "big", "release", "many", "hash", "files", "sync"];
+const SCENARIO_IDS = ["startup", "big", "release", "many", "hash", "files", "sync", "check"];
 const ONLY = new Set(
   (opts.only ?? SCENARIO_IDS.join(","))
     .split(",")
@@ -348,7 +352,7 @@ async function runSteps(e, outputs, add) {
   for (const argv of e.steps) {
     const r = await runTimed(argv, { env: e.env ?? ENV, stdout: e.stdout ?? "pipe" });
     if (r.timedOut) throw new Error(`${e.label}: timed out after ${TIMEOUT_MS / 1000} s`);
-    if (r.code !== 0) {
+    if (r.code !== 0 && !(e.okCodes ?? []).includes(r.code)) {
       const tail = `${r.stderr}\n${r.stdout}`.trim().split("\n").slice(-15).join("\n");
       throw new Error(
         `${e.label}: exit ${r.code ?? r.signal}\n  command: ${show(argv)}\n${indent(tail)}`,
@@ -1240,6 +1244,88 @@ async function scenarioFiles() {
   }
 }
 
+/**
+ * Real wheels twine can read: Debian's twine (4.0.2, pkginfo 1.8) stops at Metadata-Version 2.3
+ * and later, so the first N wheels of at most 5 MiB with 1.0-2.2 metadata, by file name, from the
+ * machine's corpus (/opt/pypi/files, /opt/pypi-more/files).
+ */
+function realWheels(n) {
+  const script = `
+import glob, os, re, sys, zipfile
+out = []
+for f in sorted(glob.glob("/opt/pypi/files/*.whl") + glob.glob("/opt/pypi-more/files/*.whl")):
+    if os.path.getsize(f) > 5 * 1024 * 1024: continue
+    try:
+        z = zipfile.ZipFile(f)
+        m = [x for x in z.namelist() if re.match(r"[^/]+\\.dist-info/METADATA$", x)]
+        v = re.search(r"^Metadata-Version:\\s*(\\S+)", z.read(m[0]).decode("utf8", "replace"), re.M)
+        if v and v.group(1) in ("1.0", "1.1", "1.2", "2.0", "2.1", "2.2"): out.append(f)
+    except Exception: pass
+    if len(out) == ${n}: break
+print("\\n".join(out))`;
+  const r = spawnSync(PYTHON, ["-c", script], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.split("\n").filter(Boolean) : [];
+}
+
+/** Scenario 8: `pkgpush check` (PyPI's full rules) against `twine check` (the description only). */
+async function scenarioCheck() {
+  const n = PROFILE.checkWheels;
+  let wheels = SMOKE ? [] : realWheels(n);
+  let source = `${wheels.length} real wheels from /opt/pypi*/files (<= 5 MiB, Metadata-Version <= 2.2), ${(wheels.reduce((t, f) => t + statSync(f).size, 0) / MiB).toFixed(1)} MiB in all`;
+  if (wheels.length < n) {
+    const dir = join(work, "check");
+    mkdirSync(dir, { recursive: true });
+    wheels = makeDists(
+      Array.from({ length: n }, (_, i) => ({
+        kind: "wheel",
+        dir,
+        name: `bench_c${i}`,
+        version: "1.0",
+        size: 64 * 1024,
+      })),
+    );
+    source = `${n} generated 64 KiB wheels (the real corpus is not on this machine)`;
+  }
+  const entries = [
+    entry(
+      "pk-check",
+      `pkgpush check, ${wheels.length} wheels`,
+      "pkgpush",
+      [cli("check", ...wheels)],
+      { okCodes: [1] },
+    ),
+  ];
+  if (TOOLS.twine)
+    entries.push(
+      entry(
+        "tw-check",
+        `twine check, ${wheels.length} wheels`,
+        "peer",
+        [[TWINE, "check", ...wheels]],
+        { okCodes: [1] },
+      ),
+    );
+  const rows = await measureAll("check", entries, runsOr(PROFILE.checkRuns));
+  const pk = byId(rows, "pk-check");
+  const tw = byId(rows, "tw-check");
+  if (tw) for (const r of rows) r.vs = { label: "twine check", x: r.wall / tw.wall };
+  return {
+    id: "check",
+    title: `8. check: ${wheels.length} wheels`,
+    rows,
+    notes: [
+      `Files: ${source}. pkgpush check applies PyPI's upload rules (form, metadata, classifiers, names, archive structure and framing, YARA, RECORD...) and reads each archive once; twine check renders the description only.`,
+    ],
+    targets: tw
+      ? [
+          target("twine check / pkgpush check (speed-up)", tw.wall / pk.wall, ">=", 5, {
+            best: tw.min / pk.min,
+          }),
+        ]
+      : [],
+  };
+}
+
 async function scenarioHash() {
   const dir = join(work, "hash");
   mkdirSync(dir);
@@ -1896,6 +1982,7 @@ async function main() {
     hash: scenarioHash,
     files: scenarioFiles,
     sync: () => scenarioSync(syncHelpers()),
+    check: scenarioCheck,
   };
   let crashed = 0;
   for (const id of SCENARIO_IDS) {

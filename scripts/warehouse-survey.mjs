@@ -9,6 +9,8 @@
  * 20): ../shared/warehouse/judge gives PyPI's verdict on the form twine 7 sends; the built CLI
  * (npm run build) uploads the file to ../shared/warehouse/serve (Warehouse's file_upload). Prints
  * the counts and every file judge accepts that serve refused from pkgpush (there should be none).
+ * `pkgpush check --json` then predicts each verdict: it must be serve's answer to pkgpush's
+ * request for every file sent (verdict and message), and judge's verdict for the others.
  */
 import { execFile, spawn } from "node:child_process";
 import {
@@ -128,11 +130,25 @@ for (const line of readFileSync(log, "utf8").split("\n").filter(Boolean)) {
   for (const part of entry.fields?.content ?? []) answers.set(part.filename, entry);
 }
 
+// pkgpush check's prediction for every file, 200 files per run.
+const predicted = new Map();
+for (let i = 0; i < files.length; i += 200) {
+  console.error(`warehouse-survey: check ${i}/${files.length}`);
+  const r = await run(process.execPath, [cli, "check", "--json", ...files.slice(i, i + 200)], {
+    maxBuffer: 256 * 1024 * 1024,
+  }).catch((e) => e);
+  for (const f of JSON.parse(String(r.stdout)).files) predicted.set(basename(f.file), f);
+}
+
 const rows = files.map((file) => {
   const v = verdicts.get(file);
   const a = answers.get(basename(file));
+  const c = predicted.get(basename(file));
   return {
     file,
+    check: c?.verdict,
+    checkRule: c?.rule ?? null,
+    checkMessage: c?.message ?? null,
     judge: v?.verdict,
     judgeMessage: v?.message ?? null,
     pkgpush: a ? (a.status === 200 ? "accept" : "refuse") : "not-sent",
@@ -145,6 +161,33 @@ const rows = files.map((file) => {
 });
 /** @param {(row: (typeof rows)[number]) => boolean} f */
 const count = (f) => rows.filter(f).length;
+/**
+ * check's verdict against PyPI's answer to pkgpush's request (sent) or to twine's (not sent).
+ * @param {(typeof rows)[number]} r
+ */
+function checkAgrees(r) {
+  const sent = r.pkgpush !== "not-sent";
+  const pypi = sent ? r.pkgpush : r.judge;
+  const verdict = pypi === "accept" ? "pass" : "fail";
+  if (verdict !== r.check) return "verdict";
+  if (sent && verdict === "fail" && setsSorted(r.pkgpushMessage) !== setsSorted(r.checkMessage))
+    return "message";
+  return "same";
+}
+/**
+ * Python formats sets in hash order (randomised per process): their items sorted.
+ * @param {string | null | undefined} message
+ */
+function setsSorted(message) {
+  return (
+    message?.replace(
+      /\[('[^']*'(?:, '[^']*')*)\]/g,
+      (/** @type {string} */ _m, /** @type {string} */ list) =>
+        `[${list.split(", ").sort().join(", ")}]`,
+    ) ?? null
+  );
+}
+const agreement = rows.map((r) => ({ ...r, agreement: checkAgrees(r) }));
 const summary = {
   files: rows.length,
   judgeAccepts: count((r) => r.judge === "accept"),
@@ -152,6 +195,11 @@ const summary = {
   judgeAcceptsServeRefuses: rows.filter((r) => r.judge === "accept" && r.pkgpush !== "accept"),
   serveAcceptsJudgeRefuses: rows.filter((r) => r.judge !== "accept" && r.pkgpush === "accept"),
   refusedBeforeSending: count((r) => r.pkgpush === "not-sent"),
+  check: {
+    sameVerdictAndMessage: agreement.filter((r) => r.agreement === "same").length,
+    differentVerdict: agreement.filter((r) => r.agreement === "verdict"),
+    differentMessage: agreement.filter((r) => r.agreement === "message"),
+  },
 };
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ summary, rows }, null, 1));
 console.log(
@@ -159,6 +207,15 @@ console.log(
     {
       ...summary,
       judgeAcceptsServeRefuses: summary.judgeAcceptsServeRefuses,
+      check: {
+        ...summary.check,
+        differentVerdict: summary.check.differentVerdict.map((r) => basename(r.file)),
+        differentMessage: summary.check.differentMessage.map((r) => ({
+          file: basename(r.file),
+          pypi: r.pkgpushMessage,
+          check: r.checkMessage,
+        })),
+      },
       serveAcceptsJudgeRefuses: summary.serveAcceptsJudgeRefuses.map((r) => ({
         file: basename(r.file),
         judge: r.judgeMessage,
@@ -168,4 +225,10 @@ console.log(
     1,
   ),
 );
-process.exit(summary.judgeAcceptsServeRefuses.length === 0 ? 0 : 1);
+process.exit(
+  summary.judgeAcceptsServeRefuses.length === 0 &&
+    summary.check.differentVerdict.length === 0 &&
+    summary.check.differentMessage.length === 0
+    ? 0
+    : 1,
+);

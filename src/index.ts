@@ -22,6 +22,7 @@ import {
   distributionInfo,
 } from "./publish/views.js";
 import type { JsonReport } from "./report/json.js";
+import { type CheckOptions, type CheckReport, checkReport } from "./rules/check-report.js";
 import type { StatusOptions, StatusReport } from "./status/run.js";
 import type { SyncEvents, SyncReport } from "./sync/run.js";
 
@@ -53,6 +54,7 @@ export type { ConfigInfo, DistributionInfo, ServerInfo } from "./publish/views.j
 export type { JsonReport as PublishReport } from "./report/json.js";
 export { Redactor } from "./report/redact.js";
 export { ReportFileError } from "./report/report-file.js";
+export type { CheckedFile, CheckOptions, CheckReport } from "./rules/check-report.js";
 export { SimpleIndexError, type SimpleIndexFailure } from "./simple/errors.js";
 export type {
   CellState,
@@ -192,4 +194,15 @@ export async function inspect(
 ): Promise<DistributionInfo[]> {
   const paths = await collectFiles(files, options.cwd ?? process.cwd());
   return (await inspectAll(paths)).map(distributionInfo);
+}
+
+/**
+ * PyPI's verdict on each file before any server gets a byte (`pkgpush check --json`): the rule
+ * and Warehouse's message for each refusal, warnings, and what was not judged.
+ */
+export function check(
+  files: string[] = ["dist/*"],
+  options: CheckOptions = {},
+): Promise<CheckReport> {
+  return checkReport(files, options);
 }

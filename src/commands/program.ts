@@ -84,13 +84,22 @@ function addPublishOptions(command: Command): Command {
     )
     .addOption(
       new Option(
-        "--check-url <url>",
-        "simple index to check for existing files (NAME=URL with several servers)",
-      )
+        "--simple-url <url>",
+        "simple index to look up existing files in (NAME=URL with several servers)",
+      ).argParser(collect),
+    )
+    .addOption(
+      new Option("--check-url <url>", "the same as --simple-url (uv)")
         .argParser(collect)
         .env("UV_PUBLISH_CHECK_URL"),
     )
-    .option("--no-check", "do not ask simple indexes whether files already exist")
+    .option("--no-simple-index", "do not ask simple indexes whether files already exist")
+    .addOption(new Option("--no-check", "the same as --no-simple-index (older name)").hideHelp())
+    .option(
+      "--no-rules",
+      "skip PyPI's rules (pkgpush check) before sending to servers that apply them",
+    )
+    .addOption(new Option("--no-rules-check", "the same as --no-rules").hideHelp())
     .option("--no-preflight", "skip the checks of every server before the first upload")
     .option("--json", "print a JSON report on stdout (the summary goes to stderr)")
     .option("--report <file>", "also write the JSON report to this file")
@@ -155,6 +164,22 @@ export function buildProgram(
   const ctx = { env: process.env, cwd: process.cwd(), signal };
 
   addPublishCommands(program, run, ctx);
+
+  program
+    .command("check")
+    .description("PyPI's verdict on each file (default: dist/*) before any server gets a byte")
+    .argument("[files...]", "wheels, sdists, eggs, directories or glob patterns")
+    .addOption(
+      new Option("--rules <set>", "pypi: PyPI's upload rules; basic: what every index refuses")
+        .choices(["pypi", "basic"])
+        .default("pypi"),
+    )
+    .option("--strict", "fail on warnings too (what PyPI accepts but e-mails the owners about)")
+    .option("--json", "print the verdicts as JSON")
+    .addHelpText("after", CHECK_HELP)
+    .action((files: string[], opts: { json?: boolean; strict?: boolean; rules?: string }) => {
+      run(import("./check.js").then((m) => m.check(files, opts, ctx.cwd)));
+    });
 
   program
     .command("sync")
@@ -337,6 +362,22 @@ Examples:
   pkgpush upload -s -i releases@acme.example   sign with gpg (PyPI ignores signatures)
   pkgpush upload --index acme             [[tool.uv.index]] "acme" of ./pyproject.toml
   TWINE_USERNAME=__token__ TWINE_PASSWORD=pypi-... pkgpush upload --non-interactive
+`;
+
+const CHECK_HELP = `
+Each file gets the verdict PyPI's upload endpoint (Warehouse's file_upload) would give to the
+request pkgpush sends: the form, the metadata (packaging's and Warehouse's rules, classifiers,
+SPDX License-Expression, e-mails, URLs), standard-library project names, the description,
+the file name, type and size (100 MiB), the archive (structure, compression, zip framing),
+sdist and wheel names, platform tags, License-File entries, RECORD and entry_points.txt,
+with Warehouse's own message and rule. Warnings: what PyPI accepts but e-mails the owners
+about (a RECORD mismatch).
+
+Not judged (needs PyPI's database): whether the name is taken, prohibited or too similar to
+another project's, existing releases and files, quotas and rate limits. Files already on an
+index: see \`upload --check-url\`.
+
+Exit status: 0 all pass, 1 some fail, 2 bad input.
 `;
 
 const STATUS_EXAMPLES = `

@@ -12,7 +12,7 @@ import { formatBytes, lineReporter } from "../report/log.js";
 import { checkReportTarget, ReportFileError, writeReportFile } from "../report/report-file.js";
 import { formatDuration } from "../report/summary.js";
 import { formatSummary } from "../report/summary-table.js";
-import type { DownloadEvents } from "../sync/fetch-all.js";
+import type { DownloadEvents } from "../sync/download-types.js";
 import { formatSyncPlan, syncNotes } from "../sync/report.js";
 import { runSync, type SyncReport } from "../sync/run.js";
 import { messagePrinter } from "./console.js";

@@ -317,6 +317,7 @@ function sectionServer(
     immutable: booleanOption(options, "immutable", loc, host !== undefined && PYPI_HOSTS.has(host)),
     allowInsecureHttp: booleanOption(options, "allow-insecure-http", loc, false),
     md5Digest: booleanOption(options, "md5-digest", loc, false),
+    rules: rulesOption(options, loc, host !== undefined && PYPI_HOSTS.has(host)),
     origin: "pypirc",
     location: { file: parsed.file, section: name, line: section?.line },
     options: Object.fromEntries([...options].map(([k, v]) => [k, v.value])),
@@ -406,6 +407,27 @@ function booleanOption(
     );
   }
   return value;
+}
+
+/** `rules = pypi|basic`: which upload rules the server applies (default: pypi for PyPI's hosts). */
+function rulesOption(
+  options: Map<string, ParsedOption>,
+  loc: (key: string) => ConfigLocation,
+  pypiHost: boolean,
+): "pypi" | "basic" {
+  const option = options.get("rules");
+  if (!option) return pypiHost ? "pypi" : "basic";
+  const value = option.value.trim().toLowerCase();
+  if (value === "pypi" || value === "basic") return value;
+  const { file, section, line } = loc("rules");
+  throw new ConfigError(
+    `${file}, line ${line}: [${section}] rules = ${JSON.stringify(option.value)} is not a rule set; use pypi (PyPI's upload rules, checked before anything is sent) or basic`,
+  );
+}
+
+/** Whether files bound for this server must pass PyPI's rules before anything is sent. */
+export function hasPypiRules(server: ServerConfig): boolean {
+  return server.rules === "pypi" || (server.rules === undefined && isPypiHost(server.repository));
 }
 
 function available(config: PypircConfig): string {

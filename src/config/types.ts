@@ -58,6 +58,11 @@ export interface ServerConfig {
   allowInsecureHttp: boolean;
   /** Send `md5_digest` too (`md5-digest = true`), for servers that still read it (Artifactory). */
   md5Digest?: boolean | undefined;
+  /**
+   * The upload rules the server applies: `pypi` (Warehouse's; files are checked against them
+   * before anything is sent) or `basic`. `rules =` in the section; default pypi for PyPI's hosts.
+   */
+  rules?: "pypi" | "basic" | undefined;
   /** Where it was defined; undefined for built-in defaults and ad-hoc URLs. */
   origin: "pypirc" | "builtin" | "url";
   location?: ConfigLocation | undefined;

@@ -152,6 +152,23 @@ async function inspectOne(
         `${display}: ${dirs.length} .dist-info directories (${dirs.join(", ")}); a wheel has exactly one (pip refuses to install it); rebuild the wheel with a current build backend`,
       );
   }
+  const dist = distributionFromMember(absolute, parsed, info.size, member, display);
+  const sidecars = await findSidecars(absolute, display, listings);
+  return { ...dist, signaturePath: sidecars.signature, attestationPaths: sidecars.attestations };
+}
+
+/**
+ * A distribution from its metadata file, read by the caller: the metadata parsed, its version
+ * known, its name and version present and agreeing with the file name. No sidecars.
+ */
+export function distributionFromMember(
+  absolute: string,
+  parsed: ParsedFilename,
+  size: number,
+  member: { name: string; data: Buffer; warnings?: string[] | undefined },
+  display: string,
+): Distribution {
+  const filename = basename(absolute);
   const metadata = parseMetadata(decodeMetadata(member.data));
   const metadataVersion = checkMetadataVersion(getField(metadata, "Metadata-Version"), display);
   // Values are kept as written (metadata.ts); surrounding blanks never belong to a name or version.
@@ -173,19 +190,17 @@ async function inspectOne(
         `${name} ${version}; rename the file or rebuild the distribution`,
     );
   }
-  const sidecars = await findSidecars(absolute, display, listings);
   return {
     path: absolute,
     filename,
-    size: info.size,
+    size,
     parsed,
     name,
     version,
     normalizedName: normalizeName(name),
     metadataVersion,
     metadata,
-    signaturePath: sidecars.signature,
-    attestationPaths: sidecars.attestations,
+    attestationPaths: [],
     ...(member.warnings?.length ? { warnings: member.warnings } : {}),
   };
 }

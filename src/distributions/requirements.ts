@@ -63,7 +63,15 @@ const TOKENS = {
 } as const;
 type TokenName = keyof typeof TOKENS;
 
-class SyntaxProblem extends Error {}
+/** packaging's ParserSyntaxError: the message and the span of the source it points at. */
+class SyntaxProblem extends Error {
+  constructor(
+    message: string,
+    readonly span: [number, number] = [0, 0],
+  ) {
+    super(message);
+  }
+}
 
 /** packaging's context-sensitive tokenizer: the caller says which token it expects next. */
 class Tokens {
@@ -84,15 +92,20 @@ class Tokens {
   }
   expect(name: TokenName, expected: string): string {
     const text = this.take(name);
-    if (text === undefined) throw new SyntaxProblem(`Expected ${expected}`);
+    if (text === undefined) throw this.fail(`Expected ${expected}`);
     return text;
+  }
+  /** An error spanning `start` (default: here) to here, as packaging's tokenizer reports it. */
+  fail(message: string, start: number = this.position): SyntaxProblem {
+    return new SyntaxProblem(message, [start, this.position]);
   }
   /** Parse `inner`, enclosed in `open`/`close` tokens when `open` comes first. */
   enclosed(open: TokenName, close: TokenName, around: string, inner: () => void): void {
+    const openPosition = this.position;
     const opened = this.take(open) !== undefined;
     inner();
     if (opened && this.take(close) === undefined)
-      throw new SyntaxProblem(`Expected matching ${close} for ${open}, after ${around}`);
+      throw this.fail(`Expected matching ${close} for ${open}, after ${around}`, openPosition);
   }
 }
 
@@ -101,9 +114,9 @@ function versionMany(t: Tokens): string {
   for (let spec = t.take("SPECIFIER"); spec !== undefined; spec = t.take("SPECIFIER")) {
     specifiers += spec;
     if (t.peek("VERSION_PREFIX_TRAIL") !== undefined)
-      throw new SyntaxProblem(".* suffix can only be used with `==` or `!=` operators");
+      throw t.fail(".* suffix can only be used with `==` or `!=` operators");
     if (t.peek("VERSION_LOCAL_LABEL_TRAIL") !== undefined)
-      throw new SyntaxProblem("Local version label can only be used with `==` or `!=` operators");
+      throw t.fail("Local version label can only be used with `==` or `!=` operators");
     t.take("WS");
     if (t.take("COMMA") === undefined) break;
     specifiers += ",";
@@ -114,7 +127,7 @@ function versionMany(t: Tokens): string {
 
 function markerVar(t: Tokens): void {
   if (t.take("VARIABLE") === undefined && t.take("QUOTED_STRING") === undefined)
-    throw new SyntaxProblem("Expected a marker variable or quoted string");
+    throw t.fail("Expected a marker variable or quoted string");
 }
 
 function markerOp(t: Tokens): void {
@@ -125,9 +138,7 @@ function markerOp(t: Tokens): void {
     return;
   }
   if (t.take("OP") === undefined)
-    throw new SyntaxProblem(
-      "Expected marker operator, one of <=, <, !=, ==, >=, >, ~=, ===, in, not in",
-    );
+    throw t.fail("Expected marker operator, one of <=, <, !=, ==, >=, >, ~=, ===, in, not in");
 }
 
 function markerAtom(t: Tokens): void {
@@ -154,8 +165,8 @@ function marker(t: Tokens): void {
   while (t.take("BOOLOP") !== undefined) markerAtom(t);
 }
 
-function requirementMarker(t: Tokens, expected: string): void {
-  if (t.take("SEMICOLON") === undefined) throw new SyntaxProblem(`Expected ${expected} or end`);
+function requirementMarker(t: Tokens, expected: string, spanStart: number): void {
+  if (t.take("SEMICOLON") === undefined) throw t.fail(`Expected ${expected} or end`, spanStart);
   marker(t);
   t.take("WS");
 }
@@ -167,8 +178,7 @@ function extras(t: Tokens): void {
     if (t.take("IDENTIFIER") !== undefined) {
       for (;;) {
         t.take("WS");
-        if (t.peek("IDENTIFIER") !== undefined)
-          throw new SyntaxProblem("Expected comma between extra names");
+        if (t.peek("IDENTIFIER") !== undefined) throw t.fail("Expected comma between extra names");
         if (t.take("COMMA") === undefined) break;
         t.take("WS");
         t.expect("IDENTIFIER", "extra name after comma");
@@ -181,14 +191,16 @@ function extras(t: Tokens): void {
 function details(t: Tokens): void {
   if (t.take("AT") !== undefined) {
     t.take("WS");
+    const urlStart = t.position;
     t.expect("URL", "URL after @");
     if (t.peek("END") !== undefined) return;
     t.expect("WS", "whitespace after URL");
     if (t.peek("END") !== undefined) return;
-    requirementMarker(t, "semicolon (after URL and whitespace)");
+    requirementMarker(t, "semicolon (after URL and whitespace)", urlStart);
     return;
   }
   let specifier = "";
+  const specifierStart = t.position;
   t.enclosed("LEFT_PARENTHESIS", "RIGHT_PARENTHESIS", "version specifier", () => {
     t.take("WS");
     specifier = versionMany(t);
@@ -201,11 +213,20 @@ function details(t: Tokens): void {
     specifier
       ? "comma (within version specifier), semicolon (after version specifier)"
       : "semicolon (after name with no version specifier)",
+    specifierStart,
   );
 }
 
 /** Why a Requires-Dist value is not a valid PEP 508 requirement, or undefined when it is. */
 export function requirementProblem(value: string): string | undefined {
+  return requirementError(value)?.split("\n")[0];
+}
+
+/**
+ * packaging's full `InvalidRequirement` text: the reason, the requirement and a marker line
+ * under the part at fault (Warehouse quotes it for Provides-Dist and Obsoletes-Dist).
+ */
+export function requirementError(value: string): string | undefined {
   const t = new Tokens(value);
   try {
     t.take("WS");
@@ -217,7 +238,10 @@ export function requirementProblem(value: string): string | undefined {
     t.expect("END", "end of dependency specifier");
     return undefined;
   } catch (error) {
-    if (error instanceof SyntaxProblem) return error.message;
+    if (error instanceof SyntaxProblem) {
+      const [start, end] = error.span;
+      return `${error.message}\n    ${value}\n    ${" ".repeat(start)}${"~".repeat(end - start)}^`;
+    }
     throw error;
   }
 }

@@ -65,6 +65,8 @@ export interface ApiOptions {
   check?: boolean;
   /** `false`: no checks of every server before the first upload. */
   preflight?: boolean;
+  /** `false`: PyPI's rules are not applied before sending (see `check`). Default true. */
+  rules?: boolean;
   /** `verbose`: debug messages and the HTTP trace are emitted as events. Default `normal`. */
   verbosity?: Verbosity;
   /** Asks for a missing user name or password; without it nobody is asked. */
@@ -132,6 +134,7 @@ export function optionsFromApi(
     trustedPublishing: parseTrustedPublishingMode(o.trustedPublishing),
     checks: { enabled: o.check !== false, urls: checkUrls(o) },
     preflight: o.preflight !== false,
+    rules: o.rules !== false,
     verbosity: o.verbosity ?? "normal",
     interactive: o.ask !== undefined,
     ask: o.ask,

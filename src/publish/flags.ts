@@ -23,8 +23,16 @@ export interface PublishFlags {
   /** undefined when neither --keyring nor --no-keyring is given. */
   keyring?: boolean;
   preflight: boolean;
+  /** false with --no-check (older name of --no-simple-index). */
   check: boolean;
+  /** false with --no-simple-index: no existing-file look-ups. */
+  simpleIndex?: boolean;
+  /** --check-url (uv's name) and --simple-url: simple indexes to look up existing files in. */
   checkUrl?: string[];
+  simpleUrl?: string[];
+  /** false with --no-rules (or --no-rules-check): PyPI's rules are not applied before sending. */
+  rules?: boolean;
+  rulesCheck?: boolean;
   trustedPublishing?: string;
   json?: boolean;
   report?: string;

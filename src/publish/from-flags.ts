@@ -67,8 +67,12 @@ export async function optionsFromFlags(
     allowInsecureHttp: flags.allowInsecureHttp ?? false,
     keyring: keyringEnabled(flags.keyring, env),
     trustedPublishing: parseTrustedPublishingMode(flags.trustedPublishing),
-    checks: { enabled: flags.check !== false, urls: (flags.checkUrl ?? []).map(parseCheckUrl) },
+    checks: {
+      enabled: flags.check !== false && flags.simpleIndex !== false,
+      urls: [...(flags.simpleUrl ?? []), ...(flags.checkUrl ?? [])].map(parseCheckUrl),
+    },
     preflight: flags.preflight !== false,
+    rules: flags.rules !== false && flags.rulesCheck !== false,
     verbosity: verbosityOf(flags),
     interactive: !flags.nonInteractive,
   };

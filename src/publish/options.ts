@@ -75,6 +75,11 @@ export interface PublishOptions {
   checks: { enabled: boolean; urls: CheckUrl[] };
   /** Check every server before the first upload. */
   preflight: boolean;
+  /**
+   * Apply PyPI's rules (src/rules) before anything is sent, to files bound for servers that
+   * apply them (pypi.org, test.pypi.org, `rules = pypi`). Default true.
+   */
+  rules: boolean;
   verbosity: Verbosity;
   /** May ask for missing credentials (with `ask`). */
   interactive: boolean;

@@ -10,7 +10,6 @@ import { checkTlsFiles } from "../credentials/tls-files.js";
 import type { Credentials } from "../credentials/types.js";
 import { collectFiles } from "../distributions/collect.js";
 import { inspectAll } from "../distributions/inspect.js";
-import { refuseInvalidMetadata } from "../distributions/metadata-check.js";
 import type { Distribution } from "../distributions/types.js";
 import { AggregateInputError, UsageError } from "../errors.js";
 import { type Plan, planRegistrations, planUploads } from "../plan/plan.js";
@@ -20,6 +19,7 @@ import { Redactor } from "../report/redact.js";
 import { serverLookup } from "../resolve/lookup.js";
 import { matchRoutes } from "../resolve/route-match.js";
 import { resolveTargets, type Targets } from "../resolve/targets.js";
+import { refuseBeforeSending } from "../rules/preflight.js";
 import { settleCredentials } from "./credentials.js";
 import { type Messenger, messenger, type PublishEvents, redactedEvents } from "./events.js";
 import type { CheckUrl, PublishOptions } from "./options.js";
@@ -62,7 +62,7 @@ async function route(
     serverLookup(routeTable),
   );
   for (const warning of targets.warnings) say.warn(warning);
-  refuseInvalidMetadata(targets.routes);
+  if (options.rules) await refuseBeforeSending(targets.routes, options.action);
   // The plan shows the notes itself; a real run says them as warnings.
   if (!options.dryRun) for (const note of targets.notes) say.warn(note);
   return targets;

@@ -24,8 +24,8 @@ import { fetchProjectFiles } from "../simple/client.js";
 import { deriveSimpleUrl } from "../simple/derive.js";
 import { SimpleIndexError } from "../simple/errors.js";
 import { describeSimpleUrl, endpointFor, settleSimpleUrl } from "../simple/locate.js";
-import type { TraceEvent } from "../transport/http.js";
 import { defaultRetryPolicy, type RetryPolicy } from "../transport/retry.js";
+import type { TraceEvent } from "../transport/types.js";
 import { USER_AGENT } from "../transport/user-agent.js";
 import {
   compareIndexRelease,

@@ -7,7 +7,7 @@ import type { ServerConfig } from "../config/types.js";
 import { inspectAll } from "../distributions/inspect.js";
 import type { Distribution } from "../distributions/types.js";
 import { type Plan, planUploads } from "../plan/plan.js";
-import type { FetchResult } from "./fetch-all.js";
+import type { FetchResult } from "./download-types.js";
 
 export interface CopyRoutes {
   routes: Array<{ dist: Distribution; servers: ServerConfig[] }>;

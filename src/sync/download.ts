@@ -21,6 +21,7 @@ import {
   parseRetryAfter,
   type RetryPolicy,
 } from "../transport/retry.js";
+import type { Downloaded } from "./download-types.js";
 import type { ListedFile } from "./types.js";
 
 /** Why a download failed; `final` ones are not retried (another try gives the same answer). */
@@ -57,12 +58,7 @@ export interface DownloadOptions {
   trace?: ((event: TraceEvent) => void) | undefined;
 }
 
-export interface Downloaded {
-  path: string;
-  size: number;
-  sha256: string;
-  attempts: number;
-}
+export type { Downloaded } from "./download-types.js";
 
 const MAX_REDIRECTS = 5;
 

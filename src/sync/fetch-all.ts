@@ -3,25 +3,9 @@
  * limit applies), and sorts the outcome: files ready to upload, files that failed. A hash
  * mismatch is kept apart: it means the source serves other bytes than its index says.
  */
-import { DownloadError, type Downloaded, type DownloadOptions, downloadFile } from "./download.js";
+import { DownloadError, type DownloadOptions, downloadFile } from "./download.js";
+import type { DownloadEvents, DownloadOutcome, FetchResult } from "./download-types.js";
 import type { Copy } from "./plan.js";
-
-export interface DownloadEvents {
-  onDownloadStart?(copy: Copy): void;
-  onDownloadProgress?(copy: Copy, bytes: number): void;
-  onDownloadRetry?(copy: Copy, attempt: number, delayMs: number, reason: string): void;
-  onDownloadFinish?(copy: Copy, outcome: DownloadOutcome): void;
-}
-
-export type DownloadOutcome =
-  | ({ ok: true; durationMs: number } & Downloaded)
-  | { ok: false; durationMs: number; reason: string; code: string; attempts?: number };
-
-export interface FetchResult {
-  /** Copies downloaded and verified, with their local files. */
-  ready: Array<{ copy: Copy; file: Downloaded }>;
-  failed: Array<{ copy: Copy; reason: string; code: string }>;
-}
 
 export async function fetchAll(
   copies: Copy[],

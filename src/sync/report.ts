@@ -5,7 +5,7 @@
  * differing (`failed`, never overwritten), not downloaded (`not-sent`).
  */
 import type { JsonReport } from "../report/json.js";
-import type { FetchResult } from "./fetch-all.js";
+import type { FetchResult } from "./download-types.js";
 import type { SyncPlan } from "./plan.js";
 
 export interface SyncSection {

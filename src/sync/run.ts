@@ -8,7 +8,6 @@ import type { ServerConfig } from "../config/types.js";
 import { keyringSource } from "../credentials/keyring.js";
 import { checkTlsFiles } from "../credentials/tls-files.js";
 import type { Credentials } from "../credentials/types.js";
-import { refuseInvalidMetadata } from "../distributions/metadata-check.js";
 import { AggregateInputError, ExitCode } from "../errors.js";
 import { closeSessions, openSessions, type ServerSession } from "../execute/session.js";
 import type { OutcomeStatus } from "../protocol/outcome.js";
@@ -18,6 +17,7 @@ import type { PublishOptions } from "../publish/options.js";
 import { readConfig } from "../publish/prepare.js";
 import type { JsonReport } from "../report/json.js";
 import { Redactor } from "../report/redact.js";
+import { refuseBeforeSending } from "../rules/preflight.js";
 import { defaultRetryPolicy } from "../transport/retry.js";
 import { USER_AGENT } from "../transport/user-agent.js";
 import { copyPlan, copyRoutes } from "./copy-plan.js";
@@ -29,7 +29,8 @@ import {
   sourceCredentialSources,
   sourceCredentials,
 } from "./discover.js";
-import { type DownloadEvents, type FetchResult, fetchAll } from "./fetch-all.js";
+import type { DownloadEvents, FetchResult } from "./download-types.js";
+import { fetchAll } from "./fetch-all.js";
 import { type SyncSection, syncIncomplete, syncRows, syncSection } from "./report.js";
 import { withPrivateDir } from "./temp-dir.js";
 
@@ -134,7 +135,7 @@ export async function runSync(options: SyncOptions, events: SyncEvents = {}): Pr
       if (fetched.ready.length > 0 && !options.signal?.aborted) {
         const routes = await copyRoutes(fetched, found.targets);
         // The same refusal as `upload`: PyPI's rules for files bound there, packaging's for all.
-        refuseInvalidMetadata(routes.routes);
+        if (options.rules) await refuseBeforeSending(routes.routes, "upload");
         const { send } = await import("../publish/send.js");
         const prepared = { options, plan: copyPlan(routes), credentials, redactor };
         uploaded = await send(prepared, events);

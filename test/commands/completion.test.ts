@@ -45,7 +45,8 @@ describe("bash", () => {
     ]);
     expect(bashComplete(["pkgpush", "upload", "--sk"])).toEqual(["--skip-existing"]);
     // register has no --sign (twine's register does not sign either).
-    expect(bashComplete(["pkgpush", "register", "--si"])).toEqual([]);
+    // --sign is upload's; --simple-url (where existing files are looked up) is shared.
+    expect(bashComplete(["pkgpush", "register", "--si"])).toEqual(["--simple-url"]);
     expect(bashComplete(["pkgpush", "upload", "--config-file", "pkgpush.b"])).toEqual([
       "pkgpush.bash",
     ]);

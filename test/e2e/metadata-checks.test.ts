@@ -55,8 +55,16 @@ describe("metadata packaging refuses is refused before anything is sent", () => 
       const line = r.stderr.split("\n").find((l) => l.includes(basename(c.path)));
       expect(line, `${key}: ${r.stderr}`).toBeDefined();
       expect(line).toContain(c.reason);
-      if (c.field) expect(line).toContain(`${c.field}: `);
-      expect(line).toMatch(/rebuild the (distribution|wheel) with a current build backend/);
+      // What every index refuses: pkgpush's line; what PyPI refuses: Warehouse's rule and words.
+      if (c.field)
+        expect(line).toContain(
+          c.scope === "all" ? `${c.field}: ` : `metadata:${c.field.toLowerCase()}: `,
+        );
+      expect(line).toMatch(
+        c.scope === "all"
+          ? /rebuild the (distribution|wheel) with a current build backend/
+          : /\(PyPI refuses it; the file is bound for pypi\); .*rebuild/,
+      );
       expect(r.stdout).toBe("");
     }
   });
@@ -109,7 +117,7 @@ describe("metadata packaging refuses is refused before anything is sent", () => 
       cases.lexpr21?.path ?? "",
     ]);
     expect(r.stderr).toContain(
-      "License-Expression: license-expression introduced in metadata version 2.4, not 2.1 (PyPI refuses it; the file is bound for pypi); rebuild the distribution with a current build backend",
+      "metadata:license-expression: license-expression introduced in metadata version 2.4, not 2.1. See https://packaging.python.org/specifications/core-metadata for more information. (PyPI refuses it; the file is bound for pypi); rebuild the distribution with a current build backend",
     );
   });
 });

@@ -73,8 +73,10 @@ describe("npm pack", () => {
     expect(packed.files.some((f) => /index-server|\.map$/.test(f))).toBe(false);
   });
 
-  it("is under 400 kB", () => {
-    expect(packed.size).toBeLessThan(400_000);
+  // 400 kB before PyPI's rules; their data (src/rules/data: classifiers, SPDX ids, stdlib names)
+  // is 26 kB compressed.
+  it("is under 430 kB", () => {
+    expect(packed.size).toBeLessThan(430_000);
   });
 
   it("declares no runtime dependency but the optional native keyring", () => {

@@ -1,0 +1,295 @@
+/**
+ * Warehouse's checks of the file's content (forklift/legacy.py `_is_valid_dist_file`, then the
+ * sdist and wheel checks of `file_upload`), in its order, with its messages, from one pass over
+ * the archive (zip-scan.ts, tar-scan.ts).
+ */
+import { open } from "node:fs/promises";
+import { posix } from "node:path";
+import warehouseData from "./data/warehouse.json" with { type: "json" };
+import { entryPointsProblem } from "./entry-points.js";
+import { scanTar, type TarScan } from "./tar-scan.js";
+import {
+  BadZip,
+  framingProblem,
+  isZipFile,
+  readCentralDirectory,
+  readEntry,
+  WindowReader,
+  type ZipEntry,
+} from "./zip-scan.js";
+
+const MIB = 1024 * 1024;
+const RATIO_MIN_SIZE = 64 * MIB;
+const RATIO = 50;
+const SCAN_MAX = 5 * MIB;
+const MEMBER_MAX = 64 * MIB;
+const EXTENSIONS = new Set(warehouseData.scan_extensions);
+
+/** What the content checks found: a refusal (Warehouse's message) and warnings. */
+export interface ContentVerdict {
+  refusal?: { rule: string; message: string };
+  warnings: Array<{ rule: string; message: string }>;
+  /** The archive's member names, for the License-File checks. */
+  names?: Set<string>;
+}
+
+/** Python's `os.path.commonpath` (posix) of member names; "" for none. */
+export function commonPath(names: string[]): string {
+  if (names.length === 0) return "";
+  const split = names.map((n) => n.split("/").filter((c) => c !== "" && c !== "."));
+  const first = split[0] as string[];
+  let n = first.length;
+  for (const parts of split) {
+    let i = 0;
+    while (i < n && i < parts.length && parts[i] === first[i]) i++;
+    n = i;
+  }
+  const prefix = names[0]?.startsWith("/") ? "/" : "";
+  return prefix + first.slice(0, n).join("/") || (prefix ? "/" : "");
+}
+
+const scannable = (name: string) => EXTENSIONS.has(posix.extname(name).toLowerCase());
+
+/** The longest substring shared by all of `strings` (they are few and short). */
+function sharedPart(strings: string[]): string {
+  const [first = "", ...rest] = strings;
+  for (let len = first.length; len > 0; len--)
+    for (let i = 0; i + len <= first.length; i++) {
+      const part = first.slice(i, i + len);
+      if (rest.every((s) => s.includes(part))) return part;
+    }
+  return "";
+}
+
+/** Each rule with one string every match must contain: one search rules most files out. */
+const YARA = warehouseData.yara.map((rule) => ({
+  ...rule,
+  needle: rule.all ? (rule.strings[0] ?? "") : sharedPart(rule.strings),
+}));
+
+/** Warehouse's YARA rules (plain string matches): the first member matching one, by rule order. */
+export function yaraMessage(members: Array<{ name: string; data: Buffer }>): string | undefined {
+  for (const { data } of members) {
+    for (const rule of YARA) {
+      if (!data.includes(rule.needle)) continue;
+      const hits = rule.strings.map((s) => data.includes(s));
+      if (rule.all ? hits.every(Boolean) : hits.some(Boolean)) return rule.message;
+    }
+  }
+  return undefined;
+}
+
+const invalid = (message: string | null) => ({
+  rule: "archive",
+  message: `Invalid distribution file. ${message}`,
+});
+
+/** A zip already opened and its central directory read (the one-pass check, check-file.ts). */
+export interface OpenZip {
+  reader: WindowReader;
+  entries: ZipEntry[];
+}
+
+async function zipVerdict(
+  path: string,
+  filename: string,
+  size: number,
+  opened?: OpenZip,
+): Promise<ContentVerdict> {
+  const file = opened ? undefined : await open(path, "r");
+  const fh = opened?.reader ?? new WindowReader(file as NonNullable<typeof file>, size);
+  try {
+    if (!opened && !(await isZipFile(fh, size)))
+      return { refusal: invalid("File is not a zipfile"), warnings: [] };
+    let entries: ZipEntry[];
+    try {
+      entries = opened?.entries ?? (await readCentralDirectory(fh, size));
+    } catch (error) {
+      if (error instanceof BadZip) return { refusal: invalid(null), warnings: [] };
+      throw error;
+    }
+    const names = entries.map((e) => e.name);
+    const byName = new Map(entries.map((e) => [e.name, e]));
+    const decompressed = entries.reduce((sum, e) => sum + e.size, 0);
+    if (decompressed > RATIO_MIN_SIZE && decompressed / size > RATIO)
+      return { refusal: invalid(`File exceeds compression ratio of ${RATIO}`), warnings: [] };
+    if (entries.some((e) => e.method !== 0 && e.method !== 8))
+      return { refusal: invalid("File does not use a supported compression type"), warnings: [] };
+    let prefix = "";
+    if (filename.endsWith(".zip")) {
+      const top = commonPath(names);
+      if ([".", "/", ""].includes(top))
+        return {
+          refusal: invalid("Incorrect number of top-level directories in sdist"),
+          warnings: [],
+        };
+      if (!byName.has(`${top}/PKG-INFO`))
+        return { refusal: invalid(`PKG-INFO not found at ${top}/PKG-INFO`), warnings: [] };
+    } else {
+      const parts = filename.split("-");
+      if (parts.length < 3)
+        return {
+          refusal: invalid("Unable to parse name and version from wheel filename"),
+          warnings: [],
+        };
+      prefix = `${parts[0]}-${parts[1]}.dist-info/`;
+      if (!byName.has(`${prefix}WHEEL`))
+        return { refusal: invalid(`WHEEL not found at ${prefix}WHEEL`), warnings: [] };
+    }
+    const scanned: Array<{ name: string; data: Buffer }> = [];
+    for (const e of entries) {
+      if (e.name.endsWith("/") || !scannable(e.name) || e.size > SCAN_MAX) continue;
+      const data = await readEntry(fh, e, SCAN_MAX);
+      if (data) scanned.push({ name: e.name, data });
+    }
+    const yara = yaraMessage(scanned);
+    if (yara) return { refusal: invalid(yara), warnings: [] };
+    const framing = await framingProblem(fh, size, entries);
+    if (framing)
+      return {
+        refusal: invalid(
+          `ZIP archive not accepted: ${framing}. See https://docs.pypi.org/archives for more information`,
+        ),
+        warnings: [],
+      };
+    if (!filename.endsWith(".whl")) return { warnings: [], names: new Set(names) };
+    return await wheelContent(fh, filename, prefix, entries, byName);
+  } finally {
+    await file?.close();
+  }
+}
+
+/** RECORD (refused when missing, mailed about when it disagrees), entry_points.txt, METADATA. */
+async function wheelContent(
+  fh: WindowReader,
+  filename: string,
+  prefix: string,
+  entries: ZipEntry[],
+  byName: Map<string, ZipEntry>,
+): Promise<ContentVerdict> {
+  const names = new Set(entries.map((e) => e.name));
+  const warnings: ContentVerdict["warnings"] = [];
+  const record = byName.get(`${prefix}RECORD`);
+  const recordData = record && (await readEntry(fh, record, MEMBER_MAX));
+  const listed = recordData && recordEntries(recordData);
+  if (!listed)
+    return {
+      warnings,
+      names,
+      refusal: {
+        rule: "wheel-record",
+        message: `Wheel '${filename}' does not contain the required RECORD file: ${prefix}RECORD`,
+      },
+    };
+  const exempt = new Set([`${prefix}RECORD.jws`, `${prefix}RECORD.p7s`]);
+  const inWheel = [...names].filter((n) => !n.endsWith("/") && !n.endsWith("\\") && !exempt.has(n));
+  const missingFromRecord = inWheel.filter((n) => !listed.has(n));
+  const missingFromWheel = [...listed].filter((n) => !names.has(n) || exempt.has(n));
+  if (missingFromRecord.length > 0 || missingFromWheel.length > 0)
+    warnings.push({
+      rule: "wheel-record",
+      message: `RECORD does not match the wheel's files (${[
+        missingFromRecord.length > 0
+          ? `not in RECORD: ${missingFromRecord.slice(0, 3).join(", ")}`
+          : "",
+        missingFromWheel.length > 0
+          ? `missing from the wheel: ${missingFromWheel.slice(0, 3).join(", ")}`
+          : "",
+      ]
+        .filter(Boolean)
+        .join("; ")}); PyPI accepts the file and e-mails the project's owners`,
+    });
+  const entryPoints = byName.get(`${prefix}entry_points.txt`);
+  if (entryPoints) {
+    const data = await readEntry(fh, entryPoints, MEMBER_MAX);
+    if (!data || entryPointsProblem(data))
+      return {
+        warnings,
+        names,
+        refusal: {
+          rule: "wheel-entry-points",
+          message: `Wheel '${filename}' has invalid entry points defined in the entry_points.txt file`,
+        },
+      };
+  }
+  if (!byName.has(`${prefix}METADATA`))
+    return {
+      warnings,
+      names,
+      refusal: {
+        rule: "wheel-metadata",
+        message: `Wheel '${filename}' does not contain the required METADATA file: ${prefix}METADATA`,
+      },
+    };
+  return { warnings, names };
+}
+
+/** RECORD's first column (Python's csv reader), or undefined when it is not UTF-8 or not CSV. */
+function recordEntries(data: Buffer): Set<string> | undefined {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(data);
+  } catch {
+    return undefined;
+  }
+  const out = new Set<string>();
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    if (line === "") continue;
+    let field: string;
+    if (line.startsWith('"')) {
+      const m = /^"((?:[^"]|"")*)"/.exec(line);
+      if (!m) return undefined;
+      field = (m[1] as string).replaceAll('""', '"');
+    } else field = line.split(",")[0] as string;
+    out.add(field.replaceAll("\\", "/"));
+  }
+  return out;
+}
+
+async function tarVerdict(path: string, size: number, scanned?: TarScan): Promise<ContentVerdict> {
+  const file = await open(path, "r");
+  let isZip: boolean;
+  try {
+    isZip = await isZipFile(new WindowReader(file, size, 65557), size);
+  } finally {
+    await file.close();
+  }
+  const scan = scanned ?? (await scanTar(path, (name, n) => scannable(name) && n <= SCAN_MAX));
+  if (isZip && scan.isTar)
+    return { refusal: invalid("File is both a zip and a tar file"), warnings: [] };
+  if (!scan.isTar) return { refusal: invalid("File is not a tarfile"), warnings: [] };
+  if (!scan.isGzipTar || scan.broken) return { refusal: invalid(null), warnings: [] };
+  const top = commonPath(scan.names);
+  if (scan.sparse)
+    return {
+      refusal: invalid(
+        "tar archive not accepted: Sparse members are not allowed. See https://docs.pypi.org/archives for more information",
+      ),
+      warnings: [],
+    };
+  if ([".", "/", ""].includes(top))
+    return { refusal: invalid("Incorrect number of top-level directories in sdist"), warnings: [] };
+  const names = new Set(scan.names);
+  if (!names.has(`${top}/PKG-INFO`))
+    return { refusal: invalid(`PKG-INFO not found at ${top}/PKG-INFO`), warnings: [] };
+  const yara = yaraMessage(scan.kept.filter((k) => scannable(k.name)));
+  if (yara) return { refusal: invalid(yara), warnings: [] };
+  return { warnings: [], names };
+}
+
+/** The members the content checks read from a tar (YARA's), for a one-pass scan. */
+export const keepForRules = (name: string, size: number) => scannable(name) && size <= SCAN_MAX;
+
+/**
+ * The content verdict of a wheel, .zip or .tar.gz (the caller has refused other types), from
+ * the archive as already read when the caller has it.
+ */
+export function contentVerdict(
+  path: string,
+  filename: string,
+  size: number,
+  pre: { zip?: OpenZip; tar?: TarScan } = {},
+): Promise<ContentVerdict> {
+  if (filename.endsWith(".tar.gz")) return tarVerdict(path, size, pre.tar);
+  return zipVerdict(path, filename, size, pre.zip);
+}
