@@ -12,13 +12,13 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-/**
- * Options of `upload` and `register`. The concurrency defaults come from BENCHMARKS.md (scenario
- * 4): with latency, requests in flight are what count. 4 per server keeps any one server to a
- * handful of parallel uploads (browsers open up to 6 per host); 12 lets 3 servers have theirs.
- * BLAKE2b workers stay at one per spare core whatever the concurrency.
- */
+/** Options of `upload` and `register`: where to, how, and what to check and print. */
 function addPublishOptions(command: Command): Command {
+  return addOutputOptions(addTransferOptions(addTargetOptions(command)));
+}
+
+/** Which servers, and as whom. */
+function addTargetOptions(command: Command): Command {
   return command
     .option(
       "-r, --repository <name>",
@@ -49,7 +49,16 @@ function addPublishOptions(command: Command): Command {
       new Option("-t, --token <token>", "API token: user __token__ with this password (uv)").env(
         "UV_PUBLISH_TOKEN",
       ),
-    )
+    );
+}
+
+/**
+ * How to send. The concurrency defaults come from BENCHMARKS.md (scenario 4): with latency,
+ * requests in flight are what count; per-server pacing (execute/server-pacing.ts) lowers a
+ * server's share while its answers queue, so the per-server ceiling is a ceiling, not a target.
+ */
+function addTransferOptions(command: Command): Command {
+  return command
     .option("--non-interactive", "never prompt for credentials (env TWINE_NON_INTERACTIVE)")
     .option("--dry-run", "print what would be sent where, and send nothing")
     .option("--concurrency <n>", "requests in flight at once", "24")
@@ -81,7 +90,12 @@ function addPublishOptions(command: Command): Command {
       )
         .choices(["auto", "automatic", "always", "never"])
         .env("PKGPUSH_TRUSTED_PUBLISHING"),
-    )
+    );
+}
+
+/** What to check before sending, and what to print. */
+function addOutputOptions(command: Command): Command {
+  return command
     .addOption(
       new Option(
         "--simple-url <url>",
@@ -145,26 +159,11 @@ function addPublishCommands(
   });
 }
 
-export function buildProgram(
+function addCheckCommand(
+  program: Command,
   run: (promise: Promise<number>) => void,
-  signal: AbortSignal,
-): Command {
-  const program = new Command("pkgpush")
-    .description("Publish Python distributions to many package indexes at once.")
-    .version(PKGPUSH_VERSION, "-V, --version")
-    .showSuggestionAfterError()
-    .exitOverride()
-    // Before the subcommands are added: they copy these settings when created.
-    .configureOutput({
-      writeOut: (text) => out(text),
-      writeErr: (text) => err(text),
-      outputError: (text, write) => write(`pkgpush: ${hideOptionValues(text)}`),
-    });
-
-  const ctx = { env: process.env, cwd: process.cwd(), signal };
-
-  addPublishCommands(program, run, ctx);
-
+  ctx: PublishContext,
+): void {
   program
     .command("check")
     .description("PyPI's verdict on each file (default: dist/*) before any server gets a byte")
@@ -180,7 +179,13 @@ export function buildProgram(
     .action((files: string[], opts: { json?: boolean; strict?: boolean; rules?: string }) => {
       run(import("./check.js").then((m) => m.check(files, opts, ctx.cwd)));
     });
+}
 
+function addSyncCommand(
+  program: Command,
+  run: (promise: Promise<number>) => void,
+  ctx: PublishContext,
+): void {
   program
     .command("sync")
     .description(
@@ -213,8 +218,8 @@ export function buildProgram(
     )
     .option("--non-interactive", "never prompt for credentials (env TWINE_NON_INTERACTIVE)")
     .option("--dry-run", "print what would be copied where, and copy nothing")
-    .option("--concurrency <n>", "requests in flight at once", "12")
-    .option("--per-server <n>", "requests in flight at once to one server", "4")
+    .option("--concurrency <n>", "requests in flight at once", "24")
+    .option("--per-server <n>", "requests in flight at once to one server", "8")
     .option("--retries <n>", "retries after a connection error, timeout, 5xx, 408 or 429", "3")
     .option("--connect-timeout <seconds>", "give up connecting after this long", "10")
     .option(
@@ -250,7 +255,13 @@ export function buildProgram(
     .action((releases: string[], opts) => {
       run(import("./sync.js").then((m) => m.sync(releases, opts, ctx)));
     });
+}
 
+function addServersCommand(
+  program: Command,
+  run: (promise: Promise<number>) => void,
+  ctx: PublishContext,
+): void {
   program
     .command("servers")
     .description("list configured servers, their URLs, routing patterns and credential sources")
@@ -268,7 +279,13 @@ export function buildProgram(
         run(import("./servers.js").then((m) => m.listServers(opts, ctx)));
       },
     );
+}
 
+function addStatusCommand(
+  program: Command,
+  run: (promise: Promise<number>) => void,
+  ctx: PublishContext,
+): void {
   program
     .command("status")
     .description("where every file of a release is: on which servers, with which sha256")
@@ -303,7 +320,13 @@ export function buildProgram(
     .action((files: string[], opts: StatusFlags) => {
       run(import("./status.js").then((m) => m.runStatus(files, opts, ctx)));
     });
+}
 
+function addLoginCommand(
+  program: Command,
+  run: (promise: Promise<number>) => void,
+  ctx: PublishContext,
+): void {
   program
     .command("login")
     .description("store a password or token for a server in the system keyring")
@@ -318,7 +341,9 @@ export function buildProgram(
     .action((opts) => {
       run(import("./login.js").then((m) => m.login(opts, ctx)));
     });
+}
 
+function addCompletionCommand(program: Command, run: (promise: Promise<number>) => void): void {
   program
     .command("completion")
     .description("print a shell completion script (bash, zsh or fish)")
@@ -332,6 +357,33 @@ export function buildProgram(
         }),
       );
     });
+}
+
+export function buildProgram(
+  run: (promise: Promise<number>) => void,
+  signal: AbortSignal,
+): Command {
+  const program = new Command("pkgpush")
+    .description("Publish Python distributions to many package indexes at once.")
+    .version(PKGPUSH_VERSION, "-V, --version")
+    .showSuggestionAfterError()
+    .exitOverride()
+    // Before the subcommands are added: they copy these settings when created.
+    .configureOutput({
+      writeOut: (text) => out(text),
+      writeErr: (text) => err(text),
+      outputError: (text, write) => write(`pkgpush: ${hideOptionValues(text)}`),
+    });
+
+  const ctx = { env: process.env, cwd: process.cwd(), signal };
+
+  addPublishCommands(program, run, ctx);
+  addCheckCommand(program, run, ctx);
+  addSyncCommand(program, run, ctx);
+  addServersCommand(program, run, ctx);
+  addStatusCommand(program, run, ctx);
+  addLoginCommand(program, run, ctx);
+  addCompletionCommand(program, run);
 
   program.addHelpText("after", PROGRAM_EXAMPLES);
   return program;

@@ -21,7 +21,6 @@ import { homedir } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { ConfigError, ResolutionError } from "../errors.js";
 import { RegularFileError, readRegularFile } from "../io/regular-file.js";
-import { deriveSimpleUrl } from "../simple/derive.js";
 import {
   DEFAULT_SECTION,
   decodeConfigBytes,
@@ -30,6 +29,7 @@ import {
   parseConfig,
   sectionOptions,
 } from "./configparser.js";
+import { deriveSimpleUrl } from "./derive-simple-url.js";
 import { compileReleasePattern } from "./release-pattern.js";
 import type { ConfigLocation, PypircConfig, ReleasePattern, ServerConfig } from "./types.js";
 

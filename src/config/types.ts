@@ -44,7 +44,7 @@ export interface ServerConfig {
   checkUrl?: string | undefined;
   /**
    * Where `checkUrl` comes from: `configured` (check-url / simple-url, --check-url), `derived`
-   * (from the upload URL's layout: src/simple/derive.ts), `off` (`check-url = none`,
+   * (from the upload URL's layout: src/config/derive-simple-url.ts), `off` (`check-url = none`,
    * --no-check). Unset: not settled yet (a derived URL is confirmed before use) or unknown.
    */
   checkUrlSource?: "configured" | "derived" | "off" | undefined;

@@ -1,9 +1,9 @@
+import { deriveSimpleUrl } from "../config/derive-simple-url.js";
 import type { ServerConfig } from "../config/types.js";
 import type { Distribution } from "../distributions/types.js";
 import { InterruptedError } from "../errors.js";
 import type { Plan } from "../plan/plan.js";
 import { fetchProjectFiles, type ProjectFiles } from "../simple/client.js";
-import { deriveSimpleUrl } from "../simple/derive.js";
 import { SimpleIndexError } from "../simple/errors.js";
 import { endpointFor, settleSimpleUrl } from "../simple/locate.js";
 import type { RetryPolicy } from "../transport/retry.js";

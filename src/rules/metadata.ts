@@ -4,6 +4,9 @@
  * packaging's `Metadata.from_raw` validation, then Warehouse's own rules (`_validate_metadata`),
  * and the choice `file_upload` makes among the errors: the first error of the first field among
  * metadata-version, name, version, else of the first field name in sorted order.
+ *
+ * `warehouseErrors` ports Warehouse's `_validate_metadata` line by line (its checks, order and
+ * messages), so it stays one long function that reads side by side with the original.
  */
 import { normalizeVersion } from "../distributions/filename.js";
 import {

@@ -5,6 +5,9 @@
  * no data descriptors, no comments, no trailing data) and the members the later checks read.
  * Headers are read where they are; member data is read only for the members asked for, each
  * once, and bounded.
+ *
+ * `framingProblem` ports Warehouse's `_validate_zipfile` line by line (its checks, order and
+ * messages), so it stays one long function that reads side by side with the original.
  */
 import type { FileHandle } from "node:fs/promises";
 import { inflateRawSync } from "node:zlib";

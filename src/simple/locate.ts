@@ -7,6 +7,7 @@
  */
 
 import type { Dispatcher } from "undici";
+import { deriveSimpleUrl } from "../config/derive-simple-url.js";
 import type { ServerConfig } from "../config/types.js";
 import { looksLikeHtmlPage } from "../protocol/html-text.js";
 import type { HttpResponse, TraceEvent } from "../transport/http.js";
@@ -16,7 +17,6 @@ import {
   type SimpleEndpoint,
   type SimpleRequestOptions,
 } from "./client.js";
-import { deriveSimpleUrl } from "./derive.js";
 import { SimpleIndexError } from "./errors.js";
 import { pageFormat } from "./page.js";
 

@@ -6,6 +6,7 @@
 import { setMaxListeners } from "node:events";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { deriveSimpleUrl } from "../config/derive-simple-url.js";
 import { loadPypirc } from "../config/pypirc.js";
 import type { PypircConfig, ServerConfig } from "../config/types.js";
 import { collectFiles } from "../distributions/collect.js";
@@ -21,7 +22,6 @@ import { serverLookup } from "../resolve/lookup.js";
 import { matchRoutes } from "../resolve/route-match.js";
 import { resolveTargets, splitRepositoryArgs } from "../resolve/targets.js";
 import { fetchProjectFiles } from "../simple/client.js";
-import { deriveSimpleUrl } from "../simple/derive.js";
 import { SimpleIndexError } from "../simple/errors.js";
 import { describeSimpleUrl, endpointFor, settleSimpleUrl } from "../simple/locate.js";
 import { defaultRetryPolicy, type RetryPolicy } from "../transport/retry.js";

@@ -3,6 +3,8 @@
  * Files mode: the servers each file routes to, as for `upload` (release-packages, or -r). Names
  * mode: the -r servers, else every server in index-servers that has a simple index.
  */
+
+import { deriveSimpleUrl } from "../config/derive-simple-url.js";
 import type { PypircConfig, ServerConfig } from "../config/types.js";
 import { keyringEnabled, keyringSource } from "../credentials/keyring.js";
 import { resolveCredentials } from "../credentials/resolve.js";
@@ -12,7 +14,6 @@ import type { CredentialSource, Credentials } from "../credentials/types.js";
 import { ResolutionError } from "../errors.js";
 import { serverLookup } from "../resolve/lookup.js";
 import { selectServer } from "../resolve/targets.js";
-import { deriveSimpleUrl } from "../simple/derive.js";
 
 /** A server whose simple index can be asked: configured, or derived from its upload URL. */
 export function hasSimpleIndex(server: ServerConfig): boolean {

@@ -70,25 +70,7 @@ export async function runSync(options: SyncOptions, events: SyncEvents = {}): Pr
   const config = await readConfig(options);
   for (const warning of config.warnings) say.warn(warning);
   const source = selectSource(config, options.from);
-  const credentials = new Map<string, Credentials>();
-  const opened: Array<Map<string, ServerSession>> = [];
-  const sessionFor = async (servers: ServerConfig[], role: "source" | "target") => {
-    const found = await credentialsOf(servers, role, options, redactor, events);
-    for (const [name, c] of found) credentials.set(name, c);
-    const trace = options.verbosity === "verbose" ? events.onTrace : undefined;
-    const sessions = openSessions(
-      servers.map((server) => ({ server, credentials: found.get(server.name) ?? {} })),
-      {
-        connectTimeoutMs: options.limits.connectTimeoutMs,
-        stallTimeoutMs: options.limits.stallTimeoutMs,
-        caCert: options.caCert,
-        clientCert: options.clientCert,
-      },
-      trace && ((server, event) => trace.call(events, server.name, event)),
-    );
-    opened.push(sessions);
-    return sessions;
-  };
+  const { credentials, opened, sessionFor } = sessionOpener(options, redactor, events);
   const retry = { ...defaultRetryPolicy, retries: options.limits.retries };
   try {
     const found = await discover({
@@ -146,6 +128,33 @@ export async function runSync(options: SyncOptions, events: SyncEvents = {}): Pr
   } finally {
     await Promise.all(opened.map((sessions) => closeSessions(sessions)));
   }
+}
+
+/**
+ * Opens sessions for the source or the targets as discovery needs them, settling their
+ * credentials first; remembers both so the run can report users and close every session.
+ */
+function sessionOpener(options: SyncOptions, redactor: Redactor, events: SyncEvents) {
+  const credentials = new Map<string, Credentials>();
+  const opened: Array<Map<string, ServerSession>> = [];
+  const sessionFor = async (servers: ServerConfig[], role: "source" | "target") => {
+    const found = await credentialsOf(servers, role, options, redactor, events);
+    for (const [name, c] of found) credentials.set(name, c);
+    const trace = options.verbosity === "verbose" ? events.onTrace : undefined;
+    const sessions = openSessions(
+      servers.map((server) => ({ server, credentials: found.get(server.name) ?? {} })),
+      {
+        connectTimeoutMs: options.limits.connectTimeoutMs,
+        stallTimeoutMs: options.limits.stallTimeoutMs,
+        caCert: options.caCert,
+        clientCert: options.clientCert,
+      },
+      trace && ((server, event) => trace.call(events, server.name, event)),
+    );
+    opened.push(sessions);
+    return sessions;
+  };
+  return { credentials, opened, sessionFor };
 }
 
 /**

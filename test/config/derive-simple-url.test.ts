@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deriveSimpleUrl } from "../../src/simple/derive.js";
+import { deriveSimpleUrl } from "../../src/config/derive-simple-url.js";
 
 /** Upload URL -> [simple URL, kind] as each product documents it (docs/protocol.md). */
 const CASES: Array<[string, string, string]> = [

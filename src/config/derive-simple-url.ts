@@ -1,7 +1,7 @@
 /**
  * The simple index URL of a server, derived from its upload URL for the server kinds whose
  * layout is documented (pure; each rule's source is in docs/protocol.md, "Simple index URLs").
- * A derived URL other than PyPI's is a guess until one request confirms it (see locate.ts).
+ * A derived URL other than PyPI's is a guess until one request confirms it (see simple/locate.ts).
  */
 
 export interface DerivedSimpleUrl {
