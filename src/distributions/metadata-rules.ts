@@ -148,12 +148,19 @@ function versionRules(v: Values, declared: string): MetadataProblem[] {
   return problems;
 }
 
-function contentTypeProblem(value: string): string | undefined {
+/**
+ * packaging's Description-Content-Type rule. `quote` renders a value in the message: the local
+ * check quotes it plainly, Warehouse's form verdict as Python's repr (rules/metadata.ts).
+ */
+export function contentTypeProblem(
+  value: string,
+  quote: (text: string) => string = (text) => `'${text}'`,
+): string | undefined {
   const [type = "", ...params] = value.split(";");
   const mime = type.trim().toLowerCase();
   const types = ["text/plain", "text/x-rst", "text/markdown"];
   if (!types.includes(mime))
-    return `'description-content-type' must be one of ['text/plain', 'text/x-rst', 'text/markdown'], not '${value}'`;
+    return `'description-content-type' must be one of ['text/plain', 'text/x-rst', 'text/markdown'], not ${quote(value)}`;
   const param = (name: string): string | undefined => {
     for (const p of params) {
       const eq = p.indexOf("=");
@@ -167,10 +174,10 @@ function contentTypeProblem(value: string): string | undefined {
   };
   const charset = param("charset") ?? "UTF-8";
   if (charset !== "UTF-8")
-    return `'description-content-type' can only specify the UTF-8 charset, not '${charset}'`;
+    return `'description-content-type' can only specify the UTF-8 charset, not ${quote(charset)}`;
   const variant = param("variant") ?? "GFM";
   if (mime === "text/markdown" && variant !== "GFM" && variant !== "CommonMark")
-    return `valid Markdown variants for 'description-content-type' are ['GFM', 'CommonMark'], not '${variant}'`;
+    return `valid Markdown variants for 'description-content-type' are ['GFM', 'CommonMark'], not ${quote(variant)}`;
   return undefined;
 }
 

@@ -9,6 +9,7 @@
  * messages), so it stays one long function that reads side by side with the original.
  */
 import { normalizeVersion } from "../distributions/filename.js";
+import { contentTypeProblem } from "../distributions/metadata-rules.js";
 import {
   isValidVersion,
   requirementError,
@@ -128,33 +129,6 @@ function rawFromForm(form: Array<[string, string]>): Raw | InvalidMetadata[] {
   return unparsed.length > 0 ? unparsed : raw;
 }
 
-function contentTypeProblem(value: string): string | undefined {
-  const [type = "", ...params] = value.split(";");
-  const mime = type.trim().toLowerCase();
-  const valid = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(mime);
-  const kinds = ["text/plain", "text/x-rst", "text/markdown"];
-  if (!valid || !kinds.includes(mime))
-    return `'description-content-type' must be one of ['text/plain', 'text/x-rst', 'text/markdown'], not ${pyRepr(value)}`;
-  const param = (wanted: string): string | undefined => {
-    for (const p of params) {
-      const eq = p.indexOf("=");
-      if (eq > 0 && p.slice(0, eq).trim().toLowerCase() === wanted)
-        return p
-          .slice(eq + 1)
-          .trim()
-          .replace(/^"(.*)"$/, "$1");
-    }
-    return undefined;
-  };
-  const charset = param("charset") ?? "UTF-8";
-  if (charset !== "UTF-8")
-    return `'description-content-type' can only specify the UTF-8 charset, not ${pyRepr(charset)}`;
-  const variant = param("variant") ?? "GFM";
-  if (mime === "text/markdown" && variant !== "GFM" && variant !== "CommonMark")
-    return `valid Markdown variants for 'description-content-type' are ['GFM', 'CommonMark'], not ${pyRepr(variant)}`;
-  return undefined;
-}
-
 function importNamesProblem(field: string, values: string[]): string | undefined {
   for (const value of values) {
     const semi = value.indexOf(";");
@@ -201,7 +175,7 @@ function fieldProblem(name: string, value: unknown): string | undefined {
     case "summary":
       return text.includes("\n") ? "'summary' must be a single line" : undefined;
     case "description_content_type":
-      return contentTypeProblem(text);
+      return contentTypeProblem(text, pyRepr);
     case "dynamic":
       for (const f of list.map((x) => x.toLowerCase())) {
         if (["name", "version", "metadata-version"].includes(f))
