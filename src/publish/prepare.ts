@@ -21,7 +21,8 @@ import { serverLookup } from "../resolve/lookup.js";
 import { matchRoutes } from "../resolve/route-match.js";
 import { resolveTargets, type Targets } from "../resolve/targets.js";
 import { refuseBeforeSending } from "../rules/preflight.js";
-import type { ProjectFiles } from "../simple/client.js";
+// The page type only: the Node API's declarations must not reach the HTTP stack (undici).
+import type { ProjectFiles } from "../simple/page.js";
 import { settleCredentials } from "./credentials.js";
 import { type Messenger, messenger, type PublishEvents, redactedEvents } from "./events.js";
 import type { CheckUrl, PublishOptions } from "./options.js";
