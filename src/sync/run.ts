@@ -32,6 +32,7 @@ import {
 } from "./discover.js";
 import type { DownloadEvents, FetchResult } from "./download-types.js";
 import { fetchAll } from "./fetch-all.js";
+import type { Copy } from "./plan.js";
 import { type SyncSection, syncIncomplete, syncRows, syncSection } from "./report.js";
 import { withPrivateDir } from "./temp-dir.js";
 
@@ -53,7 +54,10 @@ export interface SyncOptions extends PublishOptions {
   tempBase?: string | undefined;
 }
 
-export interface SyncEvents extends PublishEvents, DownloadEvents {}
+export interface SyncEvents extends PublishEvents, DownloadEvents {
+  /** What will be downloaded and where it goes, before the first download (not in a dry run). */
+  onCopiesPlanned?(copies: Copy[], source: string): void;
+}
 
 export type SyncReport = Omit<JsonReport, "command"> & { command: "sync"; sync: SyncSection };
 
@@ -93,6 +97,7 @@ export async function runSync(options: SyncOptions, events: SyncEvents = {}): Pr
       const section = syncSection(source.name, found.plan);
       return redactor.redactValues(finish(options, found, credentials, section, undefined));
     }
+    events.onCopiesPlanned?.(found.plan.copies, source.name);
     const sourceSession = found.sessions.get(source.name) as ServerSession;
     return await withPrivateDir(async (dir) => {
       const fetched = await fetchAll(
