@@ -13,6 +13,7 @@ import type { Digests } from "../distributions/digests.js";
 import { inspectAll } from "../distributions/inspect.js";
 import type { Distribution } from "../distributions/types.js";
 import { AggregateInputError, UsageError } from "../errors.js";
+import type { RunContext } from "../execute/job.js";
 import { type Plan, planRegistrations, planUploads } from "../plan/plan.js";
 import { signaturesPypiIgnores } from "../protocol/signatures.js";
 import { dryRunReport, type JsonReport } from "../report/json.js";
@@ -43,6 +44,8 @@ export interface Prepared {
 export interface Known {
   digests: Map<string, Digests>;
   pages: Array<{ server: string; project: string; page: ProjectFiles }>;
+  /** Files still arriving: see RunContext.arrival. */
+  arrival?: RunContext["arrival"];
 }
 
 /** The configuration a run reads: `configFile`, else PKGPUSH_CONFIG_FILE, else ~/.pypirc. */
