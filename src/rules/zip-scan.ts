@@ -9,7 +9,8 @@
  * `framingProblem` ports Warehouse's `_validate_zipfile` line by line (its checks, order and
  * messages), so it stays one long function that reads side by side with the original.
  */
-import type { FileHandle } from "node:fs/promises";
+import { isUtf8 } from "node:buffer";
+import { readSync } from "node:fs";
 import { inflateRawSync } from "node:zlib";
 
 export interface ZipEntry {
@@ -26,13 +27,17 @@ export class ZipFraming extends Error {}
 
 /**
  * Reads through a window of the file: the walk over local headers and the member reads go
- * forward through the file, so each byte is read from disk about once, in large reads.
+ * forward through the file, so each byte is read from disk about once, in large reads. A file
+ * no larger than the window is read whole by the first read, and a read near the end takes the
+ * whole last window (the central directory, METADATA, RECORD and entry_points.txt are there).
+ * The reads are synchronous, like zip-directory.ts's: each is one bounded pread of a local file,
+ * and the thread pool's hand-offs cost more CPU than the reads (futex wake-ups, a promise each).
  */
 export class WindowReader {
   private start = 0;
   private window = Buffer.alloc(0);
   constructor(
-    readonly fh: FileHandle,
+    readonly fd: number,
     readonly size: number,
     private readonly span = 1024 * 1024,
   ) {}
@@ -45,22 +50,25 @@ export class WindowReader {
     return undefined;
   }
 
-  async read(position: number, length: number): Promise<Buffer> {
+  read(position: number, length: number): Buffer {
     const hit = this.cached(position, length);
     if (hit) return hit;
     const end = Math.min(position + length, this.size);
     if (position >= this.size || end <= position) return Buffer.alloc(0);
-    const want = Math.min(Math.max(end - position, this.span), this.size - position);
+    // Start early enough that the window reaches the end of the file when it can.
+    const start = Math.max(0, Math.min(position, this.size - this.span));
+    const want = Math.max(end, Math.min(start + this.span, this.size)) - start;
+    // A new buffer each time: earlier windows may still be referenced (stored members).
     const buf = Buffer.allocUnsafe(want);
     let done = 0;
     while (done < want) {
-      const { bytesRead } = await this.fh.read(buf, done, want - done, position + done);
+      const bytesRead = readSync(this.fd, buf, done, want - done, start + done);
       if (bytesRead === 0) break;
       done += bytesRead;
     }
-    this.start = position;
+    this.start = start;
     this.window = buf.subarray(0, done);
-    return this.window.subarray(0, Math.min(end - position, done));
+    return this.window.subarray(position - start, Math.min(end - start, done));
   }
 }
 
@@ -71,8 +79,8 @@ const EOCD64 = 0x06064b50;
 const LOCATOR64 = 0x07064b50;
 
 /** Python's `_EndRecData`: the end record in the last 22 bytes, or within a trailing comment. */
-async function endRecord(fh: WindowReader, size: number) {
-  const tail = await fh.read(Math.max(0, size - 22 - 65535), Math.min(size, 22 + 65535));
+function endRecord(fh: WindowReader, size: number) {
+  const tail = fh.read(Math.max(0, size - 22 - 65535), Math.min(size, 22 + 65535));
   const base = size - tail.length;
   for (let i = tail.length - 22; i >= 0; i--) {
     if (tail.readUInt32LE(i) !== EOCD) continue;
@@ -90,8 +98,8 @@ async function endRecord(fh: WindowReader, size: number) {
 }
 
 /** Whether Python's `zipfile.is_zipfile` says yes (an end record can be found). */
-export async function isZipFile(fh: WindowReader, size: number): Promise<boolean> {
-  return size >= 22 && (await endRecord(fh, size)) !== undefined;
+export function isZipFile(fh: WindowReader, size: number): boolean {
+  return size >= 22 && endRecord(fh, size) !== undefined;
 }
 
 function decodeName(raw: Buffer, utf8: boolean): string {
@@ -103,14 +111,14 @@ const CP437_HIGH =
   "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0";
 
 /** The central directory, as `zipfile.ZipFile` reads it. */
-export async function readCentralDirectory(fh: WindowReader, size: number): Promise<ZipEntry[]> {
-  const end = await endRecord(fh, size);
+export function readCentralDirectory(fh: WindowReader, size: number): ZipEntry[] {
+  const end = endRecord(fh, size);
   if (!end) throw new BadZip("File is not a zip file");
   let { cdOffset, cdSize, entries: count } = end;
   if (end.offset >= 20) {
-    const loc = await fh.read(end.offset - 20, 20);
+    const loc = fh.read(end.offset - 20, 20);
     if (loc.readUInt32LE(0) === LOCATOR64) {
-      const rec = await fh.read(Number(loc.readBigUInt64LE(8)), 56);
+      const rec = fh.read(Number(loc.readBigUInt64LE(8)), 56);
       if (rec.length < 56 || rec.readUInt32LE(0) !== EOCD64)
         throw new BadZip("Corrupt zip64 end of central directory record");
       count = Number(rec.readBigUInt64LE(32));
@@ -119,7 +127,7 @@ export async function readCentralDirectory(fh: WindowReader, size: number): Prom
     }
   }
   if (cdOffset + cdSize > size) throw new BadZip("Bad offset for central directory");
-  const cd = await fh.read(cdOffset, cdSize);
+  const cd = fh.read(cdOffset, cdSize);
   const entries: ZipEntry[] = [];
   let p = 0;
   while (p + 46 <= cd.length) {
@@ -208,24 +216,15 @@ function localExtras(extra: Buffer, method: number, sizes: [number, number]): [n
   return [compressed, size];
 }
 
-function isUtf8(b: Buffer): boolean {
-  try {
-    new TextDecoder("utf-8", { fatal: true }).decode(b);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Warehouse's `validate_zipfile`: walk every record from the start of the file. Returns the
  * reason it refuses the archive, or undefined.
  */
-export async function framingProblem(
+export function framingProblem(
   fh: WindowReader,
   size: number,
   entries: ZipEntry[],
-): Promise<string | undefined> {
+): string | undefined {
   const sizes = new Map(entries.map((e) => [e.name, [e.compressedSize, e.size] as const]));
   const local = new Set<string>();
   const central = new Set<string>();
@@ -236,11 +235,10 @@ export async function framingProblem(
   let expected64: number | undefined;
   let actual64: number | undefined;
   let eocd: [number, number, number] | undefined;
-  // Most records are in the reader's window: take them without a promise.
-  const get = async (p: number, n: number): Promise<Buffer> => fh.cached(p, n) ?? fh.read(p, n);
+  const get = (p: number, n: number): Buffer => fh.read(p, n);
   try {
     for (;;) {
-      const sig = await get(pos, 4);
+      const sig = get(pos, 4);
       if (sig.length !== 4) throw new ZipFraming("Malformed zip file");
       const signature = sig.readUInt32LE(0);
       pos += 4;
@@ -249,15 +247,15 @@ export async function framingProblem(
       if (signature === CD) {
         cdOffset ??= pos - 4;
         cdRecords++;
-        const head = await get(pos, 42);
+        const head = get(pos, 42);
         if (head.length !== 42) throw new ZipFraming("Malformed zip file");
         const nameLength = head.readUInt16LE(24);
         const extraLength = head.readUInt16LE(26);
         if (head.readUInt16LE(28) !== 0) throw new ZipFraming("Comment in central directory");
-        const name = await get(pos + 42, nameLength);
+        const name = get(pos + 42, nameLength);
         if (
           name.length !== nameLength ||
-          (await get(pos + 42 + nameLength, extraLength)).length !== extraLength
+          get(pos + 42 + nameLength, extraLength).length !== extraLength
         )
           throw new ZipFraming("Malformed zip file");
         if (unprintable(name)) throw new ZipFraming("Invalid character in filename");
@@ -268,14 +266,14 @@ export async function framingProblem(
         if (!local.has(key)) throw new ZipFraming("Missing filename in local headers");
         central.add(key);
       } else if (signature === LOCAL) {
-        const head = await get(pos, 26);
+        const head = get(pos, 26);
         if (head.length !== 26) throw new ZipFraming("Malformed zip file");
         const flags = head.readUInt16LE(2);
         const method = head.readUInt16LE(4);
         const nameLength = head.readUInt16LE(22);
         const extraLength = head.readUInt16LE(24);
-        const name = await get(pos + 26, nameLength);
-        const extra = await get(pos + 26 + nameLength, extraLength);
+        const name = get(pos + 26, nameLength);
+        const extra = get(pos + 26 + nameLength, extraLength);
         if (name.length !== nameLength || extra.length !== extraLength)
           throw new ZipFraming("Malformed zip file");
         if (unprintable(name)) throw new ZipFraming("Invalid character in filename");
@@ -295,7 +293,7 @@ export async function framingProblem(
         local.add(key);
       } else if (signature === EOCD) {
         cdOffset ??= pos - 4;
-        const body = await get(pos, 18);
+        const body = get(pos, 18);
         if (body.length !== 18) throw new ZipFraming("Malformed zip file");
         if (body.readUInt16LE(4) !== body.readUInt16LE(6))
           throw new ZipFraming("Malformed zip file");
@@ -313,7 +311,7 @@ export async function framingProblem(
         break;
       } else if (signature === EOCD64) {
         expected64 = pos - 4;
-        const body = await get(pos, 52);
+        const body = get(pos, 52);
         if (body.length !== 52) throw new ZipFraming("Malformed zip file");
         const recordSize = Number(body.readBigUInt64LE(0));
         if (body.readBigUInt64LE(16) !== body.readBigUInt64LE(24))
@@ -326,7 +324,7 @@ export async function framingProblem(
         ];
         pos += 52;
       } else if (signature === LOCATOR64) {
-        const body = await get(pos, 16);
+        const body = get(pos, 16);
         if (body.length !== 16) throw new ZipFraming("Malformed zip file");
         actual64 = Number(body.readBigUInt64LE(4));
         pos += 16;
@@ -341,17 +339,13 @@ export async function framingProblem(
 }
 
 /** A member's bytes (stored or deflated), at most `max` bytes uncompressed; undefined above. */
-export async function readEntry(
-  fh: WindowReader,
-  entry: ZipEntry,
-  max: number,
-): Promise<Buffer | undefined> {
+export function readEntry(fh: WindowReader, entry: ZipEntry, max: number): Buffer | undefined {
   if (entry.size > max) return undefined;
-  const head = await fh.read(entry.localOffset, 30);
+  const head = fh.read(entry.localOffset, 30);
   if (head.length !== 30 || head.readUInt32LE(0) !== LOCAL)
     throw new BadZip("Bad magic number for file header");
   const start = entry.localOffset + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-  const data = await fh.read(start, entry.compressedSize);
+  const data = fh.read(start, entry.compressedSize);
   if (entry.method === 0) return data;
   if (entry.method !== 8) throw new BadZip(`compression method ${entry.method} not supported`);
   // Synchronous: members are small, and the thread pool's hand-offs cost more than they save.
