@@ -110,7 +110,10 @@ async function zipVerdict(
     }
     return zipEntriesVerdict(fh, filename, size, entries);
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    if (fd !== undefined) {
+      fh.release();
+      closeSync(fd);
+    }
   }
 }
 

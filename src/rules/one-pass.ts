@@ -51,8 +51,8 @@ async function zipPass(
   size: number,
 ): Promise<OnePass | undefined> {
   const fd = openSync(absolute, "r");
+  const reader = new WindowReader(fd, size);
   try {
-    const reader = new WindowReader(fd, size);
     const entries = readCentralDirectory(reader, size);
     const entry = metadataEntry(entries, parsed);
     if (!entry || entry.size > MAX_METADATA) throw new Error("inspect the ordinary way");
@@ -71,8 +71,13 @@ async function zipPass(
       { name: entry.name, data },
       displayPath(absolute),
     );
-    return { dist, pre: { zip: { reader, entries } }, close: async () => closeSync(fd) };
+    const close = async () => {
+      reader.release();
+      closeSync(fd);
+    };
+    return { dist, pre: { zip: { reader, entries } }, close };
   } catch {
+    reader.release();
     closeSync(fd);
     return undefined;
   }

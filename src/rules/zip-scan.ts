@@ -25,6 +25,16 @@ export class BadZip extends Error {}
 /** A framing problem in Warehouse's words (`ZIP archive not accepted: <reason>`). */
 export class ZipFraming extends Error {}
 
+/** The window of a WindowReader, unless it is given another size. */
+const SPAN = 1024 * 1024;
+/**
+ * Window buffers of released readers, for the next archive: a fresh 1 MiB buffer per archive
+ * costs an mmap, a page fault per 4 KiB touched and a munmap (with its TLB flush), more than
+ * reading a small wheel does. `check` has up to 8 archives open at once (check-file.ts).
+ */
+const spare: Buffer[] = [];
+const MAX_SPARE = 8;
+
 /**
  * Reads through a window of the file: the walk over local headers and the member reads go
  * forward through the file, so each byte is read from disk about once, in large reads. A file
@@ -32,15 +42,35 @@ export class ZipFraming extends Error {}
  * whole last window (the central directory, METADATA, RECORD and entry_points.txt are there).
  * The reads are synchronous, like zip-directory.ts's: each is one bounded pread of a local file,
  * and the thread pool's hand-offs cost more CPU than the reads (futex wake-ups, a promise each).
+ * A read that misses the window reuses its buffer: a view returned earlier is valid only until
+ * the next read, and none after `release()`.
  */
 export class WindowReader {
   private start = 0;
-  private window = Buffer.alloc(0);
+  private window: Buffer = Buffer.alloc(0);
+  private own: Buffer | undefined;
   constructor(
     readonly fd: number,
     readonly size: number,
-    private readonly span = 1024 * 1024,
+    private readonly span = SPAN,
   ) {}
+
+  /** The window (valid until the next read that misses it). */
+  get bytes(): Buffer {
+    return this.window;
+  }
+
+  /**
+   * Where [position, position + length) starts in `bytes`, reading it in if needed; -1 when the
+   * file ends before. For walks over many small records: no view is made per field.
+   */
+  at(position: number, length: number): number {
+    if (position + length > this.size) return -1;
+    if (position < this.start || position + length > this.start + this.window.length)
+      this.read(position, length);
+    const offset = position - this.start;
+    return offset + length <= this.window.length ? offset : -1;
+  }
 
   /** The bytes when the window holds them (no I/O), else undefined. */
   cached(position: number, length: number): Buffer | undefined {
@@ -58,8 +88,7 @@ export class WindowReader {
     // Start early enough that the window reaches the end of the file when it can.
     const start = Math.max(0, Math.min(position, this.size - this.span));
     const want = Math.max(end, Math.min(start + this.span, this.size)) - start;
-    // A new buffer each time: earlier windows may still be referenced (stored members).
-    const buf = Buffer.allocUnsafe(want);
+    const buf = want <= this.span ? this.buffer() : Buffer.allocUnsafe(want);
     let done = 0;
     while (done < want) {
       const bytesRead = readSync(this.fd, buf, done, want - done, start + done);
@@ -69,6 +98,22 @@ export class WindowReader {
     this.start = start;
     this.window = buf.subarray(0, done);
     return this.window.subarray(position - start, Math.min(end - start, done));
+  }
+
+  private buffer(): Buffer {
+    if (!this.own) {
+      const reused = this.span === SPAN ? spare.pop() : undefined;
+      this.own = reused ?? Buffer.allocUnsafeSlow(this.span);
+    }
+    return this.own;
+  }
+
+  /** Done with the file: the window's buffer goes to the next reader. */
+  release(): void {
+    if (this.own && this.span === SPAN && spare.length < MAX_SPARE) spare.push(this.own);
+    this.own = undefined;
+    this.window = Buffer.alloc(0);
+    this.start = 0;
   }
 }
 
@@ -171,12 +216,17 @@ function zip64Sizes(entry: ZipEntry, extra: Buffer): void {
   }
 }
 
-function unprintable(b: Buffer): boolean {
-  for (let i = 0; i < b.length; i++) {
+function unprintable(b: Buffer, from = 0, to = b.length): boolean {
+  for (let i = from; i < to; i++) {
     const c = b[i] as number;
     if (c < 0x20 || c === 0x7f) return true;
   }
   return false;
+}
+
+function ascii(b: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if ((b[i] as number) >= 0x80) return false;
+  return true;
 }
 
 /** The local header's extras as validate_zipfile checks them; returns the data size to skip. */
@@ -238,57 +288,61 @@ export function framingProblem(
   const get = (p: number, n: number): Buffer => fh.read(p, n);
   try {
     for (;;) {
-      const sig = get(pos, 4);
-      if (sig.length !== 4) throw new ZipFraming("Malformed zip file");
-      const signature = sig.readUInt32LE(0);
+      const at = fh.at(pos, 4);
+      if (at < 0) throw new ZipFraming("Malformed zip file");
+      const signature = fh.bytes.readUInt32LE(at);
       pos += 4;
       if (signature === EOCD && expected64 !== undefined && actual64 === undefined)
         return "Malformed zip file";
       if (signature === CD) {
         cdOffset ??= pos - 4;
         cdRecords++;
-        const head = get(pos, 42);
-        if (head.length !== 42) throw new ZipFraming("Malformed zip file");
-        const nameLength = head.readUInt16LE(24);
-        const extraLength = head.readUInt16LE(26);
-        if (head.readUInt16LE(28) !== 0) throw new ZipFraming("Comment in central directory");
-        const name = get(pos + 42, nameLength);
-        if (
-          name.length !== nameLength ||
-          get(pos + 42 + nameLength, extraLength).length !== extraLength
-        )
-          throw new ZipFraming("Malformed zip file");
-        if (unprintable(name)) throw new ZipFraming("Invalid character in filename");
+        let o = fh.at(pos, 42);
+        if (o < 0) throw new ZipFraming("Malformed zip file");
+        const nameLength = fh.bytes.readUInt16LE(o + 24);
+        const extraLength = fh.bytes.readUInt16LE(o + 26);
+        if (fh.bytes.readUInt16LE(o + 28) !== 0)
+          throw new ZipFraming("Comment in central directory");
+        // The name, then the extra field: both must be there.
+        o = fh.at(pos + 42, nameLength + extraLength);
+        if (o < 0) throw new ZipFraming("Malformed zip file");
+        const w = fh.bytes;
+        if (unprintable(w, o, o + nameLength))
+          throw new ZipFraming("Invalid character in filename");
         pos += 42 + nameLength + extraLength;
         cdSize += 46 + nameLength + extraLength;
-        const key = name.toString("latin1");
+        const key = w.toString("latin1", o, o + nameLength);
         if (central.has(key)) throw new ZipFraming("Duplicate filename in central directory");
         if (!local.has(key)) throw new ZipFraming("Missing filename in local headers");
         central.add(key);
       } else if (signature === LOCAL) {
-        const head = get(pos, 26);
-        if (head.length !== 26) throw new ZipFraming("Malformed zip file");
-        const flags = head.readUInt16LE(2);
-        const method = head.readUInt16LE(4);
-        const nameLength = head.readUInt16LE(22);
-        const extraLength = head.readUInt16LE(24);
-        const name = get(pos + 26, nameLength);
-        const extra = get(pos + 26 + nameLength, extraLength);
-        if (name.length !== nameLength || extra.length !== extraLength)
-          throw new ZipFraming("Malformed zip file");
-        if (unprintable(name)) throw new ZipFraming("Invalid character in filename");
-        const [compressed, fileSize] = localExtras(extra, method, [
-          head.readUInt32LE(14),
-          head.readUInt32LE(18),
-        ]);
+        let o = fh.at(pos, 26);
+        if (o < 0) throw new ZipFraming("Malformed zip file");
+        let w = fh.bytes;
+        const flags = w.readUInt16LE(o + 2);
+        const method = w.readUInt16LE(o + 4);
+        const nameLength = w.readUInt16LE(o + 22);
+        const extraLength = w.readUInt16LE(o + 24);
+        const sizes32: [number, number] = [w.readUInt32LE(o + 14), w.readUInt32LE(o + 18)];
+        o = fh.at(pos + 26, nameLength + extraLength);
+        if (o < 0) throw new ZipFraming("Malformed zip file");
+        w = fh.bytes;
+        const nameEnd = o + nameLength;
+        if (unprintable(w, o, nameEnd)) throw new ZipFraming("Invalid character in filename");
+        const [compressed, fileSize] =
+          extraLength === 0
+            ? sizes32
+            : localExtras(w.subarray(nameEnd, nameEnd + extraLength), method, sizes32);
         if (flags & 0x08) throw new ZipFraming("ZIP contains a data descriptor");
-        if (!isUtf8(name)) throw new ZipFraming("Filename not unicode");
-        const expected = sizes.get(name.toString("utf8"));
+        // An ASCII name reads the same as UTF-8 and as Latin-1: one string, no validation.
+        const plain = ascii(w, o, nameEnd);
+        if (!plain && !isUtf8(w.subarray(o, nameEnd))) throw new ZipFraming("Filename not unicode");
+        const key = w.toString("latin1", o, nameEnd);
+        const expected = sizes.get(plain ? key : w.toString("utf8", o, nameEnd));
         if (!expected) throw new ZipFraming("Filename not in central directory");
         if (expected[0] !== compressed) throw new ZipFraming("Mis-matched data size");
         if (expected[1] !== fileSize) throw new ZipFraming("Mis-matched file size");
         pos += 26 + nameLength + extraLength + compressed;
-        const key = name.toString("latin1");
         if (local.has(key)) throw new ZipFraming("Duplicate filename in local headers");
         local.add(key);
       } else if (signature === EOCD) {
@@ -346,8 +400,14 @@ export function readEntry(fh: WindowReader, entry: ZipEntry, max: number): Buffe
     throw new BadZip("Bad magic number for file header");
   const start = entry.localOffset + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
   const data = fh.read(start, entry.compressedSize);
-  if (entry.method === 0) return data;
+  // A copy: the reader's window buffer is reused by its next read.
+  if (entry.method === 0) return Buffer.from(data);
   if (entry.method !== 8) throw new BadZip(`compression method ${entry.method} not supported`);
   // Synchronous: members are small, and the thread pool's hand-offs cost more than they save.
-  return inflateRawSync(data, { maxOutputLength: Math.max(1, max) });
+  // One output buffer of the size the directory gives (zlib's default is 16 KiB chunks, joined
+  // at the end); a member larger than it says still inflates, in more chunks.
+  return inflateRawSync(data, {
+    maxOutputLength: Math.max(1, max),
+    chunkSize: Math.max(64, entry.size + 1),
+  });
 }
