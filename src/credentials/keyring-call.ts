@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { InterruptedError } from "../errors.js";
+import { sessionBusProblem } from "./session-bus.js";
 
 /** One keyring operation, as sent to the child process (JSON on its stdin). */
 export type KeyringRequest =
@@ -87,8 +89,15 @@ const MAX_ANSWER = 1024 * 1024;
  */
 export const childProcessKeyringCall: KeyringCall = (request, { timeoutMs, signal }) => {
   const path = modulePath();
+  const noBus = sessionBusProblem({
+    env: process.env,
+    platform: process.platform,
+    uid: process.getuid?.() ?? 0,
+    exists: existsSync,
+  });
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new InterruptedError());
+    if (noBus !== undefined) return reject(new Error(noBus));
     const child = spawn(process.execPath, ["-e", CHILD_SCRIPT, path], {
       stdio: ["pipe", "pipe", "ignore"],
       env: process.env,

@@ -78,12 +78,27 @@ function nativeDigests(md5Wanted: boolean): {
   };
 }
 
+/** Every digest, fed chunk by chunk on this thread (a caller streaming the bytes anyway). */
+export async function digestAccumulator(md5 = false): Promise<{
+  update(chunk: Buffer): void;
+  digest(): Digests;
+}> {
+  const native = nativeDigests(md5);
+  const blake = await createBLAKE2b(256);
+  return {
+    update(chunk) {
+      native.update(chunk);
+      blake.update(chunk);
+    },
+    digest: () => ({ ...native.digest(), blake2_256: blake.digest("hex") }),
+  };
+}
+
 /** Every digest in one read on this thread. */
 async function digestsInline(path: string, options: DigestOptions): Promise<Digests> {
-  const native = nativeDigests(options.md5 === true);
-  const blake = await createBLAKE2b(256);
-  await hashStream(path, [native.update, (c) => blake.update(c)], options.signal);
-  return { ...native.digest(), blake2_256: blake.digest("hex") };
+  const all = await digestAccumulator(options.md5 === true);
+  await hashStream(path, [all.update], options.signal);
+  return all.digest();
 }
 
 // A module file, not an eval'd string: bundled with its own copy of hash-wasm's BLAKE2b, it

@@ -26,6 +26,15 @@ export class DigestCache {
     return { md5: this.wantsMd5(path), signal: this.signal };
   }
 
+  /**
+   * Digests the caller computed in a pass it made anyway (sync: while downloading): the file is
+   * then not read again. md5 must be there when this file goes to a server asking for it.
+   */
+  seed(path: string, digests: Digests): void {
+    if (this.wantsMd5(path) && digests.md5 === undefined) return;
+    this.known.set(path, Promise.resolve(digests));
+  }
+
   get(path: string): Promise<Digests> {
     let digests = this.known.get(path);
     if (!digests) {

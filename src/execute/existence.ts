@@ -34,6 +34,15 @@ export class ExistenceChecker {
     },
   ) {}
 
+  /**
+   * A page the caller has just read (sync reads every target's page to plan): the pre-checks use
+   * it instead of asking again. A file that lands meanwhile is still caught: an "already exists"
+   * answer makes the re-check look again (`fresh`).
+   */
+  seed(server: string, project: string, page: ProjectFiles): void {
+    this.pages.set(`${server}\0${project}`, Promise.resolve(page));
+  }
+
   static canCheck(server: ServerConfig): boolean {
     return server.checkUrl !== undefined && server.checkUrl !== "";
   }

@@ -9,6 +9,7 @@ import type { PypircConfig, ServerConfig } from "../config/types.js";
 import { checkTlsFiles } from "../credentials/tls-files.js";
 import type { Credentials } from "../credentials/types.js";
 import { collectFiles } from "../distributions/collect.js";
+import type { Digests } from "../distributions/digests.js";
 import { inspectAll } from "../distributions/inspect.js";
 import type { Distribution } from "../distributions/types.js";
 import { AggregateInputError, UsageError } from "../errors.js";
@@ -20,6 +21,8 @@ import { serverLookup } from "../resolve/lookup.js";
 import { matchRoutes } from "../resolve/route-match.js";
 import { resolveTargets, type Targets } from "../resolve/targets.js";
 import { refuseBeforeSending } from "../rules/preflight.js";
+// The page type only: the Node API's declarations must not reach the HTTP stack (undici).
+import type { ProjectFiles } from "../simple/page.js";
 import { settleCredentials } from "./credentials.js";
 import { type Messenger, messenger, type PublishEvents, redactedEvents } from "./events.js";
 import type { CheckUrl, PublishOptions } from "./options.js";
@@ -32,6 +35,14 @@ export interface Prepared {
   credentials: Map<string, Credentials>;
   /** Knows every secret of the run; redact anything shown or stored with it. */
   redactor: Redactor;
+  /** What the caller already knows, so `send` does not read or ask it again (sync). */
+  known?: Known | undefined;
+}
+
+/** Digests by file path; simple-index pages by server name and normalised project. */
+export interface Known {
+  digests: Map<string, Digests>;
+  pages: Array<{ server: string; project: string; page: ProjectFiles }>;
 }
 
 /** The configuration a run reads: `configFile`, else PKGPUSH_CONFIG_FILE, else ~/.pypirc. */

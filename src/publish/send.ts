@@ -134,6 +134,10 @@ export async function send(given: Prepared, listeners: PublishEvents = {}): Prom
       retry: { ...defaultRetryPolicy, retries: options.limits.retries },
     }),
   };
+  for (const [path, digests] of prepared.known?.digests ?? []) context.digests.seed(path, digests);
+  for (const { server, project, page } of prepared.known?.pages ?? []) {
+    context.checker.seed(server, project, page);
+  }
   let results: JobResult[];
   try {
     results = await run(prepared, context, events);

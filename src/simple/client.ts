@@ -16,6 +16,7 @@ import {
   HTML_ACCEPT,
   type PageFormat,
   PageParseError,
+  type ProjectFiles,
   pageFormat,
   parseHtmlPage,
   parseJsonPage,
@@ -49,16 +50,7 @@ export interface SimpleRequestOptions {
 }
 
 /** What a simple index lists for one project. */
-export interface ProjectFiles {
-  /** PEP 503 normalised name. */
-  project: string;
-  /** The page that was read (after redirects within the origin). */
-  url: string;
-  /** false: the index answered 404 (no such project, so no files). */
-  found: boolean;
-  format: PageFormat | undefined;
-  files: SimpleFile[];
-}
+export type { ProjectFiles } from "./page.js";
 
 export const MAX_PAGE_BYTES = 32 * 1024 * 1024;
 const MAX_HOPS = 5;

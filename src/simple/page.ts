@@ -148,3 +148,15 @@ export function parseHtmlPage(body: string, pageUrl: string): SimpleFile[] {
   }
   return files;
 }
+
+/** One project's page as read from an index (the client's answer; no HTTP types, see below). */
+export interface ProjectFiles {
+  /** PEP 503 normalised name. */
+  project: string;
+  /** The page that was read (after redirects within the origin). */
+  url: string;
+  /** false: the index answered 404 (no such project, so no files). */
+  found: boolean;
+  format: PageFormat | undefined;
+  files: SimpleFile[];
+}

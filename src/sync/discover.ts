@@ -21,7 +21,7 @@ import { adHocServer } from "../resolve/adhoc.js";
 import { serverLookup } from "../resolve/lookup.js";
 import { matchRoutes } from "../resolve/route-match.js";
 import { selectServer } from "../resolve/targets.js";
-import type { SimpleRequestOptions } from "../simple/client.js";
+import type { ProjectFiles, SimpleRequestOptions } from "../simple/client.js";
 import { endpointFor, settleSimpleUrl } from "../simple/locate.js";
 import { SimpleIndexReader } from "./index-source.js";
 import { parseReleaseSpec, planSync, type SpecProblem, type SyncPlan } from "./plan.js";
@@ -138,40 +138,34 @@ export interface Discovered {
   /** Per project: its targets. */
   targetsOf: Map<string, ServerConfig[]>;
   sessions: Map<string, ServerSession>;
+  /** The targets' pages as read, for the upload's pre-checks. */
+  pages: Array<{ server: string; project: string; page: ProjectFiles }>;
 }
 
-/** Source listing -> routing -> target sessions and listings -> the plan. */
+/**
+ * Source listing -> routing -> target sessions and listings -> the plan. With `--to` the targets
+ * are known from the start: their sessions, simple URLs and pages are read while the source's
+ * page is (routing by release-packages needs the source's file names first).
+ */
 export async function discover(input: DiscoverInput): Promise<Discovered> {
   const { config, source, specs } = input;
   const sessions = new Map<string, ServerSession>();
-  const add = async (servers: ServerConfig[], role: "source" | "target"): Promise<void> => {
-    for (const [name, session] of await input.sessionFor(servers, role)) {
-      sessions.set(name, session);
-    }
-  };
-  await add([source], "source");
-  await locate(source, sessions, input.simple, specs[0]?.project);
-  if (!source.checkUrl) {
-    throw new SyncSourceError(
-      `the source '${source.name}' has no simple index to copy from: ${source.checkUrlNote ?? "set its check-url"}`,
-    );
-  }
-  const endpoints = () =>
-    new Map(
-      [...sessions.values()]
-        .filter((s) => s.server.checkUrl)
-        .map((s) => [s.server.name, endpointFor(s, s.server.checkUrl as string)]),
-    );
-  const sourceReader = new SimpleIndexReader(endpoints(), input.simple);
   const projects = [...new Set(specs.map((s) => s.project))];
-  const sourceListings = new Map<string, Listing>(
-    await Promise.all(
-      projects.map(async (p) => [p, await sourceReader.list(source.name, p)] as const),
-    ),
-  );
-  if (input.signal?.aborted) {
-    throw new InterruptedError("interrupted while reading the source's index; nothing was copied");
-  }
+  const named =
+    input.to.length > 0
+      ? syncTargets(
+          config,
+          source,
+          input.to,
+          new Map(projects.map((p) => [p, [p]])),
+          serverLookup(),
+        )
+      : undefined;
+  const early =
+    named && readTargets(input, named.servers, everyPair(named.servers, projects), sessions);
+  // Awaited below; a source failure first must not leave it unhandled.
+  early?.catch(() => undefined);
+  const sourceListings = await readSource(input, projects, sessions);
   // Routing sees every way the project is written: as typed, and in the source's file names.
   const names = new Map<string, string[]>(
     projects.map((p) => [p, namesOf(p, specs, sourceListings)]),
@@ -181,15 +175,92 @@ export async function discover(input: DiscoverInput): Promise<Discovered> {
   });
   const routed = syncTargets(config, source, input.to, names, serverLookup(table));
   for (const warning of routed.warnings) input.warn(warning);
-  await add(routed.servers, "target");
+  if (named) {
+    // The servers read early are the ones used (their simple URLs are settled on them).
+    const byName = new Map(named.servers.map((s) => [s.name, s]));
+    routed.servers = routed.servers.map((s) => byName.get(s.name) ?? s);
+    for (const [p, list] of routed.of)
+      routed.of.set(
+        p,
+        list.map((s) => byName.get(s.name) ?? s),
+      );
+  }
+  const pairs = [...routed.of].flatMap(([project, list]) =>
+    list.map((server) => ({ server, project })),
+  );
+  const targets = await (early ?? readTargets(input, routed.servers, pairs, sessions));
+  // Ctrl-C while reading: the pages that failed are not the servers' fault.
+  if (input.signal?.aborted) {
+    throw new InterruptedError("interrupted while reading the indexes; nothing was copied");
+  }
+  const { plan, problems } = planSync({
+    specs,
+    source: source.name,
+    sourceListings,
+    targetsOf: (p) => (routed.of.get(p) ?? []).map((s) => s.name),
+    targetListing: (server, project) =>
+      targets.listings.get(`${server}\0${project}`) ?? {
+        state: "unreachable",
+        reason: "not asked",
+      },
+  });
+  throwProblems(problems);
+  return {
+    plan,
+    targets: routed.servers,
+    targetsOf: routed.of,
+    sessions,
+    pages: [...targets.pages.values()],
+  };
+}
+
+/** The source's session, simple URL and page of each project. */
+async function readSource(
+  input: DiscoverInput,
+  projects: string[],
+  sessions: Map<string, ServerSession>,
+): Promise<Map<string, Listing>> {
+  const { source } = input;
+  for (const [name, session] of await input.sessionFor([source], "source")) {
+    sessions.set(name, session);
+  }
+  await locate(source, sessions, input.simple, projects[0]);
+  if (!source.checkUrl) {
+    throw new SyncSourceError(
+      `the source '${source.name}' has no simple index to copy from: ${source.checkUrlNote ?? "set its check-url"}`,
+    );
+  }
+  const reader = new SimpleIndexReader(endpointsOf(sessions, [source]), input.simple);
+  const listings = new Map<string, Listing>(
+    await Promise.all(projects.map(async (p) => [p, await reader.list(source.name, p)] as const)),
+  );
+  if (input.signal?.aborted) {
+    throw new InterruptedError("interrupted while reading the source's index; nothing was copied");
+  }
+  return listings;
+}
+
+function everyPair(servers: ServerConfig[], projects: string[]) {
+  return servers.flatMap((server) => projects.map((project) => ({ server, project })));
+}
+
+/** Each target's session, simple URL (confirmed when derived) and the pages of its projects. */
+async function readTargets(
+  input: DiscoverInput,
+  servers: ServerConfig[],
+  pairs: Array<{ server: ServerConfig; project: string }>,
+  sessions: Map<string, ServerSession>,
+): Promise<{ listings: Map<string, Listing>; pages: SimpleIndexReader["read"] }> {
+  for (const [name, session] of await input.sessionFor(servers, "target")) {
+    sessions.set(name, session);
+  }
   await Promise.all(
-    routed.servers.map((server) => locate(server, sessions, input.simple, projects[0])),
+    servers.map((server) =>
+      locate(server, sessions, input.simple, pairs.find((p) => p.server === server)?.project),
+    ),
   );
-  const reader = new SimpleIndexReader(endpoints(), input.simple);
-  const pairs = projects.flatMap((p) =>
-    (routed.of.get(p) ?? []).map((server) => ({ server, project: p })),
-  );
-  const targetListings = new Map<string, Listing>(
+  const reader = new SimpleIndexReader(endpointsOf(sessions, servers), input.simple);
+  const listings = new Map<string, Listing>(
     await Promise.all(
       pairs.map(async ({ server, project }) => {
         const listing: Listing = server.checkUrl
@@ -202,20 +273,18 @@ export async function discover(input: DiscoverInput): Promise<Discovered> {
       }),
     ),
   );
-  // Ctrl-C while reading: the pages that failed are not the servers' fault.
-  if (input.signal?.aborted) {
-    throw new InterruptedError("interrupted while reading the indexes; nothing was copied");
-  }
-  const { plan, problems } = planSync({
-    specs,
-    source: source.name,
-    sourceListings,
-    targetsOf: (p) => (routed.of.get(p) ?? []).map((s) => s.name),
-    targetListing: (server, project) =>
-      targetListings.get(`${server}\0${project}`) ?? { state: "unreachable", reason: "not asked" },
-  });
-  throwProblems(problems);
-  return { plan, targets: routed.servers, targetsOf: routed.of, sessions };
+  return { listings, pages: reader.read };
+}
+
+function endpointsOf(sessions: Map<string, ServerSession>, servers: ServerConfig[]) {
+  return new Map(
+    servers
+      .filter((s) => s.checkUrl && sessions.has(s.name))
+      .map((s) => [
+        s.name,
+        endpointFor(sessions.get(s.name) as ServerSession, s.checkUrl as string),
+      ]),
+  );
 }
 
 /** A server's simple index URL: configured, or derived and confirmed with one request. */

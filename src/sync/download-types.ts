@@ -4,10 +4,14 @@
  */
 import type { Copy } from "./plan.js";
 
+/** A verified download, with the digests computed while it was written (the upload's fields). */
 export interface Downloaded {
   path: string;
   size: number;
   sha256: string;
+  blake2_256: string;
+  /** Only when a target asks for md5 (`md5-digest = true`). */
+  md5?: string | undefined;
   attempts: number;
 }
 

@@ -1,11 +1,10 @@
 /**
  * Downloads one file from a simple index into the private folder: streamed to disk while its
- * sha256 is computed (never whole in memory), bounded in size and time, retried from the start
+ * digests are computed (never whole in memory), bounded in size and time, retried from the start
  * when the connection breaks mid-file, and kept only when the bytes hash to what the index said.
  * The source's credentials go only to the source's own origin: a file on another host (a CDN),
  * or a redirect there, gets no Authorization header.
  */
-import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -13,6 +12,7 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
+import { type Digests, digestAccumulator } from "../distributions/digests.js";
 import { describeNetworkError, type TraceEvent, TransportError } from "../transport/http.js";
 import {
   backoffDelay,
@@ -44,6 +44,12 @@ export interface DownloadOptions {
   authorization?: string | undefined;
   /** Origin (scheme://host:port) the credentials belong to: the source index's. */
   credentialOrigin: string;
+  /**
+   * Compute md5 too (a target asks for it: `md5-digest = true`). sha256 and BLAKE2b-256 are
+   * always computed in the same pass: the upload form carries them, so the files are not read and
+   * hashed a second time before they are sent.
+   */
+  md5?: boolean | undefined;
   /** Refuse a file larger than this (the index's `size`, when given, is the tighter bound). */
   maxBytes: number;
   /** No bytes for this long aborts the attempt. */
@@ -89,9 +95,9 @@ export async function downloadFile(
   const partial = `${target}.part`;
   for (let attempt = 1; ; attempt++) {
     try {
-      const { size } = await fetchOnce(file, partial, options);
+      const { size, digests } = await fetchOnce(file, partial, options);
       await rename(partial, target);
-      return { path: target, size, sha256: file.sha256, attempts: attempt };
+      return { path: target, size, ...digests, attempts: attempt };
     } catch (caught) {
       await rm(partial, { force: true });
       const error = asDownloadError(caught, file.url);
@@ -123,7 +129,7 @@ async function fetchOnce(
   file: ListedFile & { sha256: string },
   partial: string,
   options: DownloadOptions,
-): Promise<{ size: number }> {
+): Promise<{ size: number; digests: Digests }> {
   const watchdog = new Watchdog(options);
   try {
     let url = file.url;
@@ -208,21 +214,24 @@ function statusError(
   return error;
 }
 
-/** Streams the body to `partial` through a size counter and sha256; checks length and hash. */
+/**
+ * Streams the body to `partial` through a size counter and the digests (sha256, BLAKE2b-256, md5
+ * when asked); checks length and sha256.
+ */
 async function save(
   file: ListedFile & { sha256: string },
   partial: string,
   response: Dispatcher.ResponseData,
   watchdog: Watchdog,
   options: DownloadOptions,
-): Promise<{ size: number }> {
+): Promise<{ size: number; digests: Digests }> {
   const announced = Number(response.headers["content-length"] ?? Number.NaN);
   const limit = Math.min(options.maxBytes, file.size ?? Number.POSITIVE_INFINITY);
   if (announced > limit) {
     discard(response.body);
     throw tooLarge(announced, file, options);
   }
-  const hash = createHash("sha256");
+  const hash = await digestAccumulator(options.md5 === true);
   let size = 0;
   const meter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -247,7 +256,8 @@ async function save(
       false,
     );
   }
-  const sha256 = hash.digest("hex");
+  const digests = hash.digest();
+  const { sha256 } = digests;
   if (sha256 !== file.sha256) {
     throw new DownloadError(
       `sha256 mismatch: the source's index says ${file.sha256}, the downloaded bytes are ${sha256}; not uploaded anywhere`,
@@ -255,7 +265,7 @@ async function save(
       true,
     );
   }
-  return { size };
+  return { size, digests };
 }
 
 function tooLarge(bytes: number, file: ListedFile, options: DownloadOptions): DownloadError {

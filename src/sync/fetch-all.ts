@@ -9,7 +9,10 @@ import type { Copy } from "./plan.js";
 
 export async function fetchAll(
   copies: Copy[],
-  options: Omit<DownloadOptions, "onProgress" | "onRetry">,
+  options: Omit<DownloadOptions, "onProgress" | "onRetry" | "md5"> & {
+    /** Whether a copy's targets want md5 (computed in the download's pass, then). */
+    md5For?: ((copy: Copy) => boolean) | undefined;
+  },
   concurrency: number,
   events: DownloadEvents = {},
 ): Promise<FetchResult> {
@@ -25,6 +28,7 @@ export async function fetchAll(
       try {
         const file = await downloadFile(copy.file, {
           ...options,
+          md5: options.md5For?.(copy) ?? false,
           onProgress: (bytes) => events.onDownloadProgress?.(copy, bytes),
           onRetry: (attempt, delayMs, reason) =>
             events.onDownloadRetry?.(copy, attempt, delayMs, reason),

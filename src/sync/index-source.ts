@@ -5,6 +5,7 @@
  */
 import {
   fetchProjectFiles,
+  type ProjectFiles,
   type SimpleEndpoint,
   type SimpleRequestOptions,
 } from "../simple/client.js";
@@ -24,6 +25,8 @@ function listed(file: SimpleFile): ListedFile {
 
 export class SimpleIndexReader implements IndexReader {
   private readonly pages = new Map<string, Promise<Listing>>();
+  /** The pages as read, for the upload's pre-checks (they need not ask again). */
+  readonly read = new Map<string, { server: string; project: string; page: ProjectFiles }>();
 
   constructor(
     private readonly endpoints: Map<string, SimpleEndpoint>,
@@ -34,17 +37,18 @@ export class SimpleIndexReader implements IndexReader {
     const key = `${server}\0${project}`;
     let page = this.pages.get(key);
     if (!page) {
-      page = this.read(server, project);
+      page = this.fetch(server, project);
       this.pages.set(key, page);
     }
     return page;
   }
 
-  private async read(server: string, project: string): Promise<Listing> {
+  private async fetch(server: string, project: string): Promise<Listing> {
     const endpoint = this.endpoints.get(server);
     if (!endpoint) return { state: "unreachable", reason: `${server}: no simple index URL` };
     try {
       const page = await fetchProjectFiles(endpoint, project, this.options);
+      this.read.set(`${server}\0${project}`, { server, project, page });
       if (!page.found) return { state: "none", pageUrl: page.url };
       return { state: "listed", files: page.files.map(listed), pageUrl: page.url };
     } catch (error) {

@@ -10,11 +10,12 @@ import { checkTlsFiles } from "../credentials/tls-files.js";
 import type { Credentials } from "../credentials/types.js";
 import { AggregateInputError, ExitCode } from "../errors.js";
 import { closeSessions, openSessions, type ServerSession } from "../execute/session.js";
+import type { Plan } from "../plan/plan.js";
 import type { OutcomeStatus } from "../protocol/outcome.js";
 import { settleCredentials } from "../publish/credentials.js";
 import { messenger, type PublishEvents } from "../publish/events.js";
 import type { PublishOptions } from "../publish/options.js";
-import { readConfig } from "../publish/prepare.js";
+import { type Prepared, readConfig } from "../publish/prepare.js";
 import type { JsonReport } from "../report/json.js";
 import { Redactor } from "../report/redact.js";
 import { refuseBeforeSending } from "../rules/preflight.js";
@@ -101,6 +102,8 @@ export async function runSync(options: SyncOptions, events: SyncEvents = {}): Pr
           dir,
           authorization: await sourceSession.authorize(),
           credentialOrigin: new URL(source.repository).origin,
+          md5For: (copy) =>
+            copy.targets.some((name) => found.targets.find((t) => t.name === name)?.md5Digest),
           maxBytes: options.maxDownloadBytes,
           stallTimeoutMs: options.limits.stallTimeoutMs,
           minBytesPerSecond: MIN_DOWNLOAD_RATE,
@@ -119,8 +122,9 @@ export async function runSync(options: SyncOptions, events: SyncEvents = {}): Pr
         // The same refusal as `upload`: PyPI's rules for files bound there, packaging's for all.
         if (options.rules) await refuseBeforeSending(routes.routes, "upload");
         const { send } = await import("../publish/send.js");
-        const prepared = { options, plan: copyPlan(routes), credentials, redactor };
-        uploaded = await send(prepared, events);
+        const plan = copyPlan(routes);
+        const run = { options, credentials, redactor };
+        uploaded = await send(uploadRun(run, plan, found, fetched), events);
       }
       const section = syncSection(source.name, found.plan, fetched);
       return redactor.redactValues(finish(options, found, credentials, section, uploaded));
@@ -128,6 +132,34 @@ export async function runSync(options: SyncOptions, events: SyncEvents = {}): Pr
   } finally {
     await Promise.all(opened.map((sessions) => closeSessions(sessions)));
   }
+}
+
+/**
+ * The upload half, told what the sync already knows: each file's digests (computed while it was
+ * downloaded: not read and hashed again) and each target's page (read to plan: not asked again
+ * before each upload). The upload's preflight is what discovery already did (every target's
+ * index answered, and a file a target holds with other bytes is a conflict, never sent), so it
+ * does not run a second time.
+ */
+function uploadRun(
+  { options, credentials, redactor }: Omit<Prepared, "plan">,
+  plan: Plan,
+  found: Discovered,
+  fetched: FetchResult,
+): Prepared {
+  const digests = new Map(
+    fetched.ready.map(({ file }) => [
+      file.path,
+      { sha256: file.sha256, blake2_256: file.blake2_256, md5: file.md5 },
+    ]),
+  );
+  return {
+    options: { ...options, preflight: false },
+    plan,
+    credentials,
+    redactor,
+    known: { digests, pages: found.pages },
+  };
 }
 
 /**

@@ -2,6 +2,7 @@
  * The downloader against real HTTP servers on 127.0.0.1: hash check, size bound, retries after a
  * break mid-file, and the credential origin rule across hosts and redirects.
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -68,6 +69,36 @@ describe("downloadFile", () => {
     expect(readFileSync(got.path).equals(bytes)).toBe(true);
     expect(src.seen[0]?.headers.authorization).toBe("Basic c2VjcmV0");
     expect(readdirSync(dir)).toEqual(["demo-1.0-py3-none-any.whl"]);
+  });
+
+  it("computes sha256, BLAKE2b-256 and (when asked) md5 in the same pass, as Python's hashlib does", async () => {
+    // Irregular chunks, so the digests are fed many uneven pieces.
+    const src = await serve((_req, res) => {
+      let at = 0;
+      const next = (): void => {
+        if (at >= bytes.length) return void res.end();
+        const n = 1 + ((at * 7919) % 40_000);
+        res.write(bytes.subarray(at, at + n), next);
+        at += n;
+      };
+      next();
+    });
+    const got = await downloadFile(listed(`${src.url}/f`), options(src.url, { md5: true }));
+    const python = execFileSync(
+      "python3",
+      [
+        "-c",
+        "import hashlib,sys; d=open(sys.argv[1],'rb').read(); print(hashlib.sha256(d).hexdigest(), hashlib.blake2b(d, digest_size=32).hexdigest(), hashlib.md5(d).hexdigest())",
+        got.path,
+      ],
+      { encoding: "utf8" },
+    )
+      .trim()
+      .split(" ");
+    expect([got.sha256, got.blake2_256, got.md5]).toEqual(python);
+    const plain = await downloadFile(listed(`${src.url}/f`), options(src.url));
+    expect(plain.md5).toBeUndefined();
+    expect(plain.blake2_256).toBe(python[1]);
   });
 
   it("a file on another host gets no Authorization header", async () => {
