@@ -147,10 +147,12 @@ export function isZipFile(fh: WindowReader, size: number): boolean {
   return size >= 22 && endRecord(fh, size) !== undefined;
 }
 
-function decodeName(raw: Buffer, utf8: boolean): string {
-  if (utf8 || !raw.some((b) => b >= 0x80)) return raw.toString(utf8 ? "utf8" : "latin1");
+function decodeName(cd: Buffer, from: number, to: number, utf8: boolean): string {
+  if (utf8 || ascii(cd, from, to)) return cd.toString(utf8 ? "utf8" : "latin1", from, to);
   // cp437 for the printable ASCII range is ASCII; other bytes are rare in wheels.
-  return [...raw].map((b) => (b < 0x80 ? String.fromCharCode(b) : CP437_HIGH[b - 0x80])).join("");
+  return [...cd.subarray(from, to)]
+    .map((b) => (b < 0x80 ? String.fromCharCode(b) : CP437_HIGH[b - 0x80]))
+    .join("");
 }
 const CP437_HIGH =
   "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0";
@@ -182,13 +184,19 @@ export function readCentralDirectory(fh: WindowReader, size: number): ZipEntry[]
     const extraLength = cd.readUInt16LE(p + 30);
     const commentLength = cd.readUInt16LE(p + 32);
     const entry: ZipEntry = {
-      name: decodeName(cd.subarray(p + 46, p + 46 + nameLength), (flags & 0x800) !== 0),
+      name: decodeName(cd, p + 46, p + 46 + nameLength, (flags & 0x800) !== 0),
       method: cd.readUInt16LE(p + 10),
       compressedSize: cd.readUInt32LE(p + 20),
       size: cd.readUInt32LE(p + 24),
       localOffset: cd.readUInt32LE(p + 42),
     };
-    zip64Sizes(entry, cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength));
+    // The zip64 extra replaces only the fields set to 0xffffffff.
+    if (
+      entry.size === 0xffffffff ||
+      entry.compressedSize === 0xffffffff ||
+      entry.localOffset === 0xffffffff
+    )
+      zip64Sizes(entry, cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength));
     entries.push(entry);
     p += 46 + nameLength + extraLength + commentLength;
   }
