@@ -20,7 +20,23 @@ const SELF = fileURLToPath(import.meta.url);
 const MiB = 1024 * 1024;
 /** Chunks in flight between the reader and the hashing threads (ring slots, queued transfers). */
 const SLOTS = 8;
+/** @typedef {"sha256" | "md5" | "blake2b" | "wasm-sha256" | "wasm-md5"} Algo */
+/** @type {Algo[]} */
 const ALL = ["sha256", "md5", "blake2b"];
+
+/**
+ * @typedef {{ feed: "stream" | "sync", main: Algo[], chunk: number, describe: string }} MainCandidate
+ * @typedef {{ feed: "ownread" | "shared" | "transfer", main: Algo[], workers: Algo[][], chunk: number, describe: string }} WorkerCandidate
+ * @typedef {MainCandidate | WorkerCandidate} Candidate
+ * @typedef {{ algo: Algo, update: (b: Uint8Array) => void, digest: () => string }} Hasher
+ * @typedef {{ sha256?: string, md5?: string, blake2_256?: string }} Digests
+ */
+/**
+ * What a worker thread is started with (workerData).
+ * @typedef {{ mode: "ring", algos: Algo[], data: SharedArrayBuffer, ctl: ArrayBufferLike, index: number, workers: number, chunk: number }} RingJob
+ * @typedef {{ mode: "transfer", algos: Algo[] }} TransferJob
+ * @typedef {{ mode: "ownread", algos: Algo[], path: string, chunk: number }} OwnReadJob
+ */
 
 /**
  * feed: how the bytes reach the hashers.
@@ -29,6 +45,7 @@ const ALL = ["sha256", "md5", "blake2b"];
  * - transfer: the main thread reads once and posts a copy of every chunk to every worker;
  * - ownread: every thread (main included, when it has digests) reads the file itself.
  * main: digests computed on the main thread; workers: one list of digests per worker thread.
+ * @type {Record<string, Candidate>}
  */
 export const CANDIDATES = {
   "stream-1t": {
@@ -107,7 +124,12 @@ export const CANDIDATES = {
   },
 };
 
+/**
+ * @param {Algo[]} algos
+ * @returns {Promise<Hasher[]>}
+ */
 async function makeHashers(algos) {
+  /** @type {Hasher[]} */
   const out = [];
   for (const algo of algos) {
     if (algo === "sha256" || algo === "md5") {
@@ -115,11 +137,13 @@ async function makeHashers(algos) {
       out.push({ algo, update: (b) => h.update(b), digest: () => h.digest("hex") });
     } else {
       const wasm = await import("hash-wasm");
-      const make = {
+      /** @type {Partial<Record<Algo, () => Promise<import("hash-wasm").IHasher>>>} */
+      const makers = {
         blake2b: () => wasm.createBLAKE2b(256),
         "wasm-sha256": () => wasm.createSHA256(),
         "wasm-md5": () => wasm.createMD5(),
-      }[algo];
+      };
+      const make = makers[algo];
       if (!make) throw new Error(`unknown algorithm ${algo}`);
       const h = await make();
       h.init();
@@ -129,6 +153,7 @@ async function makeHashers(algos) {
   return out;
 }
 
+/** @type {Record<Algo, keyof Digests>} */
 const FIELD = {
   sha256: "sha256",
   md5: "md5",
@@ -137,12 +162,22 @@ const FIELD = {
   "wasm-md5": "md5",
 };
 
+/**
+ * @param {Hasher[]} hashers
+ * @returns {Digests}
+ */
 function collect(hashers) {
+  /** @type {Digests} */
   const out = {};
   for (const h of hashers) out[FIELD[h.algo]] = h.digest();
   return out;
 }
 
+/**
+ * @param {string} path
+ * @param {Hasher[]} hashers
+ * @param {number} chunk bytes per read
+ */
 function readAllSync(path, hashers, chunk) {
   const fd = openSync(path, "r");
   const buf = Buffer.allocUnsafe(chunk);
@@ -159,6 +194,11 @@ function readAllSync(path, hashers, chunk) {
   return collect(hashers);
 }
 
+/**
+ * @param {string} path
+ * @param {Hasher[]} hashers
+ * @param {number} chunk bytes per read
+ */
 async function readAllStream(path, hashers, chunk) {
   for await (const part of createReadStream(path, { highWaterMark: chunk })) {
     for (const h of hashers) h.update(part);
@@ -166,8 +206,13 @@ async function readAllStream(path, hashers, chunk) {
   return collect(hashers);
 }
 
+/**
+ * @param {RingJob | OwnReadJob} data
+ * @returns {{ worker: Worker, result: Promise<Digests> }}
+ */
 function startWorker(data) {
   const worker = new Worker(SELF, { workerData: data });
+  /** @type {Promise<Digests>} */
   const result = new Promise((resolve, reject) => {
     worker.once("message", resolve);
     worker.once("error", reject);
@@ -176,13 +221,24 @@ function startWorker(data) {
   return { worker, result };
 }
 
+/**
+ * The main thread's digests and the workers'.
+ * @param {Digests} main
+ * @param {{ worker: Worker, result: Promise<Digests> }[]} workers
+ * @returns {Promise<Digests>}
+ */
 async function finish(main, workers) {
   const parts = await Promise.all(workers.map((w) => w.result));
   await Promise.all(workers.map((w) => w.worker.terminate()));
   return Object.assign(main, ...parts);
 }
 
-/** Every thread reads the file on its own (the page cache serves the extra reads). */
+/**
+ * Every thread reads the file on its own (the page cache serves the extra reads).
+ * @param {string} path
+ * @param {WorkerCandidate} spec
+ * @param {number} chunk bytes per read
+ */
 async function hashOwnRead(path, spec, chunk) {
   const workers = spec.workers.map((algos) => startWorker({ mode: "ownread", algos, path, chunk }));
   const main = spec.main.length
@@ -195,6 +251,9 @@ async function hashOwnRead(path, spec, chunk) {
  * Shared ring. Int32 control words: [0] chunks produced, [1] total chunks (-1 until EOF),
  * [2] event counter (bumped on every publish and at EOF; workers wait on it), then one
  * "chunks consumed" word per worker, then one length per slot.
+ * @param {string} path
+ * @param {WorkerCandidate} spec
+ * @param {number} chunk bytes per read
  */
 async function hashShared(path, spec, chunk) {
   const W = spec.workers.length;
@@ -238,6 +297,7 @@ async function hashShared(path, spec, chunk) {
   return finish(collect(hashers), workers);
 }
 
+/** @param {RingJob} job */
 async function ringWorker({ algos, data, ctl: ctlBuffer, index, workers: W, chunk }) {
   const hashers = await makeHashers(algos);
   const ctl = new Int32Array(ctlBuffer);
@@ -250,19 +310,28 @@ async function ringWorker({ algos, data, ctl: ctlBuffer, index, workers: W, chun
       Atomics.wait(ctl, 2, event, 1000);
     }
     const slot = k % SLOTS;
-    const view = new Uint8Array(data, slot * chunk, ctl[3 + W + slot]);
+    const view = new Uint8Array(data, slot * chunk, ctl[3 + W + slot] ?? 0);
     for (const h of hashers) h.update(view);
     Atomics.store(ctl, 3 + index, k + 1);
     Atomics.notify(ctl, 3 + index);
   }
 }
 
-/** Each chunk copied per worker and transferred; at most SLOTS chunks unacknowledged per worker. */
+/**
+ * Each chunk copied per worker and transferred; at most SLOTS chunks unacknowledged per worker.
+ * @param {string} path
+ * @param {WorkerCandidate} spec
+ * @param {number} chunk bytes per read
+ */
 async function hashTransfer(path, spec, chunk) {
   const workers = spec.workers.map((algos) => {
-    const worker = new Worker(SELF, { workerData: { mode: "transfer", algos } });
-    const state = { worker, inFlight: 0, wake: undefined, result: undefined };
-    state.result = new Promise((resolve, reject) => {
+    /** @type {TransferJob} */
+    const job = { mode: "transfer", algos };
+    const worker = new Worker(SELF, { workerData: job });
+    /** @type {{ worker: Worker, inFlight: number, wake: (() => void) | undefined }} */
+    const state = { worker, inFlight: 0, wake: undefined };
+    /** @type {Promise<Digests>} */
+    const result = new Promise((resolve, reject) => {
       worker.on("message", (msg) => {
         if (msg === "ack") {
           state.inFlight--;
@@ -271,7 +340,7 @@ async function hashTransfer(path, spec, chunk) {
       });
       worker.once("error", reject);
     });
-    return state;
+    return Object.assign(state, { result });
   });
   const fh = await open(path, "r");
   try {
@@ -280,7 +349,11 @@ async function hashTransfer(path, spec, chunk) {
       const { bytesRead } = await fh.read(buf, 0, chunk, null);
       if (bytesRead === 0) break;
       for (const [i, s] of workers.entries()) {
-        while (s.inFlight >= SLOTS) await new Promise((r) => (s.wake = r));
+        while (s.inFlight >= SLOTS) {
+          await new Promise((r) => {
+            s.wake = () => r(undefined);
+          });
+        }
         s.wake = undefined;
         const part = i === workers.length - 1 ? buf : buf.slice(0, bytesRead);
         s.inFlight++;
@@ -294,19 +367,33 @@ async function hashTransfer(path, spec, chunk) {
   return finish({}, workers);
 }
 
-async function transferWorker({ algos }) {
+/**
+ * @param {TransferJob} job
+ * @param {import("node:worker_threads").MessagePort} port the parent's
+ */
+async function transferWorker({ algos }, port) {
   const hashers = await makeHashers(algos);
-  parentPort.on("message", (msg) => {
-    if (msg === null) {
-      parentPort.postMessage(collect(hashers));
-      return;
-    }
-    const view = msg.n === msg.buf.length ? msg.buf : msg.buf.subarray(0, msg.n);
-    for (const h of hashers) h.update(view);
-    parentPort.postMessage("ack");
-  });
+  port.on(
+    "message",
+    /** @param {{ buf: Uint8Array, n: number } | null} msg a chunk, or null at the end */
+    (msg) => {
+      if (msg === null) {
+        port.postMessage(collect(hashers));
+        return;
+      }
+      const view = msg.n === msg.buf.length ? msg.buf : msg.buf.subarray(0, msg.n);
+      for (const h of hashers) h.update(view);
+      port.postMessage("ack");
+    },
+  );
 }
 
+/**
+ * @param {string} name a candidate
+ * @param {string} path
+ * @param {number} [chunkMiB] instead of the candidate's own read size
+ * @returns {Promise<Digests>}
+ */
 export async function runCandidate(name, path, chunkMiB) {
   const spec = CANDIDATES[name];
   if (!spec) throw new Error(`unknown candidate ${name}; try --list`);
@@ -323,10 +410,11 @@ export async function runCandidate(name, path, chunkMiB) {
     case "transfer":
       return hashTransfer(path, spec, chunk);
     default:
-      throw new Error(`unknown feed ${spec.feed}`);
+      throw new Error(`unknown feed ${/** @type {Candidate} */ (spec).feed}`);
   }
 }
 
+/** @param {string[]} argv */
 async function main(argv) {
   if (argv[0] === "--list") {
     const list = Object.entries(CANDIDATES).map(([name, c]) => ({ name, describe: c.describe }));
@@ -357,12 +445,16 @@ if (isMainThread) {
       process.exit(1);
     });
   }
-} else if (workerData.mode === "ring") {
-  ringWorker(workerData).then((digests) => parentPort.postMessage(digests));
-} else if (workerData.mode === "transfer") {
-  transferWorker(workerData);
-} else if (workerData.mode === "ownread") {
-  makeHashers(workerData.algos)
-    .then((hashers) => readAllSync(workerData.path, hashers, workerData.chunk))
-    .then((digests) => parentPort.postMessage(digests));
+} else if (parentPort) {
+  const port = parentPort;
+  const job = /** @type {RingJob | TransferJob | OwnReadJob} */ (workerData);
+  if (job.mode === "ring") {
+    ringWorker(job).then((digests) => port.postMessage(digests));
+  } else if (job.mode === "transfer") {
+    transferWorker(job, port);
+  } else if (job.mode === "ownread") {
+    makeHashers(job.algos)
+      .then((hashers) => readAllSync(job.path, hashers, job.chunk))
+      .then((digests) => port.postMessage(digests));
+  }
 }

@@ -15,7 +15,11 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Bundles the runner into `outDir` (which should sit inside the project, for node_modules). */
+/**
+ * Bundles the runner into `outDir` (which should sit inside the project, for node_modules).
+ * @param {string} outDir
+ * @returns {Promise<string>} the runner's path
+ */
 export async function buildDigestRunner(outDir) {
   const { build } = await import("esbuild");
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));

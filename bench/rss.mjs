@@ -41,12 +41,16 @@ const SIZE = Number(values["size-mib"]) * 1024 * 1024;
 const LIMIT_MIB = Number(values["limit-mib"]);
 if (SIZE >= 2 ** 32) throw new Error("--size-mib must stay below 4 GiB (no zip64 here)");
 
-/** A wheel whose first member (`rssbench/data.bin`) is SIZE zero bytes in a sparse hole. */
+/**
+ * A wheel whose first member (`rssbench/data.bin`) is SIZE zero bytes in a sparse hole.
+ * @param {string} path
+ */
 function writeSparseWheel(path) {
   const name = "rssbench";
   const version = "1.0.0";
   const distInfo = `${name}-${version}.dist-info`;
-  const small = [
+  /** @type {[string, string][]} the small members: name and text */
+  const smallText = [
     [
       `${distInfo}/METADATA`,
       `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nSummary: 1 GiB of zeros for the RSS bench\nRequires-Python: >=3.8\n`,
@@ -56,7 +60,8 @@ function writeSparseWheel(path) {
       "Wheel-Version: 1.0\nGenerator: pkgpush-bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     ],
     [`${distInfo}/RECORD`, ""],
-  ].map(([n, text]) => [n, Buffer.from(text)]);
+  ];
+  const small = smallText.map(([n, text]) => ({ fileName: n, data: Buffer.from(text) }));
 
   let zerosCrc = 0;
   const block = Buffer.alloc(16 * 1024 * 1024);
@@ -64,6 +69,11 @@ function writeSparseWheel(path) {
     zerosCrc = crc32(block.subarray(0, Math.min(block.length, SIZE - done)), zerosCrc);
   }
 
+  /**
+   * @param {string} fileName
+   * @param {number} crc
+   * @param {number} size
+   */
   const localHeader = (fileName, crc, size) => {
     const n = Buffer.from(fileName);
     const h = Buffer.alloc(30);
@@ -80,6 +90,12 @@ function writeSparseWheel(path) {
     h.writeUInt16LE(0, 28);
     return Buffer.concat([h, n]);
   };
+  /**
+   * @param {string} fileName
+   * @param {number} crc
+   * @param {number} size
+   * @param {number} offset of the local header
+   */
   const centralHeader = (fileName, crc, size, offset) => {
     const n = Buffer.from(fileName);
     const h = Buffer.alloc(46);
@@ -107,7 +123,7 @@ function writeSparseWheel(path) {
   central.push(centralHeader(bigName, zerosCrc, SIZE, 0));
   let offset = bigHeader.length + SIZE;
   ftruncateSync(fd, offset); // the hole: SIZE zero bytes that take no disk blocks
-  for (const [fileName, data] of small) {
+  for (const { fileName, data } of small) {
     const crc = crc32(data);
     const header = localHeader(fileName, crc, data.length);
     central.push(centralHeader(fileName, crc, data.length, offset));
@@ -127,7 +143,11 @@ function writeSparseWheel(path) {
   closeSync(fd);
 }
 
-/** Starts the two index servers in one child process; resolves with their upload URLs. */
+/**
+ * Starts the two index servers in one child process; resolves with their upload URLs.
+ * @param {string} storeDir
+ * @returns {Promise<{ child: import("node:child_process").ChildProcess, urls: { a: string, b: string } }>}
+ */
 function startServers(storeDir) {
   const child = spawn(
     process.execPath,
@@ -142,6 +162,7 @@ function startServers(storeDir) {
     { stdio: ["pipe", "pipe", "inherit"] },
   );
   return new Promise((resolvePromise, reject) => {
+    /** @type {Record<string, string | undefined>} upload URLs by server name */
     const urls = {};
     let buffer = "";
     child.on("error", reject);
@@ -152,12 +173,18 @@ function startServers(storeDir) {
         const line = JSON.parse(buffer.slice(0, i));
         buffer = buffer.slice(i + 1);
         urls[line.name] = line.uploadUrl;
-        if (urls.a && urls.b) resolvePromise({ child, urls });
+        const { a, b } = urls;
+        if (a && b) resolvePromise({ child, urls: { a, b } });
       }
     });
   });
 }
 
+/**
+ * A size field of /proc/<pid>/status, in KiB; undefined once the process is gone.
+ * @param {number | undefined} pid
+ * @param {string} field
+ */
 function statusKiB(pid, field) {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(
@@ -170,6 +197,7 @@ function statusKiB(pid, field) {
 }
 
 const work = mkdtempSync(join(tmpdir(), "pkgpush-rss-"));
+/** @type {Awaited<ReturnType<typeof startServers>> | undefined} */
 let servers;
 try {
   const wheel = join(work, "rssbench-1.0.0-py3-none-any.whl");
@@ -203,6 +231,7 @@ try {
   pkgpush.stderr.on("data", (d) => (stderr += d));
   let hwm = 0;
   let rss = 0;
+  /** @type {string[]} */
   const timeline = [];
   const sample = () => {
     if (process.env.RSS_TRACE)
@@ -220,8 +249,10 @@ try {
     process.stderr.write(`${stderr}\n${stdout}\n`);
     throw new Error(`pkgpush exited with ${code}`);
   }
+  /** @type {{ results: { server: string, status: string }[] }} pkgpush's --json report */
   const report = JSON.parse(stdout);
   const statuses = report.results.map((r) => `${r.server}:${r.status}`).join(" ");
+  /** @param {number} kib */
   const mib = (kib) => (kib / 1024).toFixed(1);
   const sent = (2 * SIZE) / 1024 / 1024;
   console.log(
@@ -239,9 +270,10 @@ try {
   }
 } finally {
   if (servers) {
-    servers.child.removeAllListeners("exit");
-    servers.child.kill("SIGTERM");
-    await new Promise((r) => servers.child.on("exit", r));
+    const { child } = servers;
+    child.removeAllListeners("exit");
+    child.kill("SIGTERM");
+    await new Promise((r) => child.on("exit", r));
   }
   rmSync(work, { recursive: true, force: true });
 }

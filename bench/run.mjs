@@ -37,6 +37,33 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { scenarioSync } from "./scenario-sync.mjs";
 
+/**
+ * @typedef {import("./types.js").Entry} Entry
+ * @typedef {import("./types.js").EntryExtra} EntryExtra
+ * @typedef {import("./types.js").Role} Role
+ * @typedef {import("./types.js").TimedRun} TimedRun
+ * @typedef {import("./types.js").RunTimedOptions} RunTimedOptions
+ * @typedef {import("./types.js").Sample} Sample
+ * @typedef {import("./types.js").Row} Row
+ * @typedef {import("./types.js").Op} Op
+ * @typedef {import("./types.js").Target} Target
+ * @typedef {import("./types.js").TargetDetail} TargetDetail
+ * @typedef {import("./types.js").ImportTime} ImportTime
+ * @typedef {import("./types.js").MeasuredImport} MeasuredImport
+ * @typedef {import("./types.js").Attribution} Attribution
+ * @typedef {import("./types.js").ChunkComposition} ChunkComposition
+ * @typedef {import("./types.js").MeasuredScenario} MeasuredScenario
+ * @typedef {import("./types.js").ScenarioResult} ScenarioResult
+ * @typedef {import("./types.js").Results} Results
+ * @typedef {import("./types.js").MachineInfo} MachineInfo
+ * @typedef {import("./types.js").Versions} Versions
+ * @typedef {import("./types.js").DistSpec} DistSpec
+ * @typedef {import("./types.js").StartedServer} StartedServer
+ * @typedef {import("./types.js").IndexServers} IndexServers
+ * @typedef {import("./types.js").Profile} Profile
+ * @typedef {import("./types.js").ScenarioHelpers} ScenarioHelpers
+ */
+
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, "..");
 const PYTHON = "/usr/bin/python3";
@@ -84,13 +111,20 @@ if (opts.help) {
   process.exit(0);
 }
 
-/** `64M`, `2G`, `512K`, `1GiB`, plain bytes: binary units. */
+/**
+ * `64M`, `2G`, `512K`, `1GiB`, plain bytes: binary units.
+ * @param {string} text
+ * @returns {number} bytes
+ */
 function parseSize(text) {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$/i.exec(text);
   if (!m) throw new Error(`invalid size ${JSON.stringify(text)}`);
-  return Math.round(Number(m[1]) * 1024 ** { "": 0, k: 1, m: 2, g: 3 }[m[2].toLowerCase()]);
+  // The regex allows only these units (group 2 always takes part, maybe empty).
+  const unit = /** @type {"" | "k" | "m" | "g"} */ ((m[2] ?? "").toLowerCase());
+  return Math.round(Number(m[1]) * 1024 ** { "": 0, k: 1, m: 2, g: 3 }[unit]);
 }
 
+/** @param {number} bytes */
 function sizeLabel(bytes) {
   if (bytes >= 1024 * MiB && bytes % (1024 * MiB) === 0) return `${bytes / 1024 / MiB} GiB`;
   if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
@@ -99,6 +133,7 @@ function sizeLabel(bytes) {
 }
 
 const SMOKE = opts.smoke;
+/** @type {Profile} */
 const PROFILE = SMOKE
   ? {
       startupRuns: 1,
@@ -157,21 +192,35 @@ const ONLY = new Set(
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean)
-    .map((s) => (/^[1-7]$/.test(s) ? SCENARIO_IDS[Number(s) - 1] : s)),
+    // Numbers as the report titles them: 1 startup ... 8 check (the list, not a fixed range).
+    .map((s) => (/^\d+$/.test(s) ? (SCENARIO_IDS[Number(s) - 1] ?? s) : s)),
 );
 for (const id of ONLY) {
   if (!SCENARIO_IDS.includes(id)) throw new Error(`--only: unknown scenario ${id}`);
 }
 const OUT = resolve(ROOT, opts.out ?? "BENCHMARKS.md");
+/** @param {number} n the scenario's own number of runs, unless --runs says otherwise */
 const runsOr = (n) => RUNS ?? n;
 
 // ---------------------------------------------------------------------------------------------
 // Process bookkeeping: everything started here is stopped here, also on errors and signals.
 
+/**
+ * A child process; `groupLeader` when it leads its own process group (measured commands).
+ * @typedef {import("node:child_process").ChildProcess & { groupLeader?: boolean }} Child
+ */
+/** @type {Set<Child>} */
 const children = new Set();
-let work; // temporary folder under /tmp
-let runDir; // bench/results/run-<pid>: the dist/ snapshot and the digest runner
+/** @type {string} temporary folder under /tmp (set first thing in main) */
+let work = "";
+/** @type {string | undefined} bench/results/run-<pid>: the dist/ snapshot and the digest runner */
+let runDir;
 
+/**
+ * @template {Child} C
+ * @param {C} child
+ * @returns {C}
+ */
 function track(child) {
   children.add(child);
   child.once("exit", () => children.delete(child));
@@ -182,7 +231,7 @@ function killAll() {
   for (const child of children) {
     try {
       // Measured commands run in their own process group (GNU time + the command).
-      if (child.groupLeader) process.kill(-child.pid, "SIGKILL");
+      if (child.groupLeader && child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
       else child.kill("SIGTERM");
     } catch {
       // already gone
@@ -207,10 +256,12 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   });
 }
 
+/** @param {string} line */
 function log(line) {
   process.stderr.write(`${line}\n`);
 }
 
+/** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
@@ -223,7 +274,13 @@ const HAVE_GNU_TIME = (() => {
 
 let timeSeq = 0;
 
+/**
+ * Peak RSS and CPU seconds of a running process, from /proc (no GNU time).
+ * @param {number | undefined} pid
+ * @returns {{ rssKiB: number, user: number, sys: number } | undefined}
+ */
 function readProc(pid) {
+  if (pid === undefined) return undefined;
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -242,13 +299,20 @@ function readProc(pid) {
 /**
  * Runs argv once; resolves with wall seconds (runner clock), peak RSS (KiB), user and system CPU
  * seconds, the exit code and the captured output. Without GNU time, /proc/<pid> is sampled.
+ * @param {string[]} argv
+ * @param {RunTimedOptions} [options]
+ * @returns {Promise<TimedRun>}
  */
 function runTimed(argv, { env, cwd = work, stdout = "pipe" } = {}) {
   return new Promise((resolvePromise, reject) => {
     const timeFile = join(work, `.time-${timeSeq++}`);
-    const full = HAVE_GNU_TIME ? [GNU_TIME, "-f", "%e %M %U %S", "-o", timeFile, ...argv] : argv;
+    const [command, ...args] = HAVE_GNU_TIME
+      ? [GNU_TIME, "-f", "%e %M %U %S", "-o", timeFile, ...argv]
+      : argv;
+    if (command === undefined) throw new Error("runTimed: empty command line");
     const started = process.hrtime.bigint();
-    const child = spawn(full[0], full.slice(1), {
+    /** @type {Child} */
+    const child = spawn(command, args, {
       env,
       cwd,
       stdio: ["ignore", stdout, "pipe"],
@@ -261,9 +325,10 @@ function runTimed(argv, { env, cwd = work, stdout = "pipe" } = {}) {
     child.stdout?.on("data", (d) => {
       if (out.length < 1_000_000) out += d;
     });
-    child.stderr.on("data", (d) => {
+    child.stderr?.on("data", (d) => {
       if (err.length < 1_000_000) err += d;
     });
+    /** @type {ReturnType<typeof readProc>} */
     let sampled;
     const sampler = HAVE_GNU_TIME
       ? undefined
@@ -274,7 +339,7 @@ function runTimed(argv, { env, cwd = work, stdout = "pipe" } = {}) {
     const timer = setTimeout(() => {
       timedOut = true;
       try {
-        process.kill(-child.pid, "SIGKILL");
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
       } catch {
         // gone
       }
@@ -295,7 +360,7 @@ function runTimed(argv, { env, cwd = work, stdout = "pipe" } = {}) {
         try {
           const lines = readFileSync(timeFile, "utf8").trim().split("\n");
           const parts = (lines.at(-1) ?? "").trim().split(/\s+/).map(Number);
-          [, rssKiB, user, sys] = parts;
+          [, rssKiB = 0, user = 0, sys = 0] = parts;
           rmSync(timeFile, { force: true });
         } catch {
           // killed before GNU time wrote anything
@@ -314,15 +379,26 @@ function runTimed(argv, { env, cwd = work, stdout = "pipe" } = {}) {
 /**
  * An entry is one contender: `steps` are argv lists run one after another (twine once per
  * server); wall and CPU add up, RSS is the largest. role: floor | peer | pkgpush | info.
+ * @param {string} id
+ * @param {string} label
+ * @param {Role} role
+ * @param {string[][]} steps
+ * @param {EntryExtra} [extra]
+ * @returns {Entry}
  */
 function entry(id, label, role, steps, extra = {}) {
   return { id, label, role, steps, ...extra };
 }
 
+/**
+ * @param {Entry} e
+ * @returns {Promise<Sample>}
+ */
 async function runEntry(e) {
   let wall = 0;
   let cpu = 0;
   let rssKiB = 0;
+  /** @type {string[]} */
   const outputs = [];
   // Set-up and tear-down of one run (fresh servers), outside the timing.
   await e.before?.();
@@ -338,7 +414,8 @@ async function runEntry(e) {
   // Scripts that time themselves print a JSON line with "ms" (hash runners).
   let inProcessMs;
   try {
-    inProcessMs = JSON.parse(outputs.at(-1)?.trim().split("\n").at(-1) ?? "")?.ms;
+    const ms = JSON.parse(outputs.at(-1)?.trim().split("\n").at(-1) ?? "")?.ms;
+    if (typeof ms === "number") inProcessMs = ms;
   } catch {
     // not a JSON line
   }
@@ -346,13 +423,18 @@ async function runEntry(e) {
   return { wall, cpu, rssKiB, outputs, inProcessMs };
 }
 
+/**
+ * @param {Entry} e
+ * @param {string[]} outputs each step's standard output, appended
+ * @param {(r: TimedRun) => void} add
+ */
 async function runSteps(e, outputs, add) {
   // Steps that depend on the run's set-up (fresh servers' URLs) are made after it.
   if (e.stepsFor) e.steps = e.stepsFor();
   for (const argv of e.steps) {
     const r = await runTimed(argv, { env: e.env ?? ENV, stdout: e.stdout ?? "pipe" });
     if (r.timedOut) throw new Error(`${e.label}: timed out after ${TIMEOUT_MS / 1000} s`);
-    if (r.code !== 0 && !(e.okCodes ?? []).includes(r.code)) {
+    if (r.code !== 0 && !(r.code !== null && (e.okCodes ?? []).includes(r.code))) {
       const tail = `${r.stderr}\n${r.stdout}`.trim().split("\n").slice(-15).join("\n");
       throw new Error(
         `${e.label}: exit ${r.code ?? r.signal}\n  command: ${show(argv)}\n${indent(tail)}`,
@@ -363,15 +445,28 @@ async function runSteps(e, outputs, add) {
   }
 }
 
+/**
+ * @param {number[]} xs
+ * @returns {number} NaN for no values
+ */
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  const upper = s[m] ?? Number.NaN;
+  return s.length % 2 ? upper : ((s[m - 1] ?? Number.NaN) + upper) / 2;
 };
 
-/** Warm-up rounds, then `runs` rounds in rotating order; one stats row per entry. */
+/**
+ * Warm-up rounds, then `runs` rounds in rotating order; one stats row per entry.
+ * @param {string} title
+ * @param {Entry[]} entries
+ * @param {number} runs
+ * @param {number} [warmup]
+ * @returns {Promise<Row[]>}
+ */
 async function measureAll(title, entries, runs, warmup = 0) {
   for (let w = 0; w < warmup; w++) for (const e of entries) await runEntry(e);
+  /** @type {Map<string, Sample[]>} */
   const samples = new Map(entries.map((e) => [e.id, []]));
   for (let r = 0; r < runs; r++) {
     const shift = r % entries.length;
@@ -379,12 +474,13 @@ async function measureAll(title, entries, runs, warmup = 0) {
     for (const e of order) {
       if (e.runs !== undefined && r >= e.runs) continue;
       const s = await runEntry(e);
-      samples.get(e.id).push(s);
+      samples.get(e.id)?.push(s);
       log(`  ${title} ${r + 1}/${runs}  ${e.label}: ${fmtS(s.wall)}`);
     }
   }
   return entries.map((e) => {
-    const xs = samples.get(e.id);
+    const xs = samples.get(e.id) ?? [];
+    const inProcess = xs.flatMap((x) => (x.inProcessMs === undefined ? [] : [x.inProcessMs]));
     return {
       id: e.id,
       label: e.label,
@@ -398,9 +494,7 @@ async function measureAll(title, entries, runs, warmup = 0) {
       cpu: median(xs.map((x) => x.cpu)),
       rssMiB: Math.max(...xs.map((x) => x.rssKiB)) / 1024,
       outputs: xs.at(-1)?.outputs ?? [],
-      inProcessMs: xs.every((x) => typeof x.inProcessMs === "number")
-        ? median(xs.map((x) => x.inProcessMs))
-        : undefined,
+      inProcessMs: inProcess.length === xs.length ? median(inProcess) : undefined,
       samples: xs.map((x) => ({ wall: x.wall, cpu: x.cpu, rssKiB: x.rssKiB })),
     };
   });
@@ -409,15 +503,19 @@ async function measureAll(title, entries, runs, warmup = 0) {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
+/** @param {number | undefined} s seconds */
 function fmtS(s) {
   if (s === undefined || Number.isNaN(s)) return "n/a";
   if (s < 1) return `${(s * 1000).toFixed(0)} ms`;
   if (s < 10) return `${s.toFixed(2)} s`;
   return `${s.toFixed(1)} s`;
 }
-const fmtX = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : "n/a");
+/** @param {number | undefined} x a ratio */
+const fmtX = (x) => (x !== undefined && Number.isFinite(x) ? `${x.toFixed(2)}x` : "n/a");
+/** @param {number} m */
 const fmtMiB = (m) => (m > 0 ? `${m.toFixed(0)} MiB` : "n/a");
 
+/** @param {string} arg */
 function shellQuote(arg) {
   if (/^[\w@%+=:,./-]+$/.test(arg)) return arg;
   // Our placeholders ($W, $SNAP, $RUN, $SINK, $IDX1...) stay expandable: double quotes.
@@ -431,12 +529,13 @@ function shellQuote(arg) {
   return `'${arg.replaceAll("'", "'\\''")}'`;
 }
 
-/** Server URLs shown by name in the report ($SINK, $IDX1...). */
+/** @type {Map<string, string>} Server URLs shown by name in the report ($SINK, $IDX1...). */
 const urlNames = new Map();
 
 /**
  * A command line as the report shows it: the temporary folder as $W, the dist/ snapshot as
  * $SNAP, servers by name, paths inside the repository relative to its root.
+ * @param {string[]} argv
  */
 function show(argv) {
   return argv
@@ -452,14 +551,24 @@ function show(argv) {
     .join(" ");
 }
 
+/**
+ * @param {string} text
+ * @param {string} [pad]
+ */
 const indent = (text, pad = "    ") =>
   text
     .split("\n")
     .map((l) => pad + l)
     .join("\n");
 
+/**
+ * A Markdown table.
+ * @param {string[]} header
+ * @param {(string | undefined)[][]} rows
+ */
 function table(header, rows) {
   const lines = [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`];
+  /** @param {string | undefined} c */
   const cell = (c) => String(c).replaceAll("|", "\\|");
   for (const row of rows) lines.push(`| ${row.map(cell).join(" | ")} |`);
   return lines.join("\n");
@@ -468,8 +577,13 @@ function table(header, rows) {
 // ---------------------------------------------------------------------------------------------
 // Environment, tools, servers, files
 
-let ENV;
+/** @type {NodeJS.ProcessEnv} the environment every measured command gets (set in main) */
+let ENV = {};
 
+/**
+ * @param {string} home
+ * @returns {NodeJS.ProcessEnv}
+ */
 function baseEnv(home) {
   return {
     PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
@@ -486,6 +600,10 @@ function baseEnv(home) {
   };
 }
 
+/**
+ * @param {string} cmd a name looked up in PATH, or a path
+ * @returns {string | undefined}
+ */
 function which(cmd) {
   if (cmd.includes("/")) return existsSync(cmd) ? cmd : undefined;
   for (const dir of (process.env.PATH ?? "").split(":")) {
@@ -495,8 +613,14 @@ function which(cmd) {
   return undefined;
 }
 
+/**
+ * The first line a command prints (stdout, else stderr); undefined when it fails silently.
+ * @param {string[]} argv
+ */
 function firstLine(argv) {
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", env: ENV });
+  const [command, ...args] = argv;
+  if (command === undefined) return undefined;
+  const r = spawnSync(command, args, { encoding: "utf8", env: ENV });
   if (r.status !== 0 && !r.stdout) return undefined;
   return `${r.stdout || r.stderr}`.trim().split("\n")[0];
 }
@@ -505,10 +629,12 @@ function firstLine(argv) {
  * Copies what `npm install -g` would run (package.json, the "bin" entry's folder, dist/) into
  * $RUN/pkg, so a rebuild during the run changes nothing. Resolves with the dist/ copy, the bin
  * entry's path and when dist/ was built.
+ * @param {string} run the run's folder, bench/results/run-<pid>
+ * @returns {Promise<{ snap: string, built: number, bin: string }>}
  */
-async function snapshotPackage() {
+async function snapshotPackage(run) {
   const dist = join(ROOT, "dist");
-  const pkgDir = join(runDir, "pkg");
+  const pkgDir = join(run, "pkg");
   const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
   const binRel =
     typeof manifest.bin === "string" ? manifest.bin : (manifest.bin?.pkgpush ?? "dist/cli.js");
@@ -536,7 +662,7 @@ async function snapshotPackage() {
               /(?:from\s*|import\(\s*)["']\.\/([\w.-]+-[A-Z0-9]{8}\.js)["']/g,
             ),
           ]
-            .map((m) => m[1])
+            .map((m) => captured(m, 1))
             .filter((dep) => !existsSync(join(snap, dep))),
         );
         if (missing.length === 0) {
@@ -557,6 +683,19 @@ async function snapshotPackage() {
   throw new Error("dist/cli.js and build/index-server.js are missing: run `npm run build` first");
 }
 
+/**
+ * The group a pattern always captures (TypeScript cannot know which groups take part).
+ * @param {RegExpMatchArray} m
+ * @param {number} i
+ * @returns {string}
+ */
+function captured(m, i) {
+  const group = m[i];
+  if (group === undefined) throw new Error(`group ${i} did not match in ${JSON.stringify(m[0])}`);
+  return group;
+}
+
+/** @param {string} dir */
 function newestMtime(dir) {
   let newest = 0;
   for (const name of readdirSync(dir, { withFileTypes: true })) {
@@ -569,16 +708,29 @@ function newestMtime(dir) {
   return newest;
 }
 
-/** Starts a server process and waits for `count` JSON lines on its stdout. */
+/**
+ * The JSON line a server prints once it listens (bench/sink.mjs, the test index server).
+ * @typedef {{ uploadUrl: string }} ServerLine
+ */
+
+/**
+ * Starts a server process and waits for `count` JSON lines on its stdout.
+ * @param {string[]} argv
+ * @param {number} count
+ * @param {string} label
+ * @returns {Promise<{ lines: ServerLine[], stop: () => Promise<void> }>}
+ */
 function startServer(argv, count, label) {
-  const child = track(
-    spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], env: { ...ENV } }),
-  );
+  const [command, ...args] = argv;
+  if (command === undefined) throw new Error(`${label}: empty command line`);
+  const child = track(spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], env: { ...ENV } }));
   let stderr = "";
   child.stderr.on("data", (d) => {
     if (stderr.length < 100_000) stderr += d;
   });
+  /** @type {Promise<ServerLine[]>} */
   const ready = new Promise((resolvePromise, reject) => {
+    /** @type {ServerLine[]} */
     const lines = [];
     let buffer = "";
     const timer = setTimeout(() => reject(new Error(`${label}: not ready after 20 s`)), 20_000);
@@ -617,6 +769,21 @@ function startServer(argv, count, label) {
   );
 }
 
+/**
+ * The upload URL a server announced in its first line.
+ * @param {ServerLine[]} lines
+ * @param {string} label
+ */
+function uploadUrlOf(lines, label) {
+  const url = lines[0]?.uploadUrl;
+  if (typeof url !== "string") throw new Error(`${label}: no "uploadUrl" in its first line`);
+  return url;
+}
+
+/**
+ * @param {number} [delayMs] added before every answer
+ * @returns {Promise<StartedServer>}
+ */
 function startSink(delayMs = 0) {
   return startServer(
     [
@@ -629,8 +796,9 @@ function startSink(delayMs = 0) {
     1,
     "sink",
   ).then(({ lines, stop }) => {
-    urlNames.set(lines[0].uploadUrl, "$SINK");
-    return { uploadUrl: lines[0].uploadUrl, stop };
+    const uploadUrl = uploadUrlOf(lines, "sink");
+    urlNames.set(uploadUrl, "$SINK");
+    return { uploadUrl, stop };
   });
 }
 
@@ -639,8 +807,15 @@ function startSink(delayMs = 0) {
  * (idx1, t1...); each start gets its own store folder, removed when they stop.
  */
 let storeSeq = 0;
+/**
+ * @param {number} count
+ * @param {{ latencyMs?: number, label?: string }} [options]
+ * @returns {Promise<IndexServers>}
+ */
 async function startIndexes(count, { latencyMs = 0, label = "idx" } = {}) {
+  /** @type {IndexServers["servers"]} */
   const servers = [];
+  /** @type {string[]} */
   const stores = [];
   try {
     for (let i = 1; i <= count; i++) {
@@ -666,8 +841,9 @@ async function startIndexes(count, { latencyMs = 0, label = "idx" } = {}) {
         );
       }
       const { lines, stop } = await startServer(argv, 1, `index server ${label}${i}`);
-      urlNames.set(lines[0].uploadUrl, `$${label.toUpperCase()}${i}`);
-      servers.push({ uploadUrl: lines[0].uploadUrl, stop, argv });
+      const uploadUrl = uploadUrlOf(lines, `index server ${label}${i}`);
+      urlNames.set(uploadUrl, `$${label.toUpperCase()}${i}`);
+      servers.push({ uploadUrl, stop, argv });
     }
   } catch (error) {
     await Promise.all(servers.map((s) => s.stop()));
@@ -682,7 +858,11 @@ async function startIndexes(count, { latencyMs = 0, label = "idx" } = {}) {
   };
 }
 
-/** Writes distributions with bench/make_dists.py; resolves with their paths. */
+/**
+ * Writes distributions with bench/make_dists.py; resolves with their paths.
+ * @param {DistSpec[]} specs
+ * @returns {string[]}
+ */
 function makeDists(specs) {
   const r = spawnSync(PYTHON, [join(BENCH, "make_dists.py")], {
     input: JSON.stringify(specs),
@@ -693,15 +873,19 @@ function makeDists(specs) {
   const paths = r.stdout
     .trim()
     .split("\n")
-    .map((l) => JSON.parse(l).path);
+    .map((l) => /** @type {{ path: string }} */ (JSON.parse(l)).path);
   // Flush to disk now, so write-back does not land in the middle of a measurement.
   spawnSync("sync", paths);
   return paths;
 }
 
+/** @param {...string} args pkgpush's arguments */
 const cli = (...args) => [process.execPath, BIN, ...args];
 
-/** What bench/scenario-sync.mjs needs of the runner. */
+/**
+ * What bench/scenario-sync.mjs needs of the runner.
+ * @returns {ScenarioHelpers}
+ */
 function syncHelpers() {
   return {
     work: () => work,
@@ -723,9 +907,14 @@ function syncHelpers() {
     measureAll,
     runsOr,
     byId,
+    rowOf,
     target,
   };
 }
+/**
+ * @param {string} url
+ * @param {string[]} files
+ */
 const twineUpload = (url, files) => [
   TWINE,
   "upload",
@@ -739,26 +928,74 @@ const twineUpload = (url, files) => [
 // ---------------------------------------------------------------------------------------------
 // Scenarios. Each returns { id, title, rows, targets, notes, extra }.
 
-/** A target: `value` compared with `goal` by `op` (<= or >= or <). */
+/**
+ * A target: `value` compared with `goal` by `op` (<= or >= or <).
+ * @param {string} label
+ * @param {number} value
+ * @param {Op} op
+ * @param {number} goal
+ * @param {TargetDetail} [detail]
+ * @returns {Target}
+ */
 function target(label, value, op, goal, detail = {}) {
-  const compare = {
+  /** @type {Record<Op, (a: number, b: number) => boolean>} */
+  const compares = {
     "<=": (a, b) => a <= b,
     "<": (a, b) => a < b,
     ">=": (a, b) => a >= b,
     ">": (a, b) => a > b,
-  }[op];
-  const met = Number.isFinite(value) && compare(value, goal);
+  };
+  const met = Number.isFinite(value) && compares[op](value, goal);
   return { label, value, op, goal, met, ...detail };
 }
 
+/**
+ * @param {Row[]} rows
+ * @param {string} id
+ */
 const byId = (rows, id) => rows.find((r) => r.id === id);
 
+/**
+ * The row of an entry the scenario always measures (byId: of one it may have skipped).
+ * @param {Row[]} rows
+ * @param {string} id
+ * @returns {Row}
+ */
+function rowOf(rows, id) {
+  const row = byId(rows, id);
+  if (!row) throw new Error(`no row "${id}" among ${rows.map((r) => r.id).join(", ")}`);
+  return row;
+}
+
+/**
+ * Writes one distribution (bench/make_dists.py).
+ * @param {DistSpec} spec
+ * @returns {string} its path
+ */
+function makeDist(spec) {
+  const [path] = makeDists([spec]);
+  if (path === undefined)
+    throw new Error(`make_dists.py wrote nothing for ${JSON.stringify(spec)}`);
+  return path;
+}
+
+/**
+ * A message for the report and the log: the stack where there is one.
+ * @param {unknown} error
+ */
+const describeError = (error) => (error instanceof Error ? (error.stack ?? error) : error);
+
+/** @returns {Promise<MeasuredScenario>} */
 async function scenarioStartup() {
   const dir = join(work, "startup");
   mkdirSync(dir);
-  const [wheel] = makeDists([
-    { kind: "wheel", dir, name: "bench_start", version: "1.0", size: 16 * 1024 },
-  ]);
+  const wheel = makeDist({
+    kind: "wheel",
+    dir,
+    name: "bench_start",
+    version: "1.0",
+    size: 16 * 1024,
+  });
   const esm = join(dir, "empty.mjs");
   writeFileSync(esm, "\n");
   const sink = await startSink(0);
@@ -783,9 +1020,9 @@ async function scenarioStartup() {
       );
     }
     const rows = await measureAll("start-up", entries, runsOr(PROFILE.startupRuns), PROFILE.warmup);
-    const node = byId(rows, "node");
-    const ver = byId(rows, "version");
-    const dry = byId(rows, "dryrun");
+    const node = rowOf(rows, "node");
+    const ver = rowOf(rows, "version");
+    const dry = rowOf(rows, "dryrun");
     for (const r of rows) r.vs = { label: "node -e 0", x: r.wall / node.wall };
 
     // Where the dry run's time goes: importing the CLI's chunks and its dependencies.
@@ -812,7 +1049,10 @@ async function scenarioStartup() {
   }
 }
 
-/** Import times: the CLI's chunks in the order a dry run loads them, and each dependency alone. */
+/**
+ * Import times: the CLI's chunks in the order a dry run loads them, and each dependency alone.
+ * @returns {Promise<Attribution>}
+ */
 async function startupAttribution() {
   const program = /import\("\.\/(program-[\w]+\.js)"\)/.exec(
     readFileSync(join(SNAP, "cli.js"), "utf8"),
@@ -821,6 +1061,7 @@ async function startupAttribution() {
   const publish = /import\("\.\/(publish-[\w]+\.js)"\)/.exec(programText)?.[1];
   const cost = join(BENCH, "import-cost.mjs");
   const runs = runsOr(PROFILE.importRuns);
+  /** @type {string[][]} module specifiers, imported in this order in one fresh process */
   const chains = [];
   if (program && publish) {
     chains.push([join(SNAP, program), join(SNAP, publish)]);
@@ -828,7 +1069,7 @@ async function startupAttribution() {
     // measured after program + publish, as an upload loads them.
     const lazy = [
       ...readFileSync(join(SNAP, publish), "utf8").matchAll(/import\("\.\/([\w-]+\.js)"\)/g),
-    ].map((m) => m[1]);
+    ].map((m) => captured(m, 1));
     for (const chunk of new Set(lazy)) {
       chains.push([join(SNAP, program), join(SNAP, publish), join(SNAP, chunk)]);
     }
@@ -836,7 +1077,7 @@ async function startupAttribution() {
   // The bundle's packages are devDependencies (the package ships them inside dist/): the ones
   // src/ imports.
   const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
-  const sources = readdirSync(join(ROOT, "src"), { recursive: true })
+  const sources = readdirSync(join(ROOT, "src"), { recursive: true, encoding: "utf8" })
     .filter((f) => /\.[jt]s$/.test(f))
     .map((f) => readFileSync(join(ROOT, "src", f), "utf8"))
     .join("\n");
@@ -847,9 +1088,12 @@ async function startupAttribution() {
       ),
   );
   for (const dep of deps) chains.push([dep]);
+  /** @type {ImportTime[]} */
   const out = [];
+  /** @type {Set<string>} */
   const shown = new Set();
   for (const chain of chains) {
+    /** @type {number[][]} */
     const times = chain.map(() => []);
     for (let r = 0; r < runs; r++) {
       const res = spawnSync(process.execPath, [cost, ...chain], { encoding: "utf8", env: ENV });
@@ -857,32 +1101,39 @@ async function startupAttribution() {
         out.push({ spec: chain.join(" + "), error: res.stderr.trim().split("\n").at(-1) });
         break;
       }
-      for (const [i, x] of JSON.parse(res.stdout).entries()) times[i].push(x.ms);
+      /** @type {{ ms: number }[]} import-cost.mjs: one time per module of the chain */
+      const measured = JSON.parse(res.stdout);
+      for (const [i, x] of measured.entries()) times[i]?.push(x.ms);
     }
     chain.forEach((spec, i) => {
       if (shown.has(spec) && i < chain.length - 1) return;
       shown.add(spec);
-      if (times[i].length) {
+      const ms = times[i] ?? [];
+      const previous = chain[i - 1];
+      if (ms.length) {
         out.push({
           spec: spec.startsWith(SNAP) ? `dist/${relative(SNAP, spec)}` : spec,
-          after: i > 0 ? `dist/${relative(SNAP, chain[i - 1])}` : undefined,
-          ms: median(times[i]),
+          after: previous !== undefined ? `dist/${relative(SNAP, previous)}` : undefined,
+          ms: median(ms),
           bytes: spec.startsWith(SNAP) ? statSync(spec).size : undefined,
         });
       }
     });
   }
   // What the publish chunk is made of (esbuild's metafile, same options as scripts/build.mjs).
+  /** @type {Attribution["composition"]} */
   let composition;
   try {
     composition = await bundleComposition();
   } catch (error) {
-    composition = { error: error.message };
+    composition = { error: error instanceof Error ? error.message : String(error) };
   }
   return { imports: out, composition };
 }
 
+/** @returns {Promise<{ chunks: ChunkComposition[] }>} */
 async function bundleComposition() {
+  if (!runDir) throw new Error("bundleComposition: no run folder");
   const { build } = await import("esbuild");
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
   const result = await build({
@@ -900,12 +1151,17 @@ async function bundleComposition() {
     logLevel: "silent",
   });
   const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith(".js"));
-  /** One chunk: its size, the packages it holds, the shared chunks it imports statically. */
+  /**
+   * One chunk: its size, the packages it holds, the shared chunks it imports statically.
+   * @param {[string, import("esbuild").Metafile["outputs"][string]]} output
+   * @returns {ChunkComposition}
+   */
   const describe = ([file, meta]) => {
+    /** @type {Map<string, number>} */
     const byPackage = new Map();
     for (const [input, { bytesInOutput }] of Object.entries(meta.inputs)) {
       const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
-      const key = m ? m[1] : input.startsWith("src/") ? "src/ (pkgpush)" : input;
+      const key = m ? captured(m, 1) : input.startsWith("src/") ? "src/ (pkgpush)" : input;
       byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
     }
     const shared = meta.imports
@@ -926,15 +1182,19 @@ async function bundleComposition() {
   return {
     chunks: ["program", "publish"]
       .map((name) => outputs.find(([f]) => new RegExp(`/${name}-[\\w]+\\.js$`).test(f)))
-      .filter(Boolean)
+      .filter((output) => output !== undefined)
       .map(describe),
   };
 }
 
 /** bench/hash-pkgpush.mjs's runner (pkgpush's computeDigests), bundled once per run. */
+/** @type {Promise<string> | undefined} */
 let digestRunnerPromise;
+/** @returns {Promise<string>} the runner script's path */
 function digestRunner() {
-  digestRunnerPromise ??= import("./hash-pkgpush.mjs").then((m) => m.buildDigestRunner(runDir));
+  const run = runDir;
+  if (!run) throw new Error("digestRunner: no run folder");
+  digestRunnerPromise ??= import("./hash-pkgpush.mjs").then((m) => m.buildDigestRunner(run));
   return digestRunnerPromise;
 }
 
@@ -942,13 +1202,16 @@ function digestRunner() {
  * The machine's floor for the digests pkgpush sends (sha256 and BLAKE2b-256), from `openssl dgst`
  * timed in the same run: the slowest core's share when the digests are spread over the cores.
  * OpenSSL has no BLAKE2b-256; its blake2b512 does the same work per byte.
+ * @param {Row[]} rows with opensslEntries' rows
+ * @param {number} nproc
+ * @returns {number} seconds
  */
 function digestFloor(rows, nproc) {
-  const times = ["ossl-sha256", "ossl-blake2b"].map((id) => byId(rows, id)?.wall);
-  if (times.some((t) => t === undefined)) return undefined;
+  const times = ["ossl-sha256", "ossl-blake2b"].map((id) => rowOf(rows, id).wall);
   return Math.max(...times, times.reduce((a, b) => a + b, 0) / nproc);
 }
 
+/** @param {string} file */
 const opensslEntries = (file) => [
   entry("ossl-sha256", "openssl dgst -sha256 (floor)", "floor", [
     ["openssl", "dgst", "-sha256", file],
@@ -958,10 +1221,13 @@ const opensslEntries = (file) => [
   ]),
 ];
 
+/** @returns {Promise<MeasuredScenario>} */
 async function scenarioBig() {
   const runner = await digestRunner();
   const sink = await startSink(0);
+  /** @type {{ size: number, label: string, rows: Row[], floor: number }[]} */
   const rowsBySize = [];
+  /** @type {Target[]} */
   const targets = [];
   try {
     for (const size of SIZES) {
@@ -970,7 +1236,7 @@ async function scenarioBig() {
       mkdirSync(dir);
       log(`  writing a ${label} wheel...`);
       const name = `bench_big_${Math.round(size / 1024)}k`;
-      const [wheel] = makeDists([{ kind: "wheel", dir, name, version: "1.0", size }]);
+      const wheel = makeDist({ kind: "wheel", dir, name, version: "1.0", size });
       spawnSync("cat", [wheel], { stdio: ["ignore", "ignore", "ignore"] }); // page cache
       const entries = [
         entry("sha256sum", "sha256sum (coreutils)", "info", [["sha256sum", wheel]]),
@@ -1010,7 +1276,7 @@ async function scenarioBig() {
         );
       }
       const rows = await measureAll(`big ${label}`, entries, runsOr(PROFILE.bigRuns));
-      const pk = byId(rows, "pkgpush");
+      const pk = rowOf(rows, "pkgpush");
       const tw = byId(rows, "twine");
       const floor = digestFloor(rows, os.availableParallelism());
       for (const r of rows) r.vs = { label: "digest floor", x: r.wall / floor };
@@ -1049,7 +1315,19 @@ async function scenarioBig() {
   };
 }
 
-/** Scenario 3 and 4: files to 3 strict index servers; pkgpush once, twine once per server. */
+/**
+ * Scenario 3 and 4: files to 3 strict index servers; pkgpush once, twine once per server.
+ * @param {object} scenario
+ * @param {string} scenario.id
+ * @param {string} scenario.title
+ * @param {DistSpec[]} scenario.specs the files (written to the scenario's folder)
+ * @param {number} scenario.latencyMs added by each server to every request
+ * @param {number} scenario.runs
+ * @param {number} scenario.warmup
+ * @param {string[][]} [scenario.extraPkgpush] other pkgpush options, measured as "info" rows
+ * @param {number} scenario.goal the speed-up over twine x3
+ * @returns {Promise<MeasuredScenario>}
+ */
 async function scenarioMulti({ id, title, specs, latencyMs, runs, warmup, extraPkgpush, goal }) {
   const dir = join(work, id);
   mkdirSync(dir);
@@ -1080,7 +1358,7 @@ async function scenarioMulti({ id, title, specs, latencyMs, runs, warmup, extraP
       );
     }
     const rows = await measureAll(id, entries, runs, warmup);
-    const pk = byId(rows, "pkgpush");
+    const pk = rowOf(rows, "pkgpush");
     const tw = byId(rows, "twine");
     for (const r of rows) r.vs = { label: "pkgpush", x: r.wall / pk.wall };
     const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
@@ -1115,6 +1393,7 @@ async function scenarioMulti({ id, title, specs, latencyMs, runs, warmup, extraP
   }
 }
 
+/** @returns {Promise<MeasuredScenario>} */
 function scenarioRelease() {
   const size = parseSize(PROFILE.releaseFile);
   return scenarioMulti({
@@ -1138,8 +1417,10 @@ function scenarioRelease() {
   });
 }
 
+/** @returns {Promise<MeasuredScenario>} */
 function scenarioMany() {
   const size = parseSize(PROFILE.manyFile);
+  /** @type {DistSpec[]} */
   const specs = [];
   for (let p = 1; p <= PROFILE.manyProjects; p++) {
     const name = `bench_many_${String(p).padStart(2, "0")}`;
@@ -1170,6 +1451,7 @@ function scenarioMany() {
 /**
  * Scenario 6: many small files, at two counts (200 and 2000): the plan a dry run prints, and an
  * upload to one sink. Time and memory must grow linearly at worst.
+ * @returns {Promise<MeasuredScenario>}
  */
 async function scenarioFiles() {
   const few = PROFILE.filesFew;
@@ -1178,6 +1460,11 @@ async function scenarioFiles() {
   const dirs = { one: join(dir, "one"), few: join(dir, "few"), many: join(dir, "many") };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   log(`  writing ${many} + ${few} + 1 small wheels...`);
+  /**
+   * @param {string} d
+   * @param {number} n
+   * @returns {DistSpec[]}
+   */
   const wheels = (d, n) =>
     Array.from({ length: n }, (_, i) => ({
       kind: "wheel",
@@ -1190,6 +1477,7 @@ async function scenarioFiles() {
   const sinks = await Promise.all([startSink(0), startSink(0), startSink(0)]);
   try {
     const three = sinks.flatMap((k) => ["-r", k.uploadUrl]);
+    /** @param {string} d */
     const upload = (d) => cli("upload", "--repository-url", sinks[0].uploadUrl, d);
     const entries = [
       entry("plan-few", `dry run (plan), ${few} files x 3 servers`, "info", [
@@ -1203,9 +1491,15 @@ async function scenarioFiles() {
       entry("up-many", `upload, ${many} files to 1 server (sink)`, "pkgpush", [upload(dirs.many)]),
     ];
     const rows = await measureAll("files", entries, runsOr(PROFILE.filesRuns));
-    const r = (id) => byId(rows, id);
+    /** @param {string} id */
+    const r = (id) => rowOf(rows, id);
     for (const x of rows) x.vs = { label: "1-file upload", x: x.wall / r("up-one").wall };
+    /**
+     * @param {string} id
+     * @param {number} n
+     */
     const perFile = (id, n) => (r(id).wall - r("up-one").wall) / n;
+    /** @param {string} id */
     const growth = (id) => Math.max(r(id).rssMiB - r("up-one").rssMiB, 1);
     return {
       id: "files",
@@ -1248,6 +1542,8 @@ async function scenarioFiles() {
  * Real wheels twine can read: Debian's twine (4.0.2, pkginfo 1.8) stops at Metadata-Version 2.3
  * and later, so the first N wheels of at most 5 MiB with 1.0-2.2 metadata, by file name, from the
  * machine's corpus (/opt/pypi/files, /opt/pypi-more/files).
+ * @param {number} n
+ * @returns {string[]} their paths (fewer when the corpus is missing or small)
  */
 function realWheels(n) {
   const script = `
@@ -1306,7 +1602,7 @@ async function scenarioCheck() {
       ),
     );
   const rows = await measureAll("check", entries, runsOr(PROFILE.checkRuns));
-  const pk = byId(rows, "pk-check");
+  const pk = rowOf(rows, "pk-check");
   const tw = byId(rows, "tw-check");
   if (tw) for (const r of rows) r.vs = { label: "twine check", x: r.wall / tw.wall };
   return {
@@ -1326,23 +1622,33 @@ async function scenarioCheck() {
   };
 }
 
+/** @returns {Promise<MeasuredScenario>} */
 async function scenarioHash() {
   const dir = join(work, "hash");
   mkdirSync(dir);
   const label = sizeLabel(HASH_SIZE);
   log(`  writing ${label} of random bytes...`);
-  const [file] = makeDists([{ kind: "raw", dir, file: "payload.bin", size: HASH_SIZE }]);
+  const file = makeDist({ kind: "raw", dir, file: "payload.bin", size: HASH_SIZE });
   spawnSync("cat", [file], { stdio: ["ignore", "ignore", "ignore"] });
   const runner = await digestRunner();
+  /** @type {{ name: string, describe: string }[]} bench/hash-candidates.mjs --list */
   const candidates = JSON.parse(
     spawnSync(process.execPath, [join(BENCH, "hash-candidates.mjs"), "--list"], {
       encoding: "utf8",
     }).stdout,
   );
+  /** @type {Record<string, string | undefined>} digests by key, from coreutils */
   const expected = {};
+  /** @param {string[]} outputs of a one-step entry */
+  const stepOutput = (outputs) => outputs[0] ?? "";
+  /** @param {string} out */
   const hexOf = (out) => out.trim().split(/\s+/)[0];
+  /**
+   * @param {string} key
+   * @returns {(outputs: string[]) => void}
+   */
   const expect = (key) => (outputs) => {
-    expected[key] = hexOf(outputs[0]);
+    expected[key] = hexOf(stepOutput(outputs));
   };
   const python = `
 import hashlib, json, sys
@@ -1352,8 +1658,13 @@ with open(sys.argv[1], "rb") as f:
         s.update(chunk); b.update(chunk)
 print(json.dumps({"sha256": s.hexdigest(), "blake2_256": b.hexdigest()}))
 `.trim();
+  /**
+   * @param {string} who
+   * @returns {(outputs: string[]) => void}
+   */
   const sameDigests = (who) => (outputs) => {
-    const got = JSON.parse(outputs[0].trim().split("\n").at(-1));
+    /** @type {Record<string, string | undefined>} the runner's last line */
+    const got = JSON.parse(stepOutput(outputs).trim().split("\n").at(-1) ?? "");
     // md5 is checked where computed (pkgpush computes it only for servers that ask for it).
     for (const key of ["sha256", "blake2_256", "md5"]) {
       if (key === "md5" && got.md5 === undefined) continue;
@@ -1406,8 +1717,8 @@ print(json.dumps({"sha256": s.hexdigest(), "blake2_256": b.hexdigest()}))
     ),
   ];
   const rows = await measureAll(`hash ${label}`, entries, runsOr(PROFILE.hashRuns));
-  const pk = byId(rows, "pkgpush");
-  const py = byId(rows, "python");
+  const pk = rowOf(rows, "pkgpush");
+  const py = rowOf(rows, "python");
   const floor = digestFloor(rows, os.availableParallelism());
   for (const r of rows) {
     r.vs = { label: "digest floor", x: r.wall / floor };
@@ -1436,6 +1747,7 @@ print(json.dumps({"sha256": s.hexdigest(), "blake2_256": b.hexdigest()}))
 // ---------------------------------------------------------------------------------------------
 // Report
 
+/** @returns {MachineInfo} */
 function machineInfo() {
   const cpuinfo = existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "";
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? "unknown";
@@ -1465,8 +1777,13 @@ function coreutilsBuild() {
     : "sha256sum without OpenSSL (gnulib's portable C: no SHA extensions)";
 }
 
+/** @returns {Versions} */
 function versions() {
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  /**
+   * @param {string} name an installed package
+   * @returns {string} its version
+   */
   const dep = (name) => {
     try {
       return JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8"))
@@ -1475,6 +1792,7 @@ function versions() {
       return "not installed";
     }
   };
+  /** @param {string[]} args */
   const git = (args) => spawnSync("git", args, { cwd: ROOT, encoding: "utf8" }).stdout?.trim();
   const dirty = git(["status", "--porcelain", "--", "src", "scripts"]);
   return {
@@ -1504,6 +1822,7 @@ function versions() {
   };
 }
 
+/** @param {MeasuredScenario} scenario */
 function rowsTable(scenario) {
   const grouped = scenario.rows.some((r) => r.group);
   const header = [
@@ -1537,6 +1856,7 @@ function rowsTable(scenario) {
   );
 }
 
+/** @param {Target} t */
 function verdict(t) {
   if (!Number.isFinite(t.value)) return "n/a";
   if (t.met) return "met";
@@ -1547,40 +1867,65 @@ function verdict(t) {
   return `**missed**: ${(t.goal / t.value).toFixed(2)}x short`;
 }
 
+/** @param {Target} t */
 function fmtTarget(t) {
   if (t.unit === "s") return fmtS(t.value);
   return t.unit === "MiB" ? fmtMiB(t.value) : fmtX(t.value);
 }
+/** @param {Target} t */
 function fmtGoal(t) {
   if (t.unit === "s") return `${t.op} ${t.goal} s`;
   return t.unit === "MiB" ? `${t.op} ${t.goal} MiB` : `${t.op} ${t.goal}x`;
 }
 
-/** Data-driven explanations for the targets that were missed. */
+/**
+ * @param {ScenarioResult} s
+ * @returns {s is MeasuredScenario}
+ */
+const measured = (s) => s.error === undefined;
+
+/**
+ * Data-driven explanations for the targets that were missed.
+ * @param {Results} results
+ * @returns {string[]} Markdown list items
+ */
 function explain(results) {
+  /** @type {string[]} */
   const out = [];
-  const get = (id) => results.scenarios.find((s) => s.id === id && !s.error);
+  /** @param {string} id */
+  const get = (id) => results.scenarios.filter(measured).find((s) => s.id === id);
   const startup = get("startup");
   const hash = get("hash");
   const big = get("big");
+  /**
+   * @param {MeasuredScenario | undefined} scenario
+   * @param {string} id
+   */
   const row = (scenario, id) => (scenario ? byId(scenario.rows, id) : undefined);
   const node = row(startup, "node");
   const tiny = row(startup, "tiny");
   const twineTiny = row(startup, "twine-tiny");
-  if (startup) {
-    const esm = row(startup, "esm");
-    const ver = row(startup, "version");
-    const dry = row(startup, "dryrun");
+  if (startup && node) {
+    const esm = rowOf(startup.rows, "esm");
+    const ver = rowOf(startup.rows, "version");
+    const dry = rowOf(startup.rows, "dryrun");
     const [tVer, tDry] = startup.targets;
-    if (!tVer.met) {
+    if (tVer && !tVer.met) {
       out.push(
         `- **Start-up, --version** (${fmtX(tVer.value)}, ${fmtS(ver.wall - node.wall)} above \`node -e 0\`): dist/cli.js answers --version before importing anything else. An ES module entry alone (\`node empty.mjs\`) costs ${fmtX(esm.wall / node.wall)}: the ESM loader is most of the gap, the rest is reading and compiling cli.js.`,
       );
     }
-    if (!tDry.met) {
-      const { imports, composition } = startup.extra.attribution;
-      const chunkRows = imports.filter((i) => /^dist\/(program|publish)-/.test(i.spec));
-      const chunkMs = chunkRows.reduce((n, i) => n + (i.ms ?? 0), 0);
+    const attribution = startup.extra?.attribution;
+    if (tDry && !tDry.met && attribution) {
+      const { imports, composition } = attribution;
+      const chunkRows = imports.filter(
+        /**
+         * @param {ImportTime} i
+         * @returns {i is MeasuredImport}
+         */
+        (i) => i.ms !== undefined && /^dist\/(program|publish)-/.test(i.spec),
+      );
+      const chunkMs = chunkRows.reduce((n, i) => n + i.ms, 0);
       const parts = (composition?.chunks ?? [])
         .map(
           (c) =>
@@ -1599,8 +1944,10 @@ function explain(results) {
     }
   }
   if (big) {
+    /** @param {Target} t a scenario 2 target (they carry the file size) */
+    const sizeOf = (t) => (t.size === undefined ? "?" : sizeLabel(t.size));
     for (const t of big.targets.filter((x) => !x.met && x.label.includes("digest floor"))) {
-      const rows = big.rows.filter((r) => r.group === sizeLabel(t.size));
+      const rows = big.rows.filter((r) => r.group === sizeOf(t));
       const curl = byId(rows, "curl");
       const dig = byId(rows, "digests");
       const b2 = byId(rows, "ossl-blake2b");
@@ -1610,7 +1957,7 @@ function explain(results) {
       );
     }
     for (const t of big.targets.filter((x) => !x.met && x.label.includes("twine"))) {
-      const rows = big.rows.filter((r) => r.group === sizeLabel(t.size));
+      const rows = big.rows.filter((r) => r.group === sizeOf(t));
       const tw = byId(rows, "twine");
       const pk = byId(rows, "pkgpush");
       out.push(
@@ -1620,19 +1967,19 @@ function explain(results) {
     const rssMisses = big.targets.filter((x) => !x.met && x.unit === "MiB");
     if (rssMisses.length) {
       out.push(
-        `- **Peak RSS** (${rssMisses.map((t) => `${sizeLabel(t.size)}: ${fmtMiB(t.value)}`).join(", ")}): a 16 KiB upload already peaks at ${fmtMiB(tiny?.rssMiB ?? 0)} (scenario 1; \`node -e 0\`: ${fmtMiB(node?.rssMiB ?? 0)}, a dry run without undici: ${fmtMiB(row(startup, "dryrun")?.rssMiB ?? 0)}); importing undici alone adds ~20 MiB. Large files add the BLAKE2b worker thread (a Node worker costs ~10 MiB before it does anything, hash-wasm ~5 MiB more) and three 256 KiB read buffers; the size of the file no longer matters.`,
+        `- **Peak RSS** (${rssMisses.map((t) => `${sizeOf(t)}: ${fmtMiB(t.value)}`).join(", ")}): a 16 KiB upload already peaks at ${fmtMiB(tiny?.rssMiB ?? 0)} (scenario 1; \`node -e 0\`: ${fmtMiB(node?.rssMiB ?? 0)}, a dry run without undici: ${fmtMiB(row(startup, "dryrun")?.rssMiB ?? 0)}); importing undici alone adds ~20 MiB. Large files add the BLAKE2b worker thread (a Node worker costs ~10 MiB before it does anything, hash-wasm ~5 MiB more) and three 256 KiB read buffers; the size of the file no longer matters.`,
       );
     }
   }
   if (hash) {
     const [tSha, tPy] = hash.targets;
     const best = bestCandidate(hash);
-    if (!tSha.met) {
+    if (tSha && !tSha.met) {
       out.push(
         `- **Hashing vs the digest floor** (${fmtX(tSha.value)}): pkgpush's digests include starting Node and the BLAKE2b worker (~50-100 ms) and its BLAKE2b is WebAssembly (hash-wasm); the floor is two bare \`openssl dgst\` processes. Fastest candidate (3 digests) here: ${best ? best.id.slice(5) : "n/a"}.`,
       );
     }
-    if (!tPy.met) {
+    if (tPy && !tPy.met) {
       out.push(
         `- **Hashing vs Python** (${fmtX(tPy.value)}): Python's hashlib uses OpenSSL for sha256 and C for BLAKE2b, on one thread; pkgpush's BLAKE2b is WebAssembly (hash-wasm) on a second thread.`,
       );
@@ -1641,28 +1988,27 @@ function explain(results) {
   const files = get("files");
   if (files) {
     const plan = files.targets[0];
-    if (!plan.met) {
-      const few = byId(files.rows, "plan-few");
-      const many = byId(files.rows, "plan-many");
+    if (plan && !plan.met) {
+      const few = rowOf(files.rows, "plan-few");
+      const many = rowOf(files.rows, "plan-many");
       out.push(
         `- **${plan.label}** (${fmtS(plan.value)}; ${fmtS(many.cpu)} of CPU, against ${fmtS(few.cpu)} for a tenth of the files): linear (planning itself takes milliseconds); what remains is ~${(((many.cpu - few.cpu) / (PROFILE.filesMany - PROFILE.filesFew)) * 1000).toFixed(2)} ms of CPU per file: a stat, an open and one read of the wheel's tail (central directory and METADATA), parsing and checking the metadata, and a line of the plan; plus the fixed cost of starting (scenario 1's dry run). On a loaded machine the wall time is the CPU time stretched by the other work.`,
       );
     }
   }
-  for (const s of results.scenarios.filter(
-    (x) => (x.id === "release" || x.id === "many") && !x.error,
-  )) {
+  for (const s of results.scenarios
+    .filter(measured)
+    .filter((x) => x.id === "release" || x.id === "many")) {
     for (const t of s.targets.filter((x) => !x.met)) {
       const fixed =
         tiny && twineTiny && node
           ? ` One invocation costs pkgpush ${fmtS(tiny.wall)} and twine ${fmtS(twineTiny.wall)} for a 16 KiB file (scenario 1): twine pays that three times, pkgpush once, which alone caps the ratio near ${fmtX((3 * twineTiny.wall) / tiny.wall)} when uploads are cheap.`
           : "";
-      const pk = byId(s.rows, "pkgpush");
+      const pk = rowOf(s.rows, "pkgpush");
       const tw = byId(s.rows, "twine");
-      const cpu =
-        pk && tw
-          ? ` CPU: pkgpush ${fmtS(pk.cpu)}, twine x3 ${fmtS(tw.cpu)} (${fmtX(tw.cpu / pk.cpu)}); with other work on the cores, each side's wall time is its CPU time stretched by the wait for a core, so the wall ratio tends to the CPU ratio (start-up, inspecting, multipart and HTTP on pkgpush's side; the three index servers take their share of the same cores).`
-          : "";
+      const cpu = tw
+        ? ` CPU: pkgpush ${fmtS(pk.cpu)}, twine x3 ${fmtS(tw.cpu)} (${fmtX(tw.cpu / pk.cpu)}); with other work on the cores, each side's wall time is its CPU time stretched by the wait for a core, so the wall ratio tends to the CPU ratio (start-up, inspecting, multipart and HTTP on pkgpush's side; the three index servers take their share of the same cores).`
+        : "";
       const alts = s.rows
         .filter((r) => r.id.startsWith("pkgpush-alt"))
         .map(
@@ -1676,12 +2022,22 @@ function explain(results) {
   return out;
 }
 
+/**
+ * The fastest of scenario 5's candidates.
+ * @param {MeasuredScenario} hash
+ */
 function bestCandidate(hash) {
   return hash.rows.filter((r) => r.id.startsWith("cand:")).sort((a, b) => a.wall - b.wall)[0];
 }
 
+/**
+ * BENCHMARKS.md.
+ * @param {Results} results
+ * @returns {string} Markdown
+ */
 function renderReport(results) {
   const { machine, versions: v } = results;
+  /** @type {string[]} */
   const lines = [];
   const allTargets = results.scenarios.flatMap((s) =>
     (s.targets ?? []).map((t) => ({ ...t, scenario: s.title })),
@@ -1697,7 +2053,7 @@ function renderReport(results) {
   lines.push(
     `Machine: ${machine.nproc} cores, ${machine.model}, SHA extensions: ${machine.sha}, ${v.coreutils}, ${machine.memGiB.toFixed(0)} GiB RAM; ` +
       `load average ${results.load.start.map((x) => x.toFixed(2)).join(" ")} at the start, ${results.load.end.map((x) => x.toFixed(2)).join(" ")} at the end` +
-      `${results.load.start[0] > machine.nproc * 0.5 || results.load.end[0] > machine.nproc * 0.5 ? " (**the machine was shared with other work during the run: wall times are noisy, CPU times less so**)" : ""}.`,
+      `${(results.load.start[0] ?? 0) > machine.nproc * 0.5 || (results.load.end[0] ?? 0) > machine.nproc * 0.5 ? " (**the machine was shared with other work during the run: wall times are noisy, CPU times less so**)" : ""}.`,
   );
   lines.push("");
   lines.push("## Targets");
@@ -1749,7 +2105,7 @@ function renderReport(results) {
   for (const s of results.scenarios) {
     lines.push(`### ${s.title}`);
     lines.push("");
-    if (s.error) {
+    if (s.error !== undefined) {
       lines.push("**Crashed:**");
       lines.push("");
       lines.push("```");
@@ -1784,7 +2140,7 @@ function renderReport(results) {
       );
       lines.push("");
       lines.push(
-        `Fastest: **${best?.id.slice(5)}** (${fmtS(best?.wall)}, ${fmtX(best?.vs.x)} sha256sum). @noble/hashes: ${v.nobleHashes === "not installed" ? "not installed in this tree, so not measured" : v.nobleHashes}.`,
+        `Fastest: **${best?.id.slice(5)}** (${fmtS(best?.wall)}, ${fmtX(best?.vs?.x)} ${best?.vs?.label ?? ""}). @noble/hashes: ${v.nobleHashes === "not installed" ? "not installed in this tree, so not measured" : v.nobleHashes}.`,
       );
       lines.push("");
     }
@@ -1800,7 +2156,7 @@ function renderReport(results) {
           imports.map((i) => [
             i.spec,
             i.after ?? "(fresh process)",
-            i.error ? `error: ${i.error}` : `${i.ms.toFixed(1)} ms`,
+            i.ms === undefined ? `error: ${i.error}` : `${i.ms.toFixed(1)} ms`,
             i.bytes ? `${(i.bytes / 1024).toFixed(i.bytes < 10240 ? 1 : 0)} KiB` : "",
           ]),
         ),
@@ -1905,20 +2261,27 @@ function existingNotes() {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-let SNAP; // $RUN/pkg/dist
-let BIN; // $RUN/pkg/<package.json "bin">, what users run as `pkgpush`
+let SNAP = ""; // $RUN/pkg/dist (set in main, before any scenario)
+let BIN = ""; // $RUN/pkg/<package.json "bin">, what users run as `pkgpush`
+/** @type {ScenarioHelpers["TOOLS"]} */
 const TOOLS = {};
 
-/** --from-json: the report again from raw results, nothing measured. */
+/**
+ * --from-json: the report again from raw results, nothing measured.
+ * @param {string} file bench/results/latest.json or another run's
+ * @returns {Promise<number>} the exit code
+ */
 async function renderFromJson(file) {
+  /** @type {Results} what main wrote (without the outputs) */
   const results = JSON.parse(readFileSync(resolve(file), "utf8"));
   const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
   results.bin ??= typeof manifest.bin === "string" ? manifest.bin : manifest.bin?.pkgpush;
-  const startup = results.scenarios.find((x) => x.id === "startup" && !x.error);
-  if (startup?.extra?.attribution && !startup.extra.attribution.composition?.chunks) {
+  const startup = results.scenarios.filter(measured).find((x) => x.id === "startup");
+  const attribution = startup?.extra?.attribution;
+  if (attribution && !attribution.composition?.chunks) {
     runDir = join(BENCH, "results", `run-${process.pid}`);
-    startup.extra.attribution.composition = await bundleComposition().catch((error) => ({
-      error: error.message,
+    attribution.composition = await bundleComposition().catch((error) => ({
+      error: error instanceof Error ? error.message : String(error),
     }));
   }
   const notes = existingNotes();
@@ -1932,6 +2295,7 @@ async function renderFromJson(file) {
   return 0;
 }
 
+/** @returns {Promise<number>} the exit code */
 async function main() {
   if (opts["from-json"]) return renderFromJson(opts["from-json"]);
   const started = Date.now();
@@ -1941,7 +2305,8 @@ async function main() {
   runDir = join(BENCH, "results", `run-${process.pid}`);
   mkdirSync(runDir, { recursive: true });
   ENV = baseEnv(join(work, "home"));
-  const { snap, built, bin } = await snapshotPackage();
+  const run = runDir;
+  const { snap, built, bin } = await snapshotPackage(run);
   SNAP = snap;
   BIN = bin;
   const srcNewer = newestMtime(join(ROOT, "src"));
@@ -1959,12 +2324,14 @@ async function main() {
     log("warning: GNU time is not installed (apt-get install time): sampling /proc instead");
 
   const machine = machineInfo();
-  const load = { start: os.loadavg() };
+  /** @type {Results["load"]} the end's is measured at the end */
+  const load = { start: os.loadavg(), end: [] };
   log(
     `pkgpush benchmarks${SMOKE ? " (smoke)" : ""}: ${machine.nproc} cores, ${machine.model}, SHA ${machine.sha}, load ${load.start.map((x) => x.toFixed(2)).join(" ")}`,
   );
+  /** @type {Results} */
   const results = {
-    bin: relative(join(runDir, "pkg"), BIN),
+    bin: relative(join(run, "pkg"), BIN),
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     machine,
     versions: versions(),
@@ -1972,8 +2339,10 @@ async function main() {
     load,
     smoke: SMOKE,
     scenarios: [],
+    seconds: 0,
   };
 
+  /** @type {Record<string, () => Promise<MeasuredScenario>>} */
   const scenarios = {
     startup: scenarioStartup,
     big: scenarioBig,
@@ -1988,16 +2357,19 @@ async function main() {
   for (const id of SCENARIO_IDS) {
     if (!ONLY.has(id)) continue;
     const t0 = Date.now();
-    log(`[${id}] load ${os.loadavg()[0].toFixed(2)}`);
+    log(`[${id}] load ${os.loadavg()[0]?.toFixed(2)}`);
     try {
-      const s = await scenarios[id]();
+      const measure = scenarios[id];
+      if (!measure) throw new Error(`no scenario ${id}`);
+      const s = await measure();
       s.seconds = (Date.now() - t0) / 1000;
       results.scenarios.push(s);
       log(`[${id}] done in ${s.seconds.toFixed(0)} s`);
     } catch (error) {
       crashed++;
-      log(`[${id}] CRASHED: ${error.stack ?? error}`);
-      results.scenarios.push({ id, title: id, error: String(error.message ?? error), targets: [] });
+      log(`[${id}] CRASHED: ${describeError(error)}`);
+      const message = error instanceof Error ? error.message : String(error);
+      results.scenarios.push({ id, title: id, error: message, targets: [] });
     }
   }
   results.load.end = os.loadavg();
@@ -2010,11 +2382,14 @@ async function main() {
     process.stdout.write(report);
   } else {
     writeFileSync(OUT, report);
-    const raw = { ...results };
-    raw.scenarios = results.scenarios.map((s) => ({
-      ...s,
-      rows: s.rows?.map(({ outputs, ...r }) => r),
-    }));
+    // The raw results without each command's output.
+    const raw = {
+      ...results,
+      scenarios: results.scenarios.map((s) => ({
+        ...s,
+        rows: s.rows?.map(({ outputs, ...r }) => r),
+      })),
+    };
     writeFileSync(join(BENCH, "results", "latest.json"), `${JSON.stringify(raw, null, 2)}\n`);
     log(`wrote ${relative(process.cwd(), OUT) || OUT} and bench/results/latest.json`);
     // The targets table, for the terminal.

@@ -9,7 +9,19 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 
-/** 9 wheels (one per interpreter and platform) and the sdist, as a C extension's release has. */
+/**
+ * @typedef {import("./types.js").DistSpec} DistSpec
+ * @typedef {import("./types.js").IndexServers} IndexServers
+ * @typedef {import("./types.js").MeasuredScenario} MeasuredScenario
+ * @typedef {import("./types.js").ScenarioHelpers} ScenarioHelpers
+ */
+
+/**
+ * 9 wheels (one per interpreter and platform) and the sdist, as a C extension's release has.
+ * @param {string} name
+ * @param {number} size bytes
+ * @returns {DistSpec[]}
+ */
 function releaseSpecs(name, size) {
   const tags = [];
   for (const py of ["38", "39", "310", "311", "312"]) {
@@ -17,12 +29,20 @@ function releaseSpecs(name, size) {
   }
   for (const py of ["39", "310", "311", "312"]) tags.push(`cp${py}-cp${py}-musllinux_1_2_x86_64`);
   return [
-    ...tags.map((tag) => ({ kind: "wheel", name, version: "1.0", size, tag })),
+    ...tags.map(
+      /** @returns {DistSpec} */
+      (tag) => ({ kind: "wheel", name, version: "1.0", size, tag }),
+    ),
     { kind: "sdist", name, version: "1.0", size },
   ];
 }
 
-/** The form fields a legacy upload needs, for curl -F (the test server is as strict as PyPI). */
+/**
+ * The form fields a legacy upload needs, for curl -F (the test server is as strict as PyPI).
+ * @param {string} file
+ * @param {string} user
+ * @param {string} password
+ */
 function formArgs(file, user, password) {
   const name = basename(file);
   const wheel = name.endsWith(".whl");
@@ -52,6 +72,8 @@ function formArgs(file, user, password) {
 /**
  * h: the runner's helpers (run.mjs). Resolves with the scenario's { id, title, rows, notes,
  * targets }.
+ * @param {ScenarioHelpers} h
+ * @returns {Promise<MeasuredScenario>}
  */
 export async function scenarioSync(h) {
   const dir = join(h.work(), "sync");
@@ -62,9 +84,11 @@ export async function scenarioSync(h) {
   const files = h.makeDists(releaseSpecs("bench_sync", size).map((s) => ({ ...s, dir })));
   const names = files.map((f) => basename(f));
   const source = await h.startIndexes(1, { label: "src" });
+  /** @type {IndexServers | undefined} this run's fresh target servers */
   let targets;
   try {
     const [src] = source.servers;
+    if (!src) throw new Error("the source index server did not start");
     const srcRoot = src.uploadUrl.replace(/\/legacy\/$/, "");
     const seed = await h.runTimed(h.cli("upload", "--repository-url", src.uploadUrl, ...files), {
       env: h.env(),
@@ -86,7 +110,10 @@ export async function scenarioSync(h) {
         targets = undefined;
       },
     };
-    const urls = () => targets.servers.map((s) => s.uploadUrl);
+    const urls = () => {
+      if (!targets) throw new Error("no target servers: `before` starts them");
+      return targets.servers.map((s) => s.uploadUrl);
+    };
     const entries = [
       h.entry("pkgpush", "pkgpush sync (download once, upload to 3 at once)", "pkgpush", [], {
         ...hooks,
@@ -114,7 +141,8 @@ export async function scenarioSync(h) {
             "12",
             "--output-dir",
             floorDir,
-            ...fileUrls.flatMap((u, i) => ["-o", names[i], u]),
+            // fileUrls is names mapped: same length.
+            ...fileUrls.flatMap((u, i) => ["-o", /** @type {string} */ (names[i]), u]),
           ];
           const uploads = t.flatMap((u) =>
             forms.map((form) => [...form.map((a) => a.replace(dir, floorDir)), u]),
@@ -148,8 +176,8 @@ export async function scenarioSync(h) {
       );
     }
     const rows = await h.measureAll("sync", entries, h.runsOr(h.PROFILE.syncRuns), h.SMOKE ? 0 : 1);
-    const pk = h.byId(rows, "pkgpush");
-    const floor = h.byId(rows, "floor");
+    const pk = h.rowOf(rows, "pkgpush");
+    const floor = h.rowOf(rows, "floor");
     const peer = h.byId(rows, "peer");
     for (const r of rows) r.vs = { label: "pkgpush", x: r.wall / pk.wall };
     const bytes = files.reduce((n, f) => n + statSync(f).size, 0);

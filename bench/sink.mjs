@@ -11,7 +11,20 @@ import http from "node:http";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
-/** Starts a sink on 127.0.0.1. */
+/**
+ * A running sink: its URLs, what it received, and how to stop it.
+ * @typedef {object} Sink
+ * @property {string} url
+ * @property {string} uploadUrl
+ * @property {{ requests: number, bytes: number }} stats
+ * @property {() => Promise<void>} close
+ */
+
+/**
+ * Starts a sink on 127.0.0.1.
+ * @param {{ port?: number, delayMs?: number }} [options]
+ * @returns {Promise<Sink>}
+ */
 export function startSink({ port = 0, delayMs = 0 } = {}) {
   const stats = { requests: 0, bytes: 0 };
   const server = http.createServer((req, res) => {
@@ -36,17 +49,24 @@ export function startSink({ port = 0, delayMs = 0 } = {}) {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => {
-      const { port: bound } = server.address();
-      const url = `http://127.0.0.1:${bound}`;
+      const address = server.address();
+      // A TCP listener's address is an object (a string only for pipes and sockets).
+      if (address === null || typeof address === "string") {
+        reject(new Error(`sink: unexpected listening address ${address}`));
+        return;
+      }
+      const url = `http://127.0.0.1:${address.port}`;
       resolve({
         url,
         uploadUrl: `${url}/legacy/`,
         stats,
         close: () =>
-          new Promise((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
+          /** @type {Promise<void>} */ (
+            new Promise((done) => {
+              server.closeAllConnections();
+              server.close(() => done());
+            })
+          ),
       });
     });
   });

@@ -24,12 +24,17 @@ const args = process.argv.slice(2);
 const SMOKE = args.includes("--smoke");
 const runsAt = args.indexOf("--runs");
 const RUNS = runsAt >= 0 ? Number(args[runsAt + 1]) : SMOKE ? 1 : 7;
+if (!(Number.isInteger(RUNS) && RUNS > 0)) {
+  process.stderr.write("bench/status.mjs: --runs needs a whole number above 0\n");
+  process.exit(2);
+}
 const RELEASES = SMOKE ? 3 : 20;
 const SERVERS = 4;
 const LATENCY_MS = 20;
 const GOAL_S = 1;
 
 const work = mkdtempSync(join(tmpdir(), "pkgpush-bench-status-"));
+/** @type {import("node:child_process").ChildProcess[]} */
 const children = [];
 const stopAll = () => {
   for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
@@ -40,7 +45,11 @@ process.on("exit", () => {
 });
 process.on("SIGINT", () => process.exit(130));
 
-/** One index server process; resolves with its upload URL once it listens. */
+/**
+ * One index server process; resolves with its upload URL once it listens.
+ * @param {number} i
+ * @returns {Promise<string>}
+ */
 function startIndex(i) {
   const child = spawn(
     process.execPath,
@@ -60,12 +69,13 @@ function startIndex(i) {
     child.once("exit", (code) => reject(new Error(`index server ${i} exited (${code})`)));
     child.stdout.on("data", (d) => {
       buffer += d;
-      const line = buffer.split("\n")[0];
-      if (buffer.includes("\n")) resolvePromise(JSON.parse(line).uploadUrl);
+      const end = buffer.indexOf("\n");
+      if (end >= 0) resolvePromise(JSON.parse(buffer.slice(0, end)).uploadUrl);
     });
   });
 }
 
+/** @returns {string[]} the files' paths */
 function makeDists() {
   mkdirSync(join(work, "dist"));
   const specs = [];
@@ -86,6 +96,7 @@ function makeDists() {
     .map((l) => JSON.parse(l).path);
 }
 
+/** @param {string[]} argv */
 function pkgpush(argv) {
   const started = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [BIN, ...argv], {
@@ -95,7 +106,16 @@ function pkgpush(argv) {
   return { ...r, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/**
+ * The middle value (the upper one of the two for an even count).
+ * @param {number[]} xs at least one
+ * @returns {number}
+ */
+const median = (xs) => {
+  const m = [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  if (m === undefined) throw new Error("median of nothing");
+  return m;
+};
 
 const urls = await Promise.all(Array.from({ length: SERVERS }, (_, i) => startIndex(i + 1)));
 const names = urls.map((_, i) => `idx${i + 1}`);
@@ -122,13 +142,16 @@ const local = median(
     () => pkgpush(["upload", "--dry-run", "--config-file", config, "-q", ...files]).seconds,
   ),
 );
+/** @type {number[]} */
 const times = [];
+/** @type {ReturnType<typeof pkgpush> | undefined} */
 let last;
 for (let i = 0; i < RUNS; i++) {
   last = pkgpush(["status", "--config-file", config, "--json", ...files]);
   if (last.status !== 0) throw new Error(`status exited ${last.status}: ${last.stderr}`);
   times.push(last.seconds);
 }
+if (!last) throw new Error("status never ran");
 const report = JSON.parse(last.stdout);
 const pages = RELEASES * SERVERS;
 // Confirming each derived URL (one round trip), then the pages, 8 per server at a time.

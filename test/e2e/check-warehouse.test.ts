@@ -71,9 +71,11 @@ describe("the rule cases", () => {
     const warned = cases.recordmismatch?.path as string;
     expect((await runCli(["check", ok, warned])).code).toBe(0);
     expect((await runCli(["check", ok, cases.linuxtag?.path as string])).code).toBe(1);
-    const strict = await runCli(["check", "--strict", warned]);
+    const strict = await runCli(["check", "--strict", "--json", warned]);
     expect(strict.code).toBe(1);
-    expect(strict.stdout).toContain("wheel-record");
+    expect((JSON.parse(strict.stdout) as { files: CheckedFile[] }).files).toEqual([
+      expect.objectContaining({ verdict: "fail", rule: "wheel-record" }),
+    ]);
     expect((await runCli(["check", "/nonexistent/x-1.0.tar.gz"])).code).toBe(2);
     expect((await runCli(["check", "--rules", "strictest", ok])).code).toBe(2);
     // basic: only what every index refuses; PyPI's own rules pass.

@@ -2,7 +2,15 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { cli, pypirc, runCli, uploadArgs, workspace } from "../helpers/cli.js";
+import {
+  cli,
+  pypirc,
+  reportOf,
+  runCli,
+  serverListing,
+  uploadArgs,
+  workspace,
+} from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
 
 let fixtures: FixtureSet;
@@ -84,9 +92,13 @@ describe("clear one-line errors, before anything is sent", () => {
       ["upload", "--config-file", "/nonexistent/.pypirc", fixtures.collectiveFoo.path],
       /nonexistent\/\.pypirc.*not found/,
     );
-    const r = await runCli(["upload", "--dry-run", fixtures.collectiveFoo.path]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain("https://upload.pypi.org/legacy/");
+    const r = await runCli(["upload", "--dry-run", "--json", fixtures.collectiveFoo.path]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = reportOf(r);
+    expect(report.servers.map((s) => `${s.name} ${s.url}`)).toEqual([
+      "pypi https://upload.pypi.org/legacy/",
+    ]);
+    expect(report.plan?.map((job) => job.server)).toEqual(["pypi"]);
   });
 
   it("a pattern that matches no file, and a file that is not a distribution", async () => {
@@ -191,14 +203,22 @@ describe("pkgpush servers", () => {
         },
       }),
     );
-    const r = await runCli(["servers", "--config-file", config], {
-      env: { PKGPUSH_PYPI_PASSWORD: "pypi-env-secret" },
+    const env = { PKGPUSH_PYPI_PASSWORD: "pypi-env-secret" };
+    const json = await runCli(["servers", "--json", "--config-file", config], { env });
+    expect(json.code, json.stderr).toBe(0);
+    const rows = serverListing(json.stdout);
+    expect(rows.get("plone")).toMatchObject({
+      url: server.uploadUrl,
+      releasePackages: ["collective\\..*"],
+      username: "alice",
+      passwordFrom: expect.stringMatching(/\.pypirc \[plone\]$/),
     });
+    expect(rows.get("pypi")?.passwordFrom).toMatch(/^environment/);
+    // Neither the report nor the printed list shows a secret.
+    const r = await runCli(["servers", "--config-file", config], { env });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(server.uploadUrl);
-    expect(r.stdout).toContain("collective\\..*");
-    expect(r.stdout).toMatch(/password: from .*\.pypirc \[plone\]/);
-    expect(r.stdout).toMatch(/pypi[\s\S]*password: from environment/);
-    expect(r.stdout + r.stderr).not.toMatch(/alice-secret-pw|pypi-env-secret/);
+    for (const text of [json.stdout + json.stderr, r.stdout + r.stderr]) {
+      expect(text).not.toMatch(/alice-secret-pw|pypi-env-secret/);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureKey, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { fieldsOf, runCli } from "../helpers/cli.js";
+import { fieldsOf, reportOf, runCli } from "../helpers/cli.js";
 import {
   type IndexServer,
   type RecordedRequest,
@@ -80,13 +80,19 @@ describe("every distribution format and metadata version", () => {
       "--repository-url",
       warehouse.uploadUrl,
       ...credentials,
+      "--json",
       fixtures.egg10.path,
       fixtures.wheel24.path,
     ]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(
-      /Products\.HelloWorld-1\.0-py2\.7\.egg\s+\S+\s+failed\s+\S+\s+400 .*egg/i,
-    );
-    expect(r.stdout).toMatch(/licensed-2\.4\.0-py3-none-any\.whl\s+\S+\s+uploaded/);
+    const report = reportOf(r);
+    expect(report.results.map((x) => `${x.file} ${x.status}`).sort()).toEqual([
+      "Products.HelloWorld-1.0-py2.7.egg failed",
+      "licensed-2.4.0-py3-none-any.whl uploaded",
+    ]);
+    expect(report.results.find((x) => x.status === "failed")).toMatchObject({
+      httpStatus: 400,
+      reason: expect.stringMatching(/^400 .*egg/i),
+    });
   });
 });

@@ -11,7 +11,17 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cli, postsTo, pypirc, runCli, storedNames, workspace } from "../helpers/cli.js";
+import {
+  type CliResult,
+  cli,
+  postsTo,
+  pypirc,
+  reportOf,
+  runCli,
+  serverListing,
+  storedNames,
+  workspace,
+} from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
 
 const work = mkdtempSync(join(tmpdir(), "pkgpush-routing-e2e-"));
@@ -29,6 +39,10 @@ async function sdist(name: string, version = "1.0"): Promise<string> {
   await pipeline(pack, createGzip(), createWriteStream(path));
   return path;
 }
+
+/** A `--dry-run --json` plan's routing: `FILE -> SERVER`, in plan order. */
+const planned = (r: CliResult): string[] =>
+  (reportOf(r).plan ?? []).map((job) => `${job.file} -> ${job.server}`);
 
 /** Paths as the CLI shows them: runCli's HOME is the temporary directory. */
 const shown = (path: string): string => path.replace(tmpdir(), "~");
@@ -175,9 +189,20 @@ describe("routing notes and collective.releaser hints", () => {
   });
 
   it("--dry-run says a listed server without patterns receives nothing", async () => {
+    const json = await runCli([
+      "upload",
+      "--dry-run",
+      "--json",
+      "--config-file",
+      config(),
+      uxprobe,
+    ]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(planned(json)).toEqual(["uxprobe_13255-1.0.tar.gz -> wheels"]);
+    expect(reportOf(json).files).toMatchObject([{ project: "uxprobe-13255", version: "1.0" }]);
+    // The routing notes are part of the printed plan only.
     const r = await runCli(["upload", "--dry-run", "--config-file", config(), uxprobe]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/uxprobe_13255-1\.0\.tar\.gz +uxprobe-13255 1\.0 .* -> wheels/);
     expect(r.stdout).toContain(
       "Routing notes:\n  'nopat' has no release-packages: it receives nothing unless named with -r",
     );
@@ -201,16 +226,13 @@ describe("routing notes and collective.releaser hints", () => {
         plone: { repository: index.uploadUrl, "release-packages": ["Products\\."] },
       }),
     );
-    const r = await runCli([
-      "upload",
-      "--dry-run",
-      "--no-keyring",
-      "--config-file",
-      cfg,
-      helloWorld,
-    ]);
+    const args = ["upload", "--dry-run", "--no-keyring", "--config-file", cfg, helloWorld];
+    const json = await runCli([...args, "--json"]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(planned(json)).toEqual(["Products_HelloWorld-1.0.tar.gz -> main"]);
+    // The routing notes are part of the printed plan only.
+    const r = await runCli(args);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Products_HelloWorld-1\.0\.tar\.gz .* -> main\n/);
     expect(r.stdout).toContain(
       `Routing notes:\n  'plone' line ${lineOf(cfg, "    Products\\.")}: "Products\\." matches only part of 'Products.HelloWorld'`,
     );
@@ -224,12 +246,24 @@ describe("routing notes and collective.releaser hints", () => {
         wheels: { repository: index.uploadUrl, "release-packages": ["*_13255", "!uxprobe-*"] },
       })}`,
     );
-    const r = await runCli(["upload", "--dry-run", "--no-keyring", "--config-file", cfg, uxprobe]);
-    expect(r.code).toBe(0);
+    const r = await runCli([
+      "upload",
+      "--dry-run",
+      "--json",
+      "--no-keyring",
+      "--config-file",
+      cfg,
+      uxprobe,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
     // corp takes it; wheels' positive line matches the file-name form, but its ! line vetoes.
-    expect(r.stdout).toMatch(/uxprobe_13255-1\.0\.tar\.gz .* -> corp\n/);
-    const servers = await runCli(["servers", "--no-keyring", "--config-file", cfg]);
-    expect(servers.stdout).toContain("  routes:   uxprobe*  !*-internal (globs)\n");
+    expect(planned(r)).toEqual(["uxprobe_13255-1.0.tar.gz -> corp"]);
+    const servers = await runCli(["servers", "--json", "--no-keyring", "--config-file", cfg]);
+    expect(servers.code, servers.stderr).toBe(0);
+    expect(serverListing(servers.stdout).get("corp")).toMatchObject({
+      releasePackages: ["uxprobe*", "!*-internal"],
+      patternStyle: "glob",
+    });
   });
 
   it("pkgpush servers shows the notes and a broken section's error, and lists the rest", async () => {

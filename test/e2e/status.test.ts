@@ -109,15 +109,33 @@ interface Report {
 
 const status = (args: string[]) => runCli(["status", "--no-keyring", "--retries", "0", ...args]);
 
+/** Each release's cell states by server, e.g. `collective.demo 1.0.0: full=ok html=ok`. */
+const cellStates = (report: Report): string[] =>
+  report.releases.map(
+    (x) =>
+      `${x.project} ${x.version}: ${Object.entries(x.cells)
+        .map(([server, cell]) => `${server}=${cell.state}`)
+        .join(" ")}`,
+  );
+
 describe("pkgpush status: local files against the servers they route to", () => {
   it("all present, with an HTML-only index and one that wants credentials: exit 0", async () => {
     const cfg = config(["full", "html", "private"]);
-    const r = await status(["--config-file", cfg, ...paths]);
+    const r = await status(["--config-file", cfg, "--json", ...paths]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^RELEASE\s+full\s+html\s+private\s*$/m);
-    expect(r.stdout).toMatch(/^collective\.demo 1\.0\.0\s+2\/2 ok\s+2\/2 ok\s+2\/2 ok\s*$/m);
-    expect(r.stdout).toMatch(/^Products\.HelloWorld 1\.2\.3\s+2\/2 ok\s+2\/2 ok\s+2\/2 ok\s*$/m);
-    expect(r.stdout).toContain("Summary: 6 ok (2 releases x 3 servers)");
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report).toMatchObject({ schema: "pkgpush-status/1", mode: "files", exitCode: 0 });
+    expect(report.servers.map((s) => s.name)).toEqual(["full", "html", "private"]);
+    expect(cellStates(report)).toEqual([
+      "collective.demo 1.0.0: full=ok html=ok private=ok",
+      "Products.HelloWorld 1.2.3: full=ok html=ok private=ok",
+    ]);
+    for (const release of report.releases) {
+      for (const cell of Object.values(release.cells)) {
+        expect(cell).toMatchObject({ same: 2, missing: 0, different: 0, total: 2, error: null });
+      }
+    }
+    expect(report.totals).toMatchObject({ releases: 2, ok: 6 });
     // The HTML-only index answered HTML to a JSON-first Accept header, with the server's
     // credentials going to the private one only, never shown.
     const htmlPages = htmlOnly.requests.filter((q) => q.path.startsWith("/simple/"));
@@ -163,10 +181,12 @@ describe("pkgpush status: local files against the servers they route to", () => 
 
   it("simple pages that want credentials, without them: unreachable with the 401, exit 2", async () => {
     const cfg = config(["private"], "");
-    const r = await status(["--config-file", cfg, paths[0] as string]);
+    const r = await status(["--config-file", cfg, "--json", paths[0] as string]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/^collective\.demo 1\.0\.0\s+unreachable\s*$/m);
-    expect(r.stdout).toMatch(/private: unreachable: .*401/);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(cellStates(report)).toEqual(["collective.demo 1.0.0: private=unreachable"]);
+    expect(report.releases[0]?.cells.private?.error).toMatch(/401/);
+    expect(report.totals).toMatchObject({ releases: 1, unreachable: 1 });
   });
 });
 
@@ -200,12 +220,17 @@ describe("pkgpush status NAME[==VERSION]: what the servers list", () => {
     const r = await status([
       "--config-file",
       cfg,
+      "--json",
       "Products.HelloWorld==1.2.3",
       "collective.demo==9.9",
     ]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^Products\.HelloWorld 1\.2\.3\s+2\/2 ok\s+2\/2 ok\s*$/m);
-    expect(r.stdout).toContain("collective.demo==9.9: not listed by any selected server");
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.mode).toBe("projects");
+    expect(report.servers.map((s) => s.name)).toEqual(["full", "html"]);
+    expect(cellStates(report)).toEqual(["Products.HelloWorld 1.2.3: full=ok html=ok"]);
+    expect(report.releases[0]?.cells.full).toMatchObject({ same: 2, total: 2 });
+    expect(report.notFound).toEqual(["collective.demo==9.9"]);
   });
 
   it("files and project names together are refused (exit 2)", async () => {

@@ -1,11 +1,21 @@
 /**
  * `pkgpush sync` end to end: several test index servers (source and targets), the real CLI.
  */
+import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { exampleDist, postsTo, pypirc, spawnCli, storedNames, workspace } from "../helpers/cli.js";
+import {
+  exampleDist,
+  outcomes,
+  postsTo,
+  pypirc,
+  reportOf,
+  spawnCli,
+  storedNames,
+  workspace,
+} from "../helpers/cli.js";
 import { closedPort, configFor, runTimed, serversPerTest, waitFor } from "../helpers/transport.js";
 import {
   type IndexServer,
@@ -72,12 +82,20 @@ describe("pkgpush sync", () => {
       "src",
       "--config-file",
       config(src, a, b),
+      "--json",
     ]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(storedNames(a)).toEqual(release);
     expect(storedNames(b)).toEqual(release);
     expect(downloads(src)).toBe(2);
-    expect(r.stdout).toMatch(/Summary: 3 uploaded, 1 skipped/);
+    const report = reportOf(r);
+    expect(outcomes(report)).toEqual([
+      `${release[0]} a skipped`,
+      `${release[0]} b uploaded`,
+      `${release[1]} a uploaded`,
+      `${release[1]} b uploaded`,
+    ]);
+    expect(report.totals).toMatchObject({ uploaded: 3, skipped: 1 });
   });
 
   it("everything already present: nothing downloaded, nothing uploaded, exit 0", async () => {
@@ -91,9 +109,18 @@ describe("pkgpush sync", () => {
       "src",
       "--config-file",
       config(src, a, b),
+      "--json",
     ]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/Summary: 4 skipped/);
+    const report = reportOf(r);
+    expect(outcomes(report)).toEqual([
+      `${release[0]} a skipped`,
+      `${release[0]} b skipped`,
+      `${release[1]} a skipped`,
+      `${release[1]} b skipped`,
+    ]);
+    expect(report.results.every((x) => x.reasonCode === "already-exists")).toBe(true);
+    expect(report.sync?.copies).toEqual([]);
     expect(downloads(src)).toBe(0);
     expect(postsTo(a).length + postsTo(b).length).toBe(0);
   });
@@ -112,11 +139,19 @@ describe("pkgpush sync", () => {
       "--config-file",
       cfg,
       "--dry-run",
+      "--json",
     ]);
     expect(dry.code).toBe(1);
-    expect(dry.stdout).toMatch(
-      /DIFFERENT: collective\.demo-1\.0\.0\.tar\.gz on a has sha256 [0-9a-f]{64}/,
-    );
+    expect(reportOf(dry).sync?.conflicts).toEqual([
+      {
+        file: release[1],
+        server: "a",
+        sourceSha256: createHash("sha256")
+          .update(bytesOf(release[1] as string))
+          .digest("hex"),
+        targetSha256: createHash("sha256").update("other bytes under the same name").digest("hex"),
+      },
+    ]);
     expect(downloads(src)).toBe(0);
     const r = await runTimed([
       "sync",
@@ -148,7 +183,7 @@ describe("pkgpush sync", () => {
     ).toBe("other bytes under the same name");
   });
 
-  it("a target that is down: the others get their files, the summary names it, exit 1", async () => {
+  it("a target that is down: the others get their files, the report names it, exit 1", async () => {
     const src = await seeded("src");
     const a = await server("a");
     const port = await closedPort();
@@ -170,10 +205,19 @@ describe("pkgpush sync", () => {
       cfg,
       "--retries",
       "0",
+      "--json",
     ]);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(storedNames(a)).toEqual(release);
-    expect(r.stdout).toMatch(/not reached: down for collective-demo: .*connection refused/);
+    const report = reportOf(r);
+    expect(report.sync?.unreachable).toEqual([
+      {
+        server: "down",
+        project: "collective-demo",
+        reason: expect.stringMatching(/connection refused/),
+      },
+    ]);
+    expect(outcomes(report)).toEqual([`${release[0]} a uploaded`, `${release[1]} a uploaded`]);
   });
 
   it("NAME alone copies every version; NAME==VERSION only that one; --to picks the targets", async () => {
@@ -249,11 +293,19 @@ describe("pkgpush sync", () => {
     expect(first.code).toBe(1);
     expect(storedNames(a)).toEqual(release);
     expect(storedNames(b)).toHaveLength(1);
+    const [held] = storedNames(b);
     b.setFaults([]);
     const before = { downloads: downloads(src), a: postsTo(a).length };
-    const second = await runTimed(args);
+    const second = await runTimed([...args, "--json"]);
     expect(second.code, second.stdout + second.stderr).toBe(0);
-    expect(second.stdout).toMatch(/Summary: 1 uploaded, 3 skipped/);
+    // Only the file b refused is sent again; everything else is already there.
+    expect(outcomes(reportOf(second))).toEqual(
+      [
+        `${release[0]} a skipped`,
+        `${release[1]} a skipped`,
+        ...release.map((f) => `${f} b ${f === held ? "skipped" : "uploaded"}`),
+      ].sort(),
+    );
     expect(downloads(src) - before.downloads).toBe(1);
     expect(postsTo(a).length).toBe(before.a);
     expect(storedNames(b)).toEqual(release);
@@ -422,9 +474,18 @@ describe("pkgpush sync", () => {
       "a",
       "--config-file",
       cfg,
+      "--json",
     ]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/not reached: a for collective-demo: .*check-url = none/);
+    const report = reportOf(r);
+    expect(report.sync?.unreachable).toEqual([
+      {
+        server: "a",
+        project: "collective-demo",
+        reason: expect.stringMatching(/check-url = none/),
+      },
+    ]);
+    expect(report.results).toEqual([]);
     expect(postsTo(a)).toEqual([]);
   });
 
@@ -444,7 +505,11 @@ describe("pkgpush sync", () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(storedNames(a)).toEqual(release);
     expect(a.requests.some((q) => q.method === "GET" && q.path === "/simple/")).toBe(true);
-    const again = await runTimed(args);
-    expect(again.stdout).toMatch(/Summary: 2 skipped/);
+    const again = await runTimed([...args, "--json"]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(outcomes(reportOf(again))).toEqual([
+      `${release[0]} a skipped`,
+      `${release[1]} a skipped`,
+    ]);
   });
 });

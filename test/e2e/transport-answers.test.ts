@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { spawnCli, uploadArgs } from "../helpers/cli.js";
+import { reportOf, spawnCli, uploadArgs } from "../helpers/cli.js";
 import { configFor, serversPerTest, waitFor } from "../helpers/transport.js";
 import type { IndexServer } from "../server/index-server.js";
 
@@ -54,11 +54,17 @@ describe("answer bodies are capped and the connection closed", () => {
     const r = await timedFromRequest(
       a,
       "POST",
-      uploadArgs(config, "a", "--timeout", "5", fixtures.ploneBar.path),
+      uploadArgs(config, "a", "--timeout", "5", "--json", fixtures.ploneBar.path),
     );
     expect(r.code, r.stderr).toBe(1);
     expect(r.ms).toBeLessThan(4_000);
-    expect(r.stdout).toMatch(/failed .*400 Bad thing/);
+    expect(reportOf(r).results).toEqual([
+      expect.objectContaining({
+        status: "failed",
+        httpStatus: 400,
+        reason: expect.stringMatching(/^400 Bad thing/),
+      }),
+    ]);
     await settled(a);
     const [post] = answered(a, "POST");
     expect(post?.answerBytes).toBeLessThan(TAKEN_AT_MOST);
@@ -121,12 +127,17 @@ describe("--timeout bounds the whole answer, not only the gap between bytes", ()
     const r = await timedFromRequest(
       a,
       "POST",
-      uploadArgs(config, "a", "--timeout", "3", "--retries", "0", fixtures.ploneBar.path),
+      uploadArgs(config, "a", "--timeout", "3", "--retries", "0", "--json", fixtures.ploneBar.path),
     );
     expect(r.code, r.stderr).toBe(1);
     expect(r.ms).toBeGreaterThanOrEqual(2_900);
     expect(r.ms).toBeLessThan(6_000);
-    expect(r.stdout).toMatch(/no complete answer within 3 s/);
+    expect(reportOf(r).results).toEqual([
+      expect.objectContaining({
+        status: "failed",
+        reason: expect.stringMatching(/no complete answer within 3 s/),
+      }),
+    ]);
   });
 
   it("a steady 50 KiB/s index page is given up after --timeout; the upload goes ahead", async () => {

@@ -6,7 +6,7 @@
 import { basename } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { storedNames as names, postsTo, uploadArgs } from "../helpers/cli.js";
+import { storedNames as names, outcomes, postsTo, reportOf, uploadArgs } from "../helpers/cli.js";
 import { configFor, runTimed, serversPerTest } from "../helpers/transport.js";
 import type { ExistsStyle, FaultAction, IndexServer } from "../server/index-server.js";
 
@@ -39,10 +39,10 @@ describe("re-running after a partial failure", () => {
       a: { url: a.uploadUrl, "check-url": a.simpleUrl },
       b: { url: b.uploadUrl, "simple-url": b.simpleUrl },
     });
-    const args = uploadArgs(config, "a,b", "--retries", "0", ...paths);
+    const args = uploadArgs(config, "a,b", "--retries", "0", "--json", ...paths);
     const first = await runTimed(args);
     expect(first.code).toBe(1);
-    expect(first.stdout).toMatch(/Summary: 4 uploaded, 2 failed/);
+    expect(reportOf(first).totals).toMatchObject({ uploaded: 4, failed: 2 });
     expect(names(a)).toHaveLength(3);
     expect(names(b)).toHaveLength(1);
     const landedOnB = names(b);
@@ -51,8 +51,22 @@ describe("re-running after a partial failure", () => {
     const postsBefore = { a: posts(a).length, b: posts(b).length };
     const second = await runTimed(args);
     expect(second.code, second.stdout + second.stderr).toBe(0);
-    expect(second.stdout).toMatch(/Summary: 2 uploaded, 4 skipped/);
-    expect(second.stdout).toMatch(/skipped\s+\S+\s+already on the server with the same sha256/);
+    const report = reportOf(second);
+    expect(outcomes(report)).toEqual(
+      paths
+        .map((p) => basename(p))
+        .flatMap((n) => [
+          `${n} a skipped`,
+          `${n} b ${landedOnB.includes(n) ? "skipped" : "uploaded"}`,
+        ])
+        .sort(),
+    );
+    for (const row of report.results.filter((x) => x.status === "skipped")) {
+      expect(row).toMatchObject({
+        reason: expect.stringMatching(/^already on the server with the same sha256/),
+        reasonCode: "already-exists",
+      });
+    }
     // a: nothing re-sent; b: exactly the two files that were missing.
     expect(posts(a).length).toBe(postsBefore.a);
     const resent = posts(b).slice(postsBefore.b).sort();
@@ -68,11 +82,20 @@ describe("re-running after a partial failure", () => {
   it("an answer lost after the server stored the file: looked up again, reported uploaded", async () => {
     const a = await server("a", [{ on: "upload", action: { status: 502, afterCommit: true } }]);
     const { config } = configFor({ a: { url: a.uploadUrl, "check-url": a.simpleUrl } });
-    const r = await runTimed(uploadArgs(config, "a", "--retries", "0", fixtures.ploneBar.path));
-    expect(r.code, r.stdout).toBe(0);
-    expect(r.stdout).toMatch(
-      /uploaded\s+\S+\s+the file is on the server \(same sha256\) although the upload reported: 502/,
+    const r = await runTimed(
+      uploadArgs(config, "a", "--retries", "0", "--json", fixtures.ploneBar.path),
     );
+    expect(r.code, r.stdout).toBe(0);
+    expect(reportOf(r).results).toEqual([
+      expect.objectContaining({
+        file: "plone_bar-2.0.0.tar.gz",
+        server: "a",
+        status: "uploaded",
+        reason: expect.stringMatching(
+          /the file is on the server \(same sha256\) although the upload reported: 502/,
+        ),
+      }),
+    ]);
     expect(posts(a)).toHaveLength(1);
   });
 });
@@ -96,10 +119,18 @@ describe("conflicts", () => {
     expect(posts(a)).toEqual([]);
     expect(posts(b)).toEqual([]);
     // Without preflight: that one job fails before its upload, the others go.
-    const r2 = await runTimed([...args, "--no-preflight"]);
+    const r2 = await runTimed([...args, "--no-preflight", "--json"]);
     expect(r2.code).toBe(1);
-    expect(r2.stdout).toMatch(
-      /collective_foo\S+\s+b\s+failed\s+\S+\s+the server already has a different file/,
+    const foo = basename(fixtures.collectiveFoo.path);
+    const bar = basename(fixtures.ploneBar.path);
+    expect(outcomes(reportOf(r2))).toEqual([
+      `${foo} a uploaded`,
+      `${foo} b failed`,
+      `${bar} a uploaded`,
+      `${bar} b uploaded`,
+    ]);
+    expect(reportOf(r2).results.find((x) => x.status === "failed")?.reason).toMatch(
+      /the server already has a different file/,
     );
     expect(posts(b)).toEqual([basename(fixtures.ploneBar.path)]);
     expect(names(a)).toHaveLength(2);
@@ -117,14 +148,15 @@ describe("conflicts", () => {
       config,
       styles.join(","),
       "--no-preflight",
+      "--json",
       fixtures.collectiveFoo.path,
     );
     const failed = await runTimed([...args, "--retries", "0"]);
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toMatch(/Summary: 5 failed/);
+    expect(outcomes(reportOf(failed))).toEqual(styles.map((s) => `${file} ${s} failed`).sort());
     const skipped = await runTimed([...args, "--skip-existing"]);
     expect(skipped.code, skipped.stdout).toBe(0);
-    expect(skipped.stdout).toMatch(/Summary: 5 skipped/);
+    expect(outcomes(reportOf(skipped))).toEqual(styles.map((s) => `${file} ${s} skipped`).sort());
     for (const s of servers) expect(posts(s)).toHaveLength(2); // one per run, never retried
   });
 });
@@ -153,31 +185,44 @@ describe("a file another server refused is held back from a permanent index", ()
     const perm = await server("perm");
     const config = permThenA(perm, a);
     const r = await runTimed(
-      uploadArgs(config, "perm,a", "--retries", "0", fixtures.ploneBar.path),
+      uploadArgs(config, "perm,a", "--retries", "0", "--json", fixtures.ploneBar.path),
     );
-    return { r, perm };
+    return { r, report: reportOf(r), perm };
   }
 
   it("400 (the file itself refused) on the private server: held, exit 1, nothing sent to perm", async () => {
-    const { r, perm } = await privateAnswers({ status: 400, reason: "Invalid classifier" });
+    const { r, report, perm } = await privateAnswers({ status: 400, reason: "Invalid classifier" });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(
-      /plone_bar-2\.0\.0\.tar\.gz\s+perm\s+held\s+\S+\s+not sent to this permanent index because a refused/,
+    expect(outcomes(report)).toEqual([
+      "plone_bar-2.0.0.tar.gz a failed",
+      "plone_bar-2.0.0.tar.gz perm held",
+    ]);
+    expect(report.results.find((x) => x.server === "perm")?.reason).toMatch(
+      /^not sent to this permanent index because a refused/,
     );
     expect(posts(perm)).toHaveLength(0);
   });
 
   it("an 'already exists' 400 on the private server does not hold the permanent upload", async () => {
-    const { r, perm } = await privateAnswers({ status: 400, reason: "File already exists" });
+    const { r, report, perm } = await privateAnswers({
+      status: 400,
+      reason: "File already exists",
+    });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/plone_bar-2\.0\.0\.tar\.gz\s+perm\s+uploaded/);
+    expect(outcomes(report)).toEqual([
+      "plone_bar-2.0.0.tar.gz a failed",
+      "plone_bar-2.0.0.tar.gz perm uploaded",
+    ]);
     expect(names(perm)).toEqual(["plone_bar-2.0.0.tar.gz"]);
   });
 
   it("a server error (503) on the private server does not hold the permanent upload", async () => {
-    const { r, perm } = await privateAnswers({ status: 503 });
+    const { r, report, perm } = await privateAnswers({ status: 503 });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/plone_bar-2\.0\.0\.tar\.gz\s+perm\s+uploaded/);
+    expect(outcomes(report)).toEqual([
+      "plone_bar-2.0.0.tar.gz a failed",
+      "plone_bar-2.0.0.tar.gz perm uploaded",
+    ]);
     expect(names(perm)).toEqual(["plone_bar-2.0.0.tar.gz"]);
   });
 });

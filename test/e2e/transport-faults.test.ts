@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { basename } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { uploadArgs, postsTo as uploads } from "../helpers/cli.js";
+import { outcomes, reportOf, uploadArgs, postsTo as uploads } from "../helpers/cli.js";
 import { closedPort, configFor, runTimed, serversPerTest } from "../helpers/transport.js";
 
 let fixtures: FixtureSet;
@@ -48,12 +48,14 @@ describe("retries", () => {
   it("429 with Retry-After: 1 waits about a second, then succeeds", async () => {
     const a = await server("a", [{ on: "upload", action: { status: 429, retryAfter: 1 } }]);
     const { config } = configFor({ a: { url: a.uploadUrl } });
-    const r = await runTimed(uploadArgs(config, "a", wheel()));
+    const r = await runTimed(uploadArgs(config, "a", "--json", wheel()));
     expect(r.code, r.stderr).toBe(0);
     expect(uploads(a).map((q) => q.status)).toEqual([429, 200]);
     expect(r.stderr).toMatch(/retrying .* in 1\.0s \(attempt 1 failed: 429 Too Many Requests\)/);
     expect(r.ms).toBeGreaterThanOrEqual(1000);
-    expect(r.stdout).toMatch(/uploaded .*\(2 attempts\)/);
+    expect(reportOf(r).results).toEqual([
+      expect.objectContaining({ file: wheelName(), status: "uploaded", attempts: 2 }),
+    ]);
   });
 
   it("a connection reset mid-body is retried; the truncated body is never stored", async () => {
@@ -77,21 +79,34 @@ describe("retries", () => {
       { on: "upload", action: { status: 400, reason: "Invalid value for version" } },
     ]);
     const { config } = configFor({ a: { url: a.uploadUrl } });
-    const r = await runTimed(uploadArgs(config, "a", wheel()));
+    const r = await runTimed(uploadArgs(config, "a", "--json", wheel()));
     expect(r.code).toBe(1);
     expect(uploads(a)).toHaveLength(1);
     expect(r.stderr).not.toContain("retrying");
-    expect(r.stdout).toMatch(/failed\s+\S+\s+400 Invalid value for version/);
+    expect(reportOf(r).results).toEqual([
+      expect.objectContaining({
+        status: "failed",
+        reason: expect.stringMatching(/^400 Invalid value for version/),
+        httpStatus: 400,
+        attempts: 1,
+      }),
+    ]);
     expect(a.files()).toEqual([]);
   });
 
   it("--retries 1 gives up after two attempts on a server that keeps answering 502", async () => {
     const a = await server("a", [{ on: "upload", times: "always", action: { status: 502 } }]);
     const { config } = configFor({ a: { url: a.uploadUrl } });
-    const r = await runTimed(uploadArgs(config, "a", "--retries", "1", wheel()));
+    const r = await runTimed(uploadArgs(config, "a", "--retries", "1", "--json", wheel()));
     expect(r.code).toBe(1);
     expect(uploads(a)).toHaveLength(2);
-    expect(r.stdout).toMatch(/failed\s+\S+\s+502 Bad Gateway.*\(2 attempts\)/);
+    expect(reportOf(r).results).toEqual([
+      expect.objectContaining({
+        status: "failed",
+        reason: expect.stringMatching(/^502 Bad Gateway/),
+        attempts: 2,
+      }),
+    ]);
   });
 });
 
@@ -101,12 +116,15 @@ describe("timeouts and unreachable servers", () => {
     const b = await server("b", [{ on: "upload", action: { stallMs: 20_000 } }]);
     const { config } = configFor({ a: { url: a.uploadUrl }, b: { url: b.uploadUrl } });
     const r = await runTimed(
-      uploadArgs(config, "a,b", "--timeout", "1", "--retries", "0", wheel()),
+      uploadArgs(config, "a,b", "--timeout", "1", "--retries", "0", "--json", wheel()),
     );
     expect(r.code).toBe(1);
     expect(r.ms).toBeLessThan(8000);
-    expect(r.stdout).toMatch(new RegExp(`${wheelName()}\\s+a\\s+uploaded`));
-    expect(r.stdout).toMatch(/\s+b\s+failed\s+\S+\s+no progress for 1 s \(server stalled\)/);
+    const report = reportOf(r);
+    expect(outcomes(report)).toEqual([`${wheelName()} a uploaded`, `${wheelName()} b failed`]);
+    expect(report.results.find((x) => x.server === "b")?.reason).toBe(
+      "no progress for 1 s (server stalled)",
+    );
     expect(a.files()).toHaveLength(1);
     expect(b.files()).toHaveLength(0);
   });
@@ -115,11 +133,13 @@ describe("timeouts and unreachable servers", () => {
     const a = await server("a", [{ on: "upload", action: { stallMs: 20_000 } }]);
     const { config } = configFor({ a: { url: a.uploadUrl } });
     const r = await runTimed(
-      uploadArgs(config, "a", "--timeout", "1", "--retries", "0", fixtures.bigWheel.path),
+      uploadArgs(config, "a", "--timeout", "1", "--retries", "0", "--json", fixtures.bigWheel.path),
     );
     expect(r.code).toBe(1);
     expect(r.ms).toBeLessThan(8000);
-    expect(r.stdout).toMatch(/failed\s+\S+\s+no progress for 1 s \(server stalled\)/);
+    expect(reportOf(r).results).toEqual([
+      expect.objectContaining({ status: "failed", reason: "no progress for 1 s (server stalled)" }),
+    ]);
     // The server saw part of the body only: the client was still sending when it gave up.
     const [post] = uploads(a);
     expect(post?.outcome).toBe("stalled");
@@ -129,26 +149,27 @@ describe("timeouts and unreachable servers", () => {
   it("a slow server (answers after 1.5 s) is waited for: --timeout is about progress", async () => {
     const a = await server("a", [{ on: "upload", action: { delayMs: 1500 } }]);
     const { config } = configFor({ a: { url: a.uploadUrl } });
-    const r = await runTimed(uploadArgs(config, "a", "--timeout", "3", wheel()));
+    const r = await runTimed(uploadArgs(config, "a", "--timeout", "3", "--json", wheel()));
     expect(r.code, r.stderr).toBe(0);
     expect(r.ms).toBeGreaterThanOrEqual(1500);
     expect(uploads(a)).toHaveLength(1);
-    expect(r.stdout).toMatch(/uploaded/);
-    expect(r.stdout).not.toMatch(/attempts/);
+    expect(reportOf(r).results).toEqual([
+      expect.objectContaining({ status: "uploaded", attempts: 1 }),
+    ]);
   });
 
   it("one server down: --no-preflight uploads to the others and exits 1 with the reason", async () => {
     const { a, port, config } = await oneServerDown();
     const r = await runTimed(
-      uploadArgs(config, "a,down", "--no-preflight", "--retries", "1", wheel()),
+      uploadArgs(config, "a,down", "--no-preflight", "--retries", "1", "--json", wheel()),
     );
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/Summary: 1 uploaded, 1 failed/);
-    expect(r.stdout).toMatch(
-      new RegExp(
-        `down\\s+failed\\s+\\S+\\s+connection refused by 127\\.0\\.0\\.1:${port} \\(2 attempts\\)`,
-      ),
-    );
+    const report = reportOf(r);
+    expect(outcomes(report)).toEqual([`${wheelName()} a uploaded`, `${wheelName()} down failed`]);
+    expect(report.results.find((x) => x.server === "down")).toMatchObject({
+      reason: `connection refused by 127.0.0.1:${port}`,
+      attempts: 2,
+    });
     expect(a.files()).toHaveLength(1);
   });
 
@@ -174,11 +195,16 @@ describe("timeouts and unreachable servers", () => {
     try {
       const { config } = configFor({ s: { url: `https://127.0.0.1:${port}/legacy/` } });
       const r = await runTimed(
-        uploadArgs(config, "s", "--connect-timeout", "1", "--retries", "0", wheel()),
+        uploadArgs(config, "s", "--connect-timeout", "1", "--retries", "0", "--json", wheel()),
       );
       expect(r.code).toBe(1);
       expect(r.ms).toBeLessThan(8000);
-      expect(r.stdout).toMatch(/failed\s+\S+\s+timed out connecting to 127\.0\.0\.1:\d+/);
+      expect(reportOf(r).results).toEqual([
+        expect.objectContaining({
+          status: "failed",
+          reason: expect.stringMatching(/^timed out connecting to 127\.0\.0\.1:\d+/),
+        }),
+      ]);
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));

@@ -8,7 +8,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from "n
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { uploadArgs } from "../helpers/cli.js";
+import { reportOf, uploadArgs } from "../helpers/cli.js";
 import { closedPort, configFor, makePki, runTimed } from "../helpers/transport.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
 
@@ -162,13 +162,18 @@ describe("HTTP_PROXY / HTTPS_PROXY / NO_PROXY", () => {
     await new Promise<void>((resolve) => strict.listen(0, "127.0.0.1", resolve));
     try {
       const { config } = configFor({ s: { url: index.uploadUrl } });
-      const r = await runTimed(uploadArgs(config, "s", fixtures.ploneBar.path), {
+      const r = await runTimed(uploadArgs(config, "s", "--json", fixtures.ploneBar.path), {
         env: { HTTP_PROXY: `http://127.0.0.1:${(strict.address() as { port: number }).port}` },
       });
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(
-        /the proxy wants credentials \(407\) on the way to 127\.0\.0\.1:\d+: put them in HTTP_PROXY \(http:\/\/user:password@proxy:port\)/,
-      );
+      expect(reportOf(r).results).toEqual([
+        expect.objectContaining({
+          status: "failed",
+          reason: expect.stringMatching(
+            /^the proxy wants credentials \(407\) on the way to 127\.0\.0\.1:\d+: put them in HTTP_PROXY \(http:\/\/user:password@proxy:port\)/,
+          ),
+        }),
+      ]);
       expect(asked).toBe(1);
     } finally {
       strict.closeAllConnections();
@@ -179,14 +184,20 @@ describe("HTTP_PROXY / HTTPS_PROXY / NO_PROXY", () => {
   it("a proxy that is down is named as the problem, not the index", async () => {
     const port = await closedPort();
     const { config } = configFor({ s: { url: index.uploadUrl } });
-    const r = await runTimed(uploadArgs(config, "s", "--retries", "0", fixtures.ploneBar.path), {
-      env: { HTTP_PROXY: `http://127.0.0.1:${port}` },
-    });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(
-      new RegExp(
-        `connection refused by proxy 127\\.0\\.0\\.1:${port} \\(on the way to ${host(index.uploadUrl)}`,
-      ),
+    const r = await runTimed(
+      uploadArgs(config, "s", "--retries", "0", "--json", fixtures.ploneBar.path),
+      { env: { HTTP_PROXY: `http://127.0.0.1:${port}` } },
     );
+    expect(r.code).toBe(1);
+    expect(reportOf(r).results).toEqual([
+      expect.objectContaining({
+        status: "failed",
+        reason: expect.stringMatching(
+          new RegExp(
+            `^connection refused by proxy 127\\.0\\.0\\.1:${port} \\(on the way to ${host(index.uploadUrl)}`,
+          ),
+        ),
+      }),
+    ]);
   });
 });

@@ -21,7 +21,13 @@ const threeFiles = () => [
   fixtures.acmeInternal.path,
 ];
 
-type Result = { file: string; server: string; status: string; reasonCode: string | null };
+type Result = {
+  file: string;
+  server: string;
+  status: string;
+  reason: string | null;
+  reasonCode: string | null;
+};
 const resultsOf = (stdout: string): Result[] => JSON.parse(stdout).results;
 const occurrences = (text: string, needle: RegExp): number => text.match(needle)?.length ?? 0;
 
@@ -47,15 +53,20 @@ describe("a server that says 'never' gets no more files; the others go on", () =
   it("a simple-index URL given as the upload URL (405): a hint, the rest not-sent", async () => {
     const a = await server("a");
     const { config } = configFor({ a: { url: a.simpleUrl } });
-    const r = await runTimed(uploadArgs(config, "a", "--per-server", "1", ...threeFiles()));
+    const r = await runTimed(
+      uploadArgs(config, "a", "--per-server", "1", "--json", ...threeFiles()),
+    );
     expect(r.code).toBe(1);
     expect(postsTo(a)).toHaveLength(1);
     const origin = new URL(a.uploadUrl).origin;
-    expect(r.stdout).toContain(
+    const results = resultsOf(r.stdout);
+    expect(results.map((x) => x.status).sort()).toEqual(["failed", "not-sent", "not-sent"]);
+    expect(results.find((x) => x.status === "failed")?.reason).toBe(
       `405 Method Not Allowed (is ${a.simpleUrl} the upload URL? It looks like a simple index (where pip reads); uploads usually go to ${origin}/)`,
     );
-    expect(r.stdout).toMatch(/Summary: 1 failed, 2 not-sent/);
-    expect(r.stdout).toMatch(/not-sent\s+\S+\s+not sent: a refused \S+ \(405 Method Not Allowed/);
+    for (const x of results.filter((y) => y.status === "not-sent")) {
+      expect(x.reason).toMatch(/^not sent: a refused \S+ \(405 Method Not Allowed/);
+    }
   });
 
   it("nobody listening (after the retries): the next files are not tried", async () => {
@@ -133,9 +144,14 @@ describe("a 200 answer that is an HTML page (a proxy or login page)", () => {
   it("with a check URL: the file is there -> uploaded (confirmed)", async () => {
     const a = await server("a", [{ on: "upload", action: { ...loginPage, afterCommit: true } }]);
     const { config } = configFor({ a: { url: a.uploadUrl, "check-url": a.simpleUrl } });
-    const r = await runTimed(uploadArgs(config, "a", fixtures.ploneBar.path));
+    const r = await runTimed(uploadArgs(config, "a", "--json", fixtures.ploneBar.path));
     expect(r.code, r.stdout).toBe(0);
-    expect(r.stdout).toMatch(/uploaded\s+\S+\s+confirmed by the check URL/);
+    expect(resultsOf(r.stdout)).toEqual([
+      expect.objectContaining({
+        status: "uploaded",
+        reason: expect.stringMatching(/^confirmed by the check URL/),
+      }),
+    ]);
   });
 });
 

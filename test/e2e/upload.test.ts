@@ -3,10 +3,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
 import {
+  type CliResult,
   exampleDist,
   fieldsOf,
+  outcomes,
   postsTo,
   pypirc,
+  reportOf,
   runCli,
   storedNames,
   uploadArgs,
@@ -65,6 +68,29 @@ afterAll(async () => {
 const requestCount = (): number =>
   pypi.requests.length + plone.requests.length + company.requests.length;
 
+/** The example files by server, as routed by the .pypirc above. */
+const ROUTED = {
+  pypi: [
+    "Products.HelloWorld-1.2.3-py3-none-any.whl",
+    "Products.HelloWorld-1.2.3.tar.gz",
+    "collective.demo-1.0.0-py3-none-any.whl",
+    "collective.demo-1.0.0.tar.gz",
+  ],
+  plone: [
+    "Products.HelloWorld-1.2.3-py3-none-any.whl",
+    "Products.HelloWorld-1.2.3.tar.gz",
+    "collective.demo-1.0.0-py3-none-any.whl",
+    "collective.demo-1.0.0.tar.gz",
+  ],
+  company: ["acme-internal-0.3.0.tar.gz", "acme_internal-0.3.0-py3-none-any.whl"],
+};
+
+/** Every routed file x server with one status, sorted as `outcomes` sorts. */
+const everyRouted = (status: string): string[] =>
+  Object.entries(ROUTED)
+    .flatMap(([server, files]) => files.map((f) => `${f} ${server} ${status}`))
+    .sort();
+
 const noSecrets = (text: string): void => {
   expect(text).not.toContain(SENTINEL);
   expect(text).not.toContain(Buffer.from(`tarek:${SENTINEL}`).toString("base64"));
@@ -72,22 +98,17 @@ const noSecrets = (text: string): void => {
 
 describe("pkgpush upload (routing by release-packages, three servers)", () => {
   it("sends every example file to exactly the servers whose patterns match", async () => {
-    const r = await runCli(["upload", "--config-file", config, ...examples]);
+    const r = await runCli(["upload", "--config-file", config, "--json", ...examples]);
     noSecrets(r.stdout + r.stderr);
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
-    expect(storedNames(pypi)).toEqual([
-      "Products.HelloWorld-1.2.3-py3-none-any.whl",
-      "Products.HelloWorld-1.2.3.tar.gz",
-      "collective.demo-1.0.0-py3-none-any.whl",
-      "collective.demo-1.0.0.tar.gz",
-    ]);
-    expect(storedNames(plone)).toEqual(storedNames(pypi));
-    expect(storedNames(company)).toEqual([
-      "acme-internal-0.3.0.tar.gz",
-      "acme_internal-0.3.0-py3-none-any.whl",
-    ]);
-    expect(r.stdout).toMatch(/Summary: 10 uploaded \(6 files x 3 servers\)/);
+    expect(storedNames(pypi)).toEqual(ROUTED.pypi);
+    expect(storedNames(plone)).toEqual(ROUTED.plone);
+    expect(storedNames(company)).toEqual(ROUTED.company);
+    const report = reportOf(r);
+    expect(outcomes(report)).toEqual(everyRouted("uploaded"));
+    expect(report.files).toHaveLength(6);
+    expect(report.totals.uploaded).toBe(10);
     // Wheels before sdists on each server.
     for (const server of [pypi, plone, company]) {
       const uploads = server.requests
@@ -130,10 +151,13 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
     const before = requestCount();
     const posts = () => [pypi, plone, company].flatMap((s) => postsTo(s)).length;
     const postsBefore = posts();
-    const r = await runCli(["upload", "--config-file", config, "-q", ...examples]);
+    const r = await runCli(["upload", "--config-file", config, "-q", "--json", ...examples]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/10 skipped/);
-    expect(r.stdout).toMatch(/already on the server with the same sha256 \(check URL\)/);
+    const report = reportOf(r);
+    expect(outcomes(report)).toEqual(everyRouted("skipped"));
+    for (const row of report.results) {
+      expect(row.reason).toBe("already on the server with the same sha256 (check URL)");
+    }
     expect(posts()).toBe(postsBefore);
     expect(requestCount()).toBeGreaterThan(before);
     // Without checks, an identical re-upload is accepted by these servers all the same.
@@ -143,10 +167,11 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
       config,
       "-q",
       "--no-check",
+      "--json",
       ...examples,
     ]);
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/10 uploaded/);
+    expect(outcomes(reportOf(again))).toEqual(everyRouted("uploaded"));
   });
 
   it("a conflicting file fails on that server only; --skip-existing turns it into a skip", async () => {
@@ -159,7 +184,16 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
     try {
       await other.seed("collective_foo-1.0.0-py3-none-any.whl", "different bytes");
       // --no-check: this is about the servers' answers (the check URL would refuse it first).
-      const args = uploadArgs(config, "plone", "-r", other.uploadUrl, "--no-check", wheel);
+      const args = uploadArgs(
+        config,
+        "plone",
+        "-r",
+        other.uploadUrl,
+        "--no-check",
+        "--json",
+        wheel,
+      );
+      const onOther = (r: CliResult) => reportOf(r).results.filter((x) => x.server !== "plone");
       // Per-server variables beat the global ones: plone keeps its own user.
       const env = {
         PKGPUSH_USERNAME: "u",
@@ -169,11 +203,29 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
       const failed = await runCli(args, { env });
       noSecrets(failed.stdout + failed.stderr);
       expect(failed.code).toBe(1);
-      expect(failed.stdout).toMatch(/collective_foo-1\.0\.0-py3-none-any\.whl\s+plone\s+uploaded/);
-      expect(failed.stdout).toMatch(/failed\s+\S+\s+409 Conflict/);
+      expect(reportOf(failed).results).toContainEqual(
+        expect.objectContaining({
+          file: "collective_foo-1.0.0-py3-none-any.whl",
+          server: "plone",
+          status: "uploaded",
+        }),
+      );
+      expect(onOther(failed)).toEqual([
+        expect.objectContaining({
+          file: "collective_foo-1.0.0-py3-none-any.whl",
+          status: "failed",
+          httpStatus: 409,
+          reason: expect.stringMatching(/^409 Conflict/),
+        }),
+      ]);
       const skipped = await runCli([...args, "--skip-existing"], { env });
       expect(skipped.code).toBe(0);
-      expect(skipped.stdout).toMatch(/skipped\s+\S+\s+already exists/);
+      expect(onOther(skipped)).toEqual([
+        expect.objectContaining({
+          status: "skipped",
+          reason: expect.stringMatching(/already exists/),
+        }),
+      ]);
     } finally {
       await other.close();
     }
@@ -216,30 +268,53 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
 
   it("--dry-run prints the plan with URLs and users, never passwords, and sends nothing", async () => {
     const before = requestCount();
+    const json = await runCli([
+      "upload",
+      "--config-file",
+      config,
+      "--dry-run",
+      "--json",
+      ...examples,
+    ]);
+    expect(json.code).toBe(0);
+    noSecrets(json.stdout + json.stderr);
+    const report = reportOf(json);
+    expect(report.servers).toContainEqual({
+      name: "plone",
+      url: plone.uploadUrl,
+      username: "tarek",
+    });
+    expect((report.plan ?? []).map((job) => `${job.file} ${job.server} planned`).sort()).toEqual(
+      everyRouted("planned"),
+    );
+    // The printed plan shows the same URLs and users, and no secret either.
     const r = await runCli(["upload", "--config-file", config, "--dry-run", ...examples]);
     expect(r.code).toBe(0);
     noSecrets(r.stdout + r.stderr);
     expect(r.stdout).toContain(plone.uploadUrl);
     expect(r.stdout).toContain("user tarek");
-    expect(r.stdout).toMatch(/acme_internal-0\.3\.0-py3-none-any\.whl .* -> company/);
-    expect(r.stdout).toMatch(/collective\.demo-1\.0\.0\.tar\.gz .* -> plone, pypi|-> pypi, plone/);
     expect(requestCount()).toBe(before);
   });
 
-  it("a failure on one server does not stop the others, and the summary says why", async () => {
+  it("a failure on one server does not stop the others, and the report says why", async () => {
     const env = { PKGPUSH_COMPANY_PASSWORD: "wrong-password" };
     const r = await runCli(
-      uploadArgs(config, "plone,company", "--retries", "0", fixtures.acmeInternal.path),
+      uploadArgs(config, "plone,company", "--retries", "0", "--json", fixtures.acmeInternal.path),
       {
         env,
         cwd: dir,
       },
     );
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/acme_internal-0\.9\.0-py3-none-any\.whl\s+plone\s+uploaded/);
-    expect(r.stdout).toMatch(
-      /acme_internal-0\.9\.0-py3-none-any\.whl\s+company\s+failed\s+\S+\s+403/,
-    );
+    const report = reportOf(r);
+    expect(outcomes(report)).toEqual([
+      "acme_internal-0.9.0-py3-none-any.whl company failed",
+      "acme_internal-0.9.0-py3-none-any.whl plone uploaded",
+    ]);
+    expect(report.results.find((x) => x.server === "company")).toMatchObject({
+      httpStatus: 403,
+      reason: expect.stringMatching(/^403/),
+    });
     expect(r.stdout + r.stderr).not.toContain("wrong-password");
   });
 
@@ -268,13 +343,17 @@ describe("pkgpush register", () => {
       "plone",
       "-r",
       "pypi",
+      "--json",
       ...examples.filter((f) => f.includes("collective")),
     ]);
     noSecrets(r.stdout + r.stderr);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/collective\.demo 1\.0\.0\s+plone\s+registered/);
-    expect(r.stdout).toMatch(/pypi\s+not-needed\s+\S+\s+410/);
-    expect(r.stdout).toMatch(/\(1 release x 2 servers\)/);
+    const report = reportOf(r);
+    expect(report.command).toBe("register");
+    expect(report.results.map((x) => `${x.server} ${x.status} ${x.httpStatus}`).sort()).toEqual([
+      "plone registered 200",
+      "pypi not-needed 410",
+    ]);
     const submit = plone.requests.find((q) => q.action === "submit");
     expect(submit?.fields).toContainEqual(["name", "collective.demo"]);
     expect(submit?.fields.map(([k]) => k)).not.toContain("sha256_digest");

@@ -2,6 +2,8 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { JsonReport } from "../../src/report/json.js";
+import type { SyncSection } from "../../src/sync/report.js";
 import type { IndexServer, RecordedRequest } from "../server/index-server.js";
 
 export const root = resolve(import.meta.dirname, "../..");
@@ -121,4 +123,45 @@ export function storedNames(server: IndexServer): string[] {
     .files()
     .map((f) => f.filename)
     .sort();
+}
+
+/**
+ * The `--json` report a run printed on stdout (schema `pkgpush-report/1`; `sync` adds its own
+ * section). Tests assert on this rather than on the human table, which is free to change.
+ */
+export function reportOf(r: CliResult): JsonReport & { sync?: SyncSection } {
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`not a JSON report (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }
+}
+
+/** Each result of a report as `FILE SERVER STATUS`, sorted: what landed where, and how. */
+export function outcomes(report: JsonReport): string[] {
+  return report.results.map((x) => `${x.file} ${x.server} ${x.status}`).sort();
+}
+
+/** One server as `pkgpush servers --json` lists it. */
+export interface ServerListing {
+  name: string;
+  url: string;
+  inIndexServers: boolean;
+  releasePackages: string[];
+  patternStyle: "regex" | "glob";
+  notes: string[];
+  error: string | null;
+  username: string | null;
+  usernameFrom: string | null;
+  passwordFrom: string | null;
+  permanent: boolean;
+  simpleUrl: string | null;
+  simpleUrlSource: "configured" | "derived" | "none";
+  simpleUrlNote: string;
+}
+
+/** The servers `pkgpush servers --json` printed, by name. */
+export function serverListing(stdout: string | undefined): Map<string, ServerListing> {
+  const { servers } = JSON.parse(stdout ?? "") as { servers: ServerListing[] };
+  return new Map(servers.map((s) => [s.name, s]));
 }
