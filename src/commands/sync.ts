@@ -7,17 +7,17 @@ import { canPrompt, terminalAsk } from "../credentials/prompt.js";
 import { ExitCode, PkgpushError, UsageError } from "../errors.js";
 import type { PublishFlags } from "../publish/flags.js";
 import { optionsFromFlags } from "../publish/from-flags.js";
+import type { Verbosity } from "../publish/options.js";
 import { errorReport } from "../report/json.js";
-import { formatBytes, lineReporter } from "../report/log.js";
+import { formatBytes } from "../report/log.js";
 import { checkReportTarget, ReportFileError, writeReportFile } from "../report/report-file.js";
-import { formatDuration } from "../report/summary.js";
 import { formatSummary } from "../report/summary-table.js";
-import type { DownloadEvents } from "../sync/download-types.js";
 import { formatSyncPlan, syncNotes } from "../sync/report.js";
-import { runSync, type SyncReport } from "../sync/run.js";
+import { runSync, type SyncEvents, type SyncReport } from "../sync/run.js";
 import { messagePrinter } from "./console.js";
 import { cliRedactor, err, out } from "./output.js";
 import type { PublishContext } from "./publish.js";
+import { syncBars, syncLines } from "./sync-progress.js";
 
 export interface SyncFlags extends PublishFlags {
   from: string;
@@ -49,7 +49,7 @@ export async function sync(
     const messages = messagePrinter(err, options.verbosity, (line) =>
       process.stdout.write(`${line}\n`),
     );
-    const uploads = lineReporter((line) => err(`${line}\n`), options.verbosity);
+    const progress = await syncProgress(flags, options.verbosity, ctx.env);
     let report: SyncReport;
     try {
       report = await runSync(
@@ -63,15 +63,10 @@ export async function sync(
           redactor: cliRedactor,
           signal: ctx.signal,
         },
-        {
-          ...messages,
-          ...uploads,
-          onNotice: (line) => err(`${line}\n`),
-          ...downloadLines(options.verbosity === "quiet"),
-        },
+        { ...messages, ...progress },
       );
     } finally {
-      uploads.stop();
+      progress.stop();
     }
     return await printOutcome(report, flags);
   } catch (error) {
@@ -92,31 +87,26 @@ export async function sync(
   }
 }
 
-/** One line per download start, retry and end, on stderr (failures whatever the verbosity). */
-function downloadLines(quiet: boolean): DownloadEvents {
-  const say = (line: string): void => {
-    if (!quiet) err(`${line}\n`);
-  };
-  return {
-    onDownloadStart(copy) {
-      const size = copy.file.size !== undefined ? ` (${formatBytes(copy.file.size)})` : "";
-      say(`downloading ${copy.file.filename}${size}`);
-    },
-    onDownloadRetry(copy, attempt, delayMs, reason) {
-      say(
-        `retrying download of ${copy.file.filename} in ${formatDuration(delayMs)} (attempt ${attempt} failed: ${reason})`,
-      );
-    },
-    onDownloadFinish(copy, outcome) {
-      if (outcome.ok) {
-        say(
-          `downloaded ${copy.file.filename} in ${formatDuration(outcome.durationMs)}, sha256 verified`,
-        );
-      } else {
-        err(`download failed: ${copy.file.filename}: ${outcome.reason}\n`);
-      }
-    },
-  };
+/** Bars on an interactive terminal (as `upload` decides), plain lines elsewhere. */
+async function syncProgress(
+  flags: SyncFlags,
+  verbosity: Verbosity,
+  env: NodeJS.ProcessEnv,
+): Promise<SyncEvents & { stop(): void }> {
+  const bars =
+    flags.progress !== false &&
+    verbosity === "normal" &&
+    Boolean(process.stderr.isTTY) &&
+    !env.CI &&
+    env.TERM !== "dumb";
+  const events = bars
+    ? syncBars((await import("../report/progress.js")).terminalReporter, (text) =>
+        cliRedactor.safeText(text),
+      )
+    : syncLines((line) => err(`${line}\n`), verbosity);
+  // A server that refused for good is said once whatever the verbosity (it explains not-sent).
+  events.onNotice ??= (line) => err(`${line}\n`);
+  return events;
 }
 
 /** The summary table (every file x target), the notes, the JSON report; the exit code. */
@@ -145,7 +135,20 @@ function summary(report: SyncReport): string {
     report.results.length === 0
       ? `Summary: nothing to do: every target has every file (source ${report.sync.from})`
       : table.replace(/\)$/m, `; source ${report.sync.from})`),
+    ...downloadsLine(report.sync),
     ...syncNotes(report.sync),
   ];
   return lines.join("\n");
+}
+
+/** `Downloaded 10 of 10 files (20.0 MiB) from src, sha256 verified`, when anything was to copy. */
+function downloadsLine(section: SyncReport["sync"]): string[] {
+  const { copies } = section;
+  if (copies.length === 0) return [];
+  const got = copies.filter((c) => c.download === "downloaded");
+  const bytes = got.reduce((sum, c) => sum + (c.size ?? 0), 0);
+  const files = copies.length === 1 ? "file" : "files";
+  return [
+    `Downloaded ${got.length} of ${copies.length} ${files} (${formatBytes(bytes)}) from ${section.from}, sha256 verified`,
+  ];
 }

@@ -19,26 +19,28 @@ export class DigestCache {
   constructor(
     private readonly signal?: AbortSignal,
     private readonly wantsMd5: (path: string) => boolean = () => false,
+    /**
+     * Digests the caller computed in a pass it made anyway (sync: while downloading), filled in
+     * as files arrive: such a file is not read again. md5 must be there when it is wanted.
+     */
+    private readonly given: ReadonlyMap<string, Digests> = new Map(),
   ) {}
+
+  private givenFor(path: string): Digests | undefined {
+    const digests = this.given.get(path);
+    return digests && (digests.md5 !== undefined || !this.wantsMd5(path)) ? digests : undefined;
+  }
 
   /** What to compute for this file (md5 or not), for a caller hashing it itself (claims). */
   optionsFor(path: string): { md5: boolean; signal?: AbortSignal | undefined } {
     return { md5: this.wantsMd5(path), signal: this.signal };
   }
 
-  /**
-   * Digests the caller computed in a pass it made anyway (sync: while downloading): the file is
-   * then not read again. md5 must be there when this file goes to a server asking for it.
-   */
-  seed(path: string, digests: Digests): void {
-    if (this.wantsMd5(path) && digests.md5 === undefined) return;
-    this.known.set(path, Promise.resolve(digests));
-  }
-
   get(path: string): Promise<Digests> {
     let digests = this.known.get(path);
     if (!digests) {
-      digests = computeDigests(path, this.optionsFor(path));
+      const given = this.givenFor(path);
+      digests = given ? Promise.resolve(given) : computeDigests(path, this.optionsFor(path));
       this.known.set(path, digests);
     }
     return digests;
@@ -46,7 +48,7 @@ export class DigestCache {
 
   /** Undefined when the digests are already known or being computed elsewhere. */
   claim(path: string): Claim | undefined {
-    if (this.known.has(path)) return undefined;
+    if (this.known.has(path) || this.givenFor(path)) return undefined;
     let done = false;
     let resolvePromise!: (digests: Digests | Promise<Digests>) => void;
     const promise = new Promise<Digests>((resolve) => {

@@ -1,4 +1,6 @@
 /** The executor's settings and per-job state, shared by run.ts and the policies it composes. */
+import type { Job } from "../plan/plan.js";
+import type { Outcome } from "../protocol/outcome.js";
 import type { RetryPolicy } from "../transport/types.js";
 import type { DigestCache } from "./digest-cache.js";
 import type { ExistenceChecker } from "./existence.js";
@@ -23,6 +25,11 @@ export interface RunContext {
   digests: DigestCache;
   /** Asks simple indexes whether a file is already there (servers with a check URL). */
   checker: ExistenceChecker;
+  /**
+   * Files still arriving (sync downloads them while the first ones are sent): resolves when the
+   * job's file is ready to send, or with the outcome that replaces sending it.
+   */
+  arrival?: ((job: Job) => Promise<Outcome | undefined>) | undefined;
 }
 
 /** Per job: what is known so far, for the result and for the checks after the answer. */

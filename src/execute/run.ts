@@ -56,11 +56,13 @@ export async function runPlan(
   };
 
   const runJob = async (job: Job): Promise<JobResult> => {
+    const arrived = await context.arrival?.(job);
     const state: JobState = { started: Date.now(), attempts: 0 };
     let outcome: Outcome;
     let error: unknown;
-    const held = holdBack.reason(job);
-    if (held) outcome = { status: "held", reason: held, code: "held" };
+    const held = arrived ? undefined : holdBack.reason(job);
+    if (arrived) outcome = arrived;
+    else if (held) outcome = { status: "held", reason: held, code: "held" };
     else {
       try {
         outcome = stops.check(job) ?? (await exchange(job, state));

@@ -37,7 +37,11 @@ export type ReasonCode =
   | "not-confirmed"
   | "held"
   | "different-file"
-  | "local-file";
+  | "local-file"
+  /** sync: the file was not downloaded from the source (network, status, size)... */
+  | "download"
+  /** ...or its bytes did not match the source's sha256: it goes nowhere. */
+  | "hash-mismatch";
 
 /** What one request to one server achieved, in words a release engineer can act on. */
 export interface Outcome {

@@ -13,7 +13,8 @@ import type { Digests } from "../distributions/digests.js";
 import { inspectAll } from "../distributions/inspect.js";
 import type { Distribution } from "../distributions/types.js";
 import { AggregateInputError, UsageError } from "../errors.js";
-import { type Plan, planRegistrations, planUploads } from "../plan/plan.js";
+import { type Job, type Plan, planRegistrations, planUploads } from "../plan/plan.js";
+import type { Outcome } from "../protocol/outcome.js";
 import { signaturesPypiIgnores } from "../protocol/signatures.js";
 import { dryRunReport, type JsonReport } from "../report/json.js";
 import { Redactor } from "../report/redact.js";
@@ -43,6 +44,11 @@ export interface Prepared {
 export interface Known {
   digests: Map<string, Digests>;
   pages: Array<{ server: string; project: string; page: ProjectFiles }>;
+  /**
+   * Files still arriving (sync downloads them while the first ones are sent): resolves when the
+   * job's file is ready to send, or with the outcome that replaces sending it.
+   */
+  arrival?: ((job: Job) => Promise<Outcome | undefined>) | undefined;
 }
 
 /** The configuration a run reads: `configFile`, else PKGPUSH_CONFIG_FILE, else ~/.pypirc. */

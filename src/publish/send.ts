@@ -126,15 +126,15 @@ export async function send(given: Prepared, listeners: PublishEvents = {}): Prom
   const sessions = open(prepared, events);
   const context: RunContext = {
     sessions,
-    digests: new DigestCache(options.signal, md5Paths(plan)),
+    digests: new DigestCache(options.signal, md5Paths(plan), prepared.known?.digests),
     checker: new ExistenceChecker(sessions, {
       userAgent: USER_AGENT,
       stallTimeoutMs: options.limits.stallTimeoutMs,
       signal: options.signal,
       retry: { ...defaultRetryPolicy, retries: options.limits.retries },
     }),
+    arrival: prepared.known?.arrival,
   };
-  for (const [path, digests] of prepared.known?.digests ?? []) context.digests.seed(path, digests);
   for (const { server, project, page } of prepared.known?.pages ?? []) {
     context.checker.seed(server, project, page);
   }

@@ -6,6 +6,21 @@ import { formatBytes } from "./log.js";
 import { escapeControls } from "./redact.js";
 
 /**
+ * Bars of any transfer, by key: what a caller with transfers of its own (sync's downloads) drives
+ * next to the uploads. Finished transfers leave a plain line (`end`).
+ */
+export interface TransferBars {
+  start(key: string, label: string, total: number): void;
+  progress(key: string, bytes: number): void;
+  /** A retry sends (or fetches) it again from the start. */
+  restart(key: string): void;
+  end(key: string, line: string): void;
+  log(line: string): void;
+  /** More bytes to move than first counted (a download whose size the index did not give). */
+  grow(bytes: number): void;
+}
+
+/**
  * Progress bars for a terminal: one per transfer in flight (bytes, rate, ETA) and one overall.
  * Finished transfers leave a plain line above the bars, so the scrollback tells the story.
  */
@@ -13,7 +28,7 @@ export function terminalReporter(
   totalBytes: number,
   /** Redacts and escapes a line (the run's redactor). */
   safeText: (text: string) => string,
-): RunEvents & { stop(): void } {
+): RunEvents & { stop(): void; bars: TransferBars } {
   const progress = new TerminalProgress(totalBytes, safeText);
   // Own properties, not prototype methods: callers merge event objects with spread.
   return {
@@ -23,6 +38,14 @@ export function terminalReporter(
     onRetry: (job, event) => progress.onRetry(job, event),
     onFinish: (result) => progress.onFinish(result),
     stop: () => progress.stop(),
+    bars: {
+      start: (key, label, total) => progress.start(key, label, total),
+      progress: (key, bytes) => progress.progress(key, bytes),
+      restart: (key) => progress.restart(key),
+      end: (key, line) => progress.end(key, line),
+      log: (line) => progress.log(line),
+      grow: (bytes) => progress.grow(bytes),
+    },
   };
 }
 
@@ -58,10 +81,10 @@ class TerminalProgress {
   private readonly overall: SingleBar;
   private readonly started = Date.now();
   private sent = 0;
-  private readonly bars = new Map<number, TransferBar>();
+  private readonly bars = new Map<string, TransferBar>();
 
   constructor(
-    private readonly totalBytes: number,
+    private totalBytes: number,
     private readonly safeText: (text: string) => string,
   ) {
     this.overall = this.multibar.create(Math.max(1, totalBytes), 0, {
@@ -74,17 +97,44 @@ class TerminalProgress {
 
   onStart(job: Job, total: number): void {
     if (job.action !== "upload") return;
+    this.start(`job ${job.id}`, `${job.dist.filename} -> ${job.server.name}`, total);
+  }
+
+  onProgress(job: Job, bytes: number): void {
+    this.progress(`job ${job.id}`, bytes);
+  }
+
+  onNotice(line: string): void {
+    this.log(line);
+  }
+
+  onRetry(job: Job, event: RetryEvent): void {
+    this.restart(`job ${job.id}`);
+    const delay = (event.delayMs / 1000).toFixed(1);
+    this.log(`retrying ${job.dist.filename} on ${job.server.name} in ${delay}s: ${event.reason}`);
+  }
+
+  onFinish(result: JobResult): void {
+    const { job, outcome } = result;
+    const reason = outcome.reason ? `: ${outcome.reason}` : "";
+    this.end(
+      `job ${job.id}`,
+      `${outcome.status}: ${job.dist.filename} -> ${job.server.name}${reason}`,
+    );
+  }
+
+  start(key: string, label: string, total: number): void {
     const bar = this.multibar.create(Math.max(1, total), 0, {
-      label: escapeControls(`${job.dist.filename} -> ${job.server.name}`),
+      label: escapeControls(label),
       done: formatBytes(0),
       size: formatBytes(total),
       speed: "",
     });
-    this.bars.set(job.id, { bar, bytes: 0, total, since: Date.now() });
+    this.bars.set(key, { bar, bytes: 0, total, since: Date.now() });
   }
 
-  onProgress(job: Job, bytes: number): void {
-    const entry = this.bars.get(job.id);
+  progress(key: string, bytes: number): void {
+    const entry = this.bars.get(key);
     if (!entry) return;
     entry.bytes += bytes;
     this.sent += bytes;
@@ -98,31 +148,27 @@ class TerminalProgress {
     });
   }
 
-  onNotice(line: string): void {
+  restart(key: string): void {
+    const entry = this.bars.get(key);
+    if (!entry) return;
+    this.sent -= entry.bytes;
+    entry.bytes = 0;
+    entry.bar.update(0, { done: formatBytes(0) });
+  }
+
+  end(key: string, line: string): void {
+    const entry = this.bars.get(key);
+    if (entry) {
+      this.multibar.remove(entry.bar);
+      this.bars.delete(key);
+    }
     this.log(line);
   }
 
-  onRetry(job: Job, event: RetryEvent): void {
-    const entry = this.bars.get(job.id);
-    if (entry) {
-      // The body is sent again from the start.
-      this.sent -= entry.bytes;
-      entry.bytes = 0;
-      entry.bar.update(0, { done: formatBytes(0) });
-    }
-    const delay = (event.delayMs / 1000).toFixed(1);
-    this.log(`retrying ${job.dist.filename} on ${job.server.name} in ${delay}s: ${event.reason}`);
-  }
-
-  onFinish(result: JobResult): void {
-    const entry = this.bars.get(result.job.id);
-    if (entry) {
-      this.multibar.remove(entry.bar);
-      this.bars.delete(result.job.id);
-    }
-    const { job, outcome } = result;
-    const reason = outcome.reason ? `: ${outcome.reason}` : "";
-    this.log(`${outcome.status}: ${job.dist.filename} -> ${job.server.name}${reason}`);
+  grow(bytes: number): void {
+    this.totalBytes += bytes;
+    this.overall.setTotal(Math.max(1, this.totalBytes));
+    this.overall.update({ size: formatBytes(this.totalBytes) });
   }
 
   stop(): void {
@@ -132,7 +178,7 @@ class TerminalProgress {
     this.multibar.stop();
   }
 
-  private log(line: string): void {
+  log(line: string): void {
     this.multibar.log(this.safeText(`${line}\n`));
   }
 }

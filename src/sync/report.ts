@@ -1,8 +1,8 @@
 /**
  * What a sync adds to the upload report (pure): a `sync` section (source, releases, copies with
  * their downloads, files already present, conflicts, unreachable targets, files set aside), and
- * result rows for the file x server pairs the upload pipeline never saw: present (`skipped`),
- * differing (`failed`, never overwritten), not downloaded (`not-sent`).
+ * result rows for the file x server pairs the upload pipeline never saw: present (`skipped`) and
+ * differing (`failed`, never overwritten). Files not downloaded are the pipeline's (`not-sent`).
  */
 import type { JsonReport } from "../report/json.js";
 import type { FetchResult } from "./download-types.js";
@@ -116,19 +116,6 @@ export function syncRows(section: SyncSection): Row[] {
         "different-file",
       ),
     ),
-    ...section.copies
-      .filter((c) => c.download === "failed")
-      .flatMap((c) =>
-        c.targets.map((server) =>
-          row(
-            c.file,
-            server,
-            "not-sent",
-            `not downloaded from ${section.from}: ${c.reason ?? "failed"}`,
-            c.reasonCode ?? "download",
-          ),
-        ),
-      ),
   ];
 }
 

@@ -10,7 +10,6 @@ import { checkTlsFiles } from "../credentials/tls-files.js";
 import type { Credentials } from "../credentials/types.js";
 import { AggregateInputError, ExitCode } from "../errors.js";
 import { closeSessions, openSessions, type ServerSession } from "../execute/session.js";
-import type { Plan } from "../plan/plan.js";
 import type { OutcomeStatus } from "../protocol/outcome.js";
 import { settleCredentials } from "../publish/credentials.js";
 import { messenger, type PublishEvents } from "../publish/events.js";
@@ -18,10 +17,8 @@ import type { PublishOptions } from "../publish/options.js";
 import { type Prepared, readConfig } from "../publish/prepare.js";
 import type { JsonReport } from "../report/json.js";
 import { Redactor } from "../report/redact.js";
-import { refuseBeforeSending } from "../rules/preflight.js";
 import { defaultRetryPolicy } from "../transport/retry.js";
 import { USER_AGENT } from "../transport/user-agent.js";
-import { copyPlan, copyRoutes } from "./copy-plan.js";
 import {
   type Discovered,
   discover,
@@ -32,6 +29,8 @@ import {
 } from "./discover.js";
 import type { DownloadEvents, FetchResult } from "./download-types.js";
 import { fetchAll } from "./fetch-all.js";
+import { CopyPipeline } from "./pipeline.js";
+import type { Copy } from "./plan.js";
 import { type SyncSection, syncIncomplete, syncRows, syncSection } from "./report.js";
 import { withPrivateDir } from "./temp-dir.js";
 
@@ -53,7 +52,10 @@ export interface SyncOptions extends PublishOptions {
   tempBase?: string | undefined;
 }
 
-export interface SyncEvents extends PublishEvents, DownloadEvents {}
+export interface SyncEvents extends PublishEvents, DownloadEvents {
+  /** What will be downloaded and where it goes, before the first download (not in a dry run). */
+  onCopiesPlanned?(copies: Copy[], source: string): void;
+}
 
 export type SyncReport = Omit<JsonReport, "command"> & { command: "sync"; sync: SyncSection };
 
@@ -93,39 +95,11 @@ export async function runSync(options: SyncOptions, events: SyncEvents = {}): Pr
       const section = syncSection(source.name, found.plan);
       return redactor.redactValues(finish(options, found, credentials, section, undefined));
     }
+    events.onCopiesPlanned?.(found.plan.copies, source.name);
     const sourceSession = found.sessions.get(source.name) as ServerSession;
     return await withPrivateDir(async (dir) => {
-      const fetched = await fetchAll(
-        found.plan.copies,
-        {
-          dispatcher: sourceSession.dispatcher,
-          dir,
-          authorization: await sourceSession.authorize(),
-          credentialOrigin: new URL(source.repository).origin,
-          md5For: (copy) =>
-            copy.targets.some((name) => found.targets.find((t) => t.name === name)?.md5Digest),
-          maxBytes: options.maxDownloadBytes,
-          stallTimeoutMs: options.limits.stallTimeoutMs,
-          minBytesPerSecond: MIN_DOWNLOAD_RATE,
-          retry,
-          userAgent: USER_AGENT,
-          signal: options.signal,
-          trace: sourceSession.trace,
-        },
-        options.limits.perServer,
-        events,
-      );
-      refuseAllOnMismatch(fetched);
-      let uploaded: JsonReport | undefined;
-      if (fetched.ready.length > 0 && !options.signal?.aborted) {
-        const routes = await copyRoutes(fetched, found.targets);
-        // The same refusal as `upload`: PyPI's rules for files bound there, packaging's for all.
-        if (options.rules) await refuseBeforeSending(routes.routes, "upload");
-        const { send } = await import("../publish/send.js");
-        const plan = copyPlan(routes);
-        const run = { options, credentials, redactor };
-        uploaded = await send(uploadRun(run, plan, found, fetched), events);
-      }
+      const run = { options, credentials, redactor };
+      const { fetched, uploaded } = await copyAll(run, found, sourceSession, dir, events);
       const section = syncSection(source.name, found.plan, fetched);
       return redactor.redactValues(finish(options, found, credentials, section, uploaded));
     }, options.tempBase);
@@ -135,31 +109,72 @@ export async function runSync(options: SyncOptions, events: SyncEvents = {}): Pr
 }
 
 /**
- * The upload half, told what the sync already knows: each file's digests (computed while it was
- * downloaded: not read and hashed again) and each target's page (read to plan: not asked again
- * before each upload). The upload's preflight is what discovery already did (every target's
- * index answered, and a file a target holds with other bytes is a conflict, never sent), so it
- * does not run a second time.
+ * Downloads and uploads at once (pipeline.ts says what may go where early): the upload pipeline
+ * starts with the plan, each job waiting for its file. It is told what the sync already knows:
+ * each file's digests (computed while it was downloaded: not read and hashed again) and each
+ * target's page (read to plan: not asked again before each upload). The upload's preflight is
+ * what discovery already did (every target's index answered, and a file a target holds with
+ * other bytes is a conflict, never sent), so it does not run a second time.
  */
-function uploadRun(
-  { options, credentials, redactor }: Omit<Prepared, "plan">,
-  plan: Plan,
+async function copyAll(
+  run: Omit<Prepared, "plan" | "options"> & { options: SyncOptions },
   found: Discovered,
-  fetched: FetchResult,
-): Prepared {
-  const digests = new Map(
-    fetched.ready.map(({ file }) => [
-      file.path,
-      { sha256: file.sha256, blake2_256: file.blake2_256, md5: file.md5 },
-    ]),
+  sourceSession: ServerSession,
+  dir: string,
+  events: SyncEvents,
+): Promise<{ fetched: FetchResult; uploaded: JsonReport }> {
+  const { options } = run;
+  const source = sourceSession.server;
+  const pipeline = new CopyPipeline(
+    found.plan.copies,
+    found.targets,
+    dir,
+    source.name,
+    options.rules,
   );
-  return {
-    options: { ...options, preflight: false },
-    plan,
-    credentials,
-    redactor,
-    known: { digests, pages: found.pages },
-  };
+  const { send } = await import("../publish/send.js");
+  const uploading = send(
+    {
+      ...run,
+      options: { ...options, preflight: false },
+      plan: pipeline.plan,
+      known: { digests: pipeline.digests, pages: found.pages, arrival: pipeline.arrival },
+    },
+    events,
+  );
+  let fetched: FetchResult = { ready: [], failed: [] };
+  try {
+    fetched = await fetchAll(
+      found.plan.copies,
+      {
+        dispatcher: sourceSession.dispatcher,
+        dir,
+        authorization: await sourceSession.authorize(),
+        credentialOrigin: new URL(source.repository).origin,
+        md5For: (copy) =>
+          copy.targets.some((name) => found.targets.find((t) => t.name === name)?.md5Digest),
+        maxBytes: options.maxDownloadBytes,
+        stallTimeoutMs: options.limits.stallTimeoutMs,
+        minBytesPerSecond: MIN_DOWNLOAD_RATE,
+        retry: { ...defaultRetryPolicy, retries: options.limits.retries },
+        userAgent: USER_AGENT,
+        signal: options.signal,
+        trace: sourceSession.trace,
+      },
+      options.limits.perServer,
+      {
+        ...events,
+        onDownloadFinish(copy, outcome) {
+          events.onDownloadFinish?.(copy, outcome);
+          pipeline.downloaded(copy, outcome);
+        },
+      },
+    );
+  } finally {
+    // Every waiting job learns its file's fate, whatever happened to the downloads.
+    await pipeline.finish(fetched, found.plan.copies);
+  }
+  return { fetched, uploaded: await uploading };
 }
 
 /**
@@ -218,23 +233,6 @@ async function credentialsOf(
   return map;
 }
 
-/**
- * A file whose bytes do not hash to what the source's index says means the source (or something
- * between) serves other bytes than it lists: nothing of this sync is uploaded.
- */
-function refuseAllOnMismatch(fetched: FetchResult): void {
-  const bad = fetched.failed.filter((f) => f.code === "HASH_MISMATCH");
-  if (bad.length === 0) return;
-  const names = bad.map((b) => b.copy.file.filename).join(", ");
-  for (const ready of fetched.ready.splice(0)) {
-    fetched.failed.push({
-      copy: ready.copy,
-      reason: `held back: ${names} did not match the source's sha256, so nothing of this sync is uploaded`,
-      code: "HELD",
-    });
-  }
-}
-
 function finish(
   options: Pick<SyncOptions, "signal" | "dryRun">,
   found: Discovered,
@@ -242,7 +240,7 @@ function finish(
   section: SyncSection,
   uploaded: JsonReport | undefined,
 ): SyncReport {
-  const results = [...(uploaded?.results ?? []), ...syncRows(section)];
+  const results = [...notDownloaded(uploaded?.results ?? [], section), ...syncRows(section)];
   const counts: Record<OutcomeStatus, number> = {
     uploaded: 0,
     registered: 0,
@@ -275,4 +273,25 @@ function finish(
     totals: counts,
     sync: section,
   };
+}
+
+/**
+ * Jobs never started because Ctrl-C came first are `failed` (interrupted) for `upload`; when
+ * their file was not downloaded either, that is what they are: `not-sent`, with the download's
+ * reason.
+ */
+function notDownloaded(rows: JsonReport["results"], section: SyncSection): JsonReport["results"] {
+  const lost = new Map(
+    section.copies.filter((c) => c.download === "failed").map((c) => [c.file, c]),
+  );
+  return rows.map((row) => {
+    const copy = lost.get(row.file);
+    if (!copy || row.status !== "failed" || row.attempts > 0) return row;
+    return {
+      ...row,
+      status: "not-sent",
+      reason: `not downloaded from ${section.from}: ${copy.reason ?? "failed"}`,
+      reasonCode: copy.reasonCode ?? "download",
+    };
+  });
 }

@@ -121,6 +121,8 @@ const cellStates = (report: Report): string[] =>
 describe("pkgpush status: local files against the servers they route to", () => {
   it("all present, with an HTML-only index and one that wants credentials: exit 0", async () => {
     const cfg = config(["full", "html", "private"]);
+    // Only this run's requests: the servers are shared with the other tests of this file.
+    const seen = { html: htmlOnly.requests.length, private: privateIndex.requests.length };
     const r = await status(["--config-file", cfg, "--json", ...paths]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
@@ -138,10 +140,15 @@ describe("pkgpush status: local files against the servers they route to", () => 
     expect(report.totals).toMatchObject({ releases: 2, ok: 6 });
     // The HTML-only index answered HTML to a JSON-first Accept header, with the server's
     // credentials going to the private one only, never shown.
-    const htmlPages = htmlOnly.requests.filter((q) => q.path.startsWith("/simple/"));
+    const htmlPages = htmlOnly.requests
+      .slice(seen.html)
+      .filter((q) => q.path.startsWith("/simple/"));
     expect(htmlPages.length).toBeGreaterThan(0);
     expect(htmlPages.every((q) => q.headers.authorization === undefined)).toBe(true);
-    const privatePages = privateIndex.requests.filter((q) => q.path.startsWith("/simple/"));
+    const privatePages = privateIndex.requests
+      .slice(seen.private)
+      .filter((q) => q.path.startsWith("/simple/"));
+    expect(privatePages.length).toBeGreaterThan(0);
     expect(privatePages.every((q) => q.headers.authorization === "Basic alice")).toBe(true);
     expect(r.stdout + r.stderr).not.toContain(SECRET);
   });

@@ -431,7 +431,7 @@ describe("pkgpush sync", () => {
     }
   });
 
-  it("a download whose bytes do not match the index's sha256 is refused, and nothing is uploaded", async () => {
+  it("a download whose bytes do not match: that file goes nowhere; the others reach ordinary targets at once, and nothing reaches a permanent one", async () => {
     const src = await seeded("src");
     src.setFaults([{ on: "files", match: { filename: release[1] }, action: { corrupt: true } }]);
     const a = await server("a");
@@ -442,20 +442,79 @@ describe("pkgpush sync", () => {
       "--from",
       "src",
       "--config-file",
-      config(src, a, b),
+      config(src, a, b, { b: { immutable: "true" } }),
       "--json",
     ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/download failed: collective\.demo-1\.0\.0\.tar\.gz: sha256 mismatch/);
-    expect(postsTo(a).length + postsTo(b).length).toBe(0);
+    // The verified wheel went to the ordinary target while the sdist was downloading; the
+    // sdist's wrong bytes went nowhere, and the permanent target got nothing at all.
+    expect(storedNames(a)).toEqual([release[0]]);
+    expect(postsTo(a).map((p) => p.file?.filename)).toEqual([release[0]]);
+    expect(postsTo(b)).toEqual([]);
     const report = JSON.parse(r.stdout);
-    expect(report.totals["not-sent"]).toBe(4);
-    expect(report.sync.copies.map((c: { reasonCode: string }) => c.reasonCode).sort()).toEqual([
-      "hash-mismatch",
-      "held",
-    ]);
+    expect(report.totals).toMatchObject({ uploaded: 1, held: 1, "not-sent": 2 });
+    const rows = Object.fromEntries(
+      report.results.map(
+        (x: { file: string; server: string; status: string; reasonCode: string }) => [
+          `${x.file} ${x.server}`,
+          `${x.status} ${x.reasonCode}`,
+        ],
+      ),
+    );
+    expect(rows).toEqual({
+      [`${release[0]} a`]: "uploaded null",
+      [`${release[0]} b`]: "held held",
+      [`${release[1]} a`]: "not-sent hash-mismatch",
+      [`${release[1]} b`]: "not-sent hash-mismatch",
+    });
+    const held = report.results.find((x: { status: string }) => x.status === "held");
+    expect(held.reason).toMatch(
+      /collective\.demo-1\.0\.0\.tar\.gz did not match the source's sha256/,
+    );
+    expect(
+      report.sync.copies.map(
+        (c: { download: string; reasonCode: string }) => `${c.download} ${c.reasonCode}`,
+      ),
+    ).toEqual(["downloaded null", "failed hash-mismatch"]);
+    // The summary says the same (stderr, as --json puts it there).
+    expect(r.stderr).toMatch(/Summary: 1 uploaded, 1 held, 2 not-sent/);
     // The mismatch is not retried: the bytes are wrong, not short.
     expect(downloads(src)).toBe(2);
+  });
+
+  it("a verified file is uploaded to ordinary targets while others still download; a permanent target waits for every file", async () => {
+    const src = await seeded("src");
+    // The sdist's download takes a while: the wheel is done long before.
+    src.setFaults([
+      { on: "files", match: { filename: release[1] }, times: "always", action: { delayMs: 6_000 } },
+    ]);
+    const a = await server("a");
+    const b = await server("b");
+    const started = Date.now();
+    const run = spawnCli([
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--config-file",
+      config(src, a, b, { b: { immutable: "true" } }),
+    ]);
+    let exited = false;
+    void run.done.then(() => {
+      exited = true;
+    });
+    await waitFor(() => storedNames(a).includes(release[0] as string) || exited);
+    // The wheel is on a while the sdist's download is still held up at the source; b has nothing.
+    expect(exited).toBe(false);
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(postsTo(b)).toEqual([]);
+    const r = await run.done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(storedNames(a)).toEqual(release);
+    expect(storedNames(b)).toEqual(release);
+    // b got its files only once every download was verified: its first upload came after both.
+    expect(postsTo(b).map((p) => p.file?.filename)).toEqual(release);
   });
 
   it("a target with check-url = none is not reached: what it lacks cannot be seen", async () => {

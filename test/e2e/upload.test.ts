@@ -1,6 +1,6 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
 import {
   type CliResult,
@@ -30,6 +30,10 @@ const examples = readdirSync(exampleDist).map((f) => join(exampleDist, f));
 
 beforeAll(async () => {
   fixtures = await ensureFixtures();
+});
+
+// Fresh servers (and .pypirc) for every test: none relies on what another one uploaded.
+beforeEach(async () => {
   [pypi, plone, company] = await Promise.all([
     startIndexServer({ mode: "pypi", users: { __token__: `pypi-${SENTINEL}` } }),
     startIndexServer({ mode: "devpi", users: { tarek: SENTINEL } }),
@@ -60,7 +64,7 @@ beforeAll(async () => {
   ));
 });
 
-afterAll(async () => {
+afterEach(async () => {
   await Promise.all([pypi?.close(), plone?.close(), company?.close()]);
 });
 
@@ -121,6 +125,7 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
   });
 
   it("sends the protocol fields Warehouse expects, with sha256 and blake2_256 (no md5 unless asked)", async () => {
+    expect((await runCli(["upload", "--config-file", config, ...examples])).code).toBe(0);
     const request = plone.requests.find(
       (q) => q.file?.filename === "collective.demo-1.0.0-py3-none-any.whl",
     );
@@ -148,6 +153,7 @@ describe("pkgpush upload (routing by release-packages, three servers)", () => {
   });
 
   it("re-uploading the same files: the derived simple indexes list them, so nothing is sent again", async () => {
+    expect((await runCli(["upload", "--config-file", config, ...examples])).code).toBe(0);
     const before = requestCount();
     const posts = () => [pypi, plone, company].flatMap((s) => postsTo(s)).length;
     const postsBefore = posts();
