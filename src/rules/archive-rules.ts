@@ -3,7 +3,7 @@
  * sdist and wheel checks of `file_upload`), in its order, with its messages, from one pass over
  * the archive (zip-scan.ts, tar-scan.ts).
  */
-import { open } from "node:fs/promises";
+import { closeSync, openSync } from "node:fs";
 import { posix } from "node:path";
 import warehouseData from "./data/warehouse.json" with { type: "json" };
 import { entryPointsProblem } from "./entry-points.js";
@@ -96,81 +96,103 @@ async function zipVerdict(
   size: number,
   opened?: OpenZip,
 ): Promise<ContentVerdict> {
-  const file = opened ? undefined : await open(path, "r");
-  const fh = opened?.reader ?? new WindowReader(file as NonNullable<typeof file>, size);
+  const fd = opened ? undefined : openSync(path, "r");
+  const fh = opened?.reader ?? new WindowReader(fd as number, size);
   try {
-    if (!opened && !(await isZipFile(fh, size)))
+    if (!opened && !isZipFile(fh, size))
       return { refusal: invalid("File is not a zipfile"), warnings: [] };
     let entries: ZipEntry[];
     try {
-      entries = opened?.entries ?? (await readCentralDirectory(fh, size));
+      entries = opened?.entries ?? readCentralDirectory(fh, size);
     } catch (error) {
       if (error instanceof BadZip) return { refusal: invalid(null), warnings: [] };
       throw error;
     }
-    const names = entries.map((e) => e.name);
-    const byName = new Map(entries.map((e) => [e.name, e]));
-    const decompressed = entries.reduce((sum, e) => sum + e.size, 0);
-    if (decompressed > RATIO_MIN_SIZE && decompressed / size > RATIO)
-      return { refusal: invalid(`File exceeds compression ratio of ${RATIO}`), warnings: [] };
-    if (entries.some((e) => e.method !== 0 && e.method !== 8))
-      return { refusal: invalid("File does not use a supported compression type"), warnings: [] };
-    let prefix = "";
-    if (filename.endsWith(".zip")) {
-      const top = commonPath(names);
-      if ([".", "/", ""].includes(top))
-        return {
-          refusal: invalid("Incorrect number of top-level directories in sdist"),
-          warnings: [],
-        };
-      if (!byName.has(`${top}/PKG-INFO`))
-        return { refusal: invalid(`PKG-INFO not found at ${top}/PKG-INFO`), warnings: [] };
-    } else {
-      const parts = filename.split("-");
-      if (parts.length < 3)
-        return {
-          refusal: invalid("Unable to parse name and version from wheel filename"),
-          warnings: [],
-        };
-      prefix = `${parts[0]}-${parts[1]}.dist-info/`;
-      if (!byName.has(`${prefix}WHEEL`))
-        return { refusal: invalid(`WHEEL not found at ${prefix}WHEEL`), warnings: [] };
-    }
-    const scanned: Array<{ name: string; data: Buffer }> = [];
-    for (const e of entries) {
-      if (e.name.endsWith("/") || !scannable(e.name) || e.size > SCAN_MAX) continue;
-      const data = await readEntry(fh, e, SCAN_MAX);
-      if (data) scanned.push({ name: e.name, data });
-    }
-    const yara = yaraMessage(scanned);
-    if (yara) return { refusal: invalid(yara), warnings: [] };
-    const framing = await framingProblem(fh, size, entries);
-    if (framing)
-      return {
-        refusal: invalid(
-          `ZIP archive not accepted: ${framing}. See https://docs.pypi.org/archives for more information`,
-        ),
-        warnings: [],
-      };
-    if (!filename.endsWith(".whl")) return { warnings: [], names: new Set(names) };
-    return await wheelContent(fh, filename, prefix, entries, byName);
+    return zipEntriesVerdict(fh, filename, size, entries);
   } finally {
-    await file?.close();
+    if (fd !== undefined) {
+      fh.release();
+      closeSync(fd);
+    }
   }
 }
 
+/** `_is_valid_dist_file` for a zip from its central directory on, then the wheel's checks. */
+function zipEntriesVerdict(
+  fh: WindowReader,
+  filename: string,
+  size: number,
+  entries: ZipEntry[],
+): ContentVerdict {
+  const names = entries.map((e) => e.name);
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const decompressed = entries.reduce((sum, e) => sum + e.size, 0);
+  if (decompressed > RATIO_MIN_SIZE && decompressed / size > RATIO)
+    return { refusal: invalid(`File exceeds compression ratio of ${RATIO}`), warnings: [] };
+  if (entries.some((e) => e.method !== 0 && e.method !== 8))
+    return { refusal: invalid("File does not use a supported compression type"), warnings: [] };
+  let prefix = "";
+  if (filename.endsWith(".zip")) {
+    const top = commonPath(names);
+    if ([".", "/", ""].includes(top))
+      return {
+        refusal: invalid("Incorrect number of top-level directories in sdist"),
+        warnings: [],
+      };
+    if (!byName.has(`${top}/PKG-INFO`))
+      return { refusal: invalid(`PKG-INFO not found at ${top}/PKG-INFO`), warnings: [] };
+  } else {
+    const parts = filename.split("-");
+    if (parts.length < 3)
+      return {
+        refusal: invalid("Unable to parse name and version from wheel filename"),
+        warnings: [],
+      };
+    prefix = `${parts[0]}-${parts[1]}.dist-info/`;
+    if (!byName.has(`${prefix}WHEEL`))
+      return { refusal: invalid(`WHEEL not found at ${prefix}WHEEL`), warnings: [] };
+  }
+  const yara = yaraInZip(fh, entries);
+  if (yara) return { refusal: invalid(yara), warnings: [] };
+  const framing = framingProblem(fh, size, entries);
+  if (framing)
+    return {
+      refusal: invalid(
+        `ZIP archive not accepted: ${framing}. See https://docs.pypi.org/archives for more information`,
+      ),
+      warnings: [],
+    };
+  if (!filename.endsWith(".whl")) return { warnings: [], names: new Set(names) };
+  return wheelContent(fh, filename, prefix, entries, byName);
+}
+
+/**
+ * The YARA scan of the members Warehouse scans. Like Warehouse (which reads them all before its
+ * bulk scan), every one is inflated, so an unreadable member fails the same way after a match;
+ * each is searched as soon as it is inflated and not kept.
+ */
+function yaraInZip(fh: WindowReader, entries: ZipEntry[]): string | undefined {
+  let first: string | undefined;
+  for (const e of entries) {
+    if (e.name.endsWith("/") || !scannable(e.name) || e.size > SCAN_MAX) continue;
+    const data = readEntry(fh, e, SCAN_MAX);
+    if (data && first === undefined) first = yaraMessage([{ name: e.name, data }]);
+  }
+  return first;
+}
+
 /** RECORD (refused when missing, mailed about when it disagrees), entry_points.txt, METADATA. */
-async function wheelContent(
+function wheelContent(
   fh: WindowReader,
   filename: string,
   prefix: string,
   entries: ZipEntry[],
   byName: Map<string, ZipEntry>,
-): Promise<ContentVerdict> {
+): ContentVerdict {
   const names = new Set(entries.map((e) => e.name));
   const warnings: ContentVerdict["warnings"] = [];
   const record = byName.get(`${prefix}RECORD`);
-  const recordData = record && (await readEntry(fh, record, MEMBER_MAX));
+  const recordData = record && readEntry(fh, record, MEMBER_MAX);
   const listed = recordData && recordEntries(recordData);
   if (!listed)
     return {
@@ -201,7 +223,7 @@ async function wheelContent(
     });
   const entryPoints = byName.get(`${prefix}entry_points.txt`);
   if (entryPoints) {
-    const data = await readEntry(fh, entryPoints, MEMBER_MAX);
+    const data = readEntry(fh, entryPoints, MEMBER_MAX);
     if (!data || entryPointsProblem(data))
       return {
         warnings,
@@ -247,12 +269,12 @@ function recordEntries(data: Buffer): Set<string> | undefined {
 }
 
 async function tarVerdict(path: string, size: number, scanned?: TarScan): Promise<ContentVerdict> {
-  const file = await open(path, "r");
+  const fd = openSync(path, "r");
   let isZip: boolean;
   try {
-    isZip = await isZipFile(new WindowReader(file, size, 65557), size);
+    isZip = isZipFile(new WindowReader(fd, size, 65557), size);
   } finally {
-    await file.close();
+    closeSync(fd);
   }
   const scan = scanned ?? (await scanTar(path, (name, n) => scannable(name) && n <= SCAN_MAX));
   if (isZip && scan.isTar)

@@ -4,7 +4,7 @@
  * unusual (a corrupt archive, a PKG-INFO behind a link, a .tar.bz2) returns undefined and the
  * caller inspects the file the ordinary way, for pkgpush's own message.
  */
-import { open } from "node:fs/promises";
+import { closeSync, openSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { parseFilename, versionsEqual } from "../distributions/filename.js";
 import { displayPath, distributionFromMember } from "../distributions/inspect.js";
@@ -50,10 +50,10 @@ async function zipPass(
   parsed: ParsedFilename,
   size: number,
 ): Promise<OnePass | undefined> {
-  const file = await open(absolute, "r");
+  const fd = openSync(absolute, "r");
+  const reader = new WindowReader(fd, size);
   try {
-    const reader = new WindowReader(file, size);
-    const entries = await readCentralDirectory(reader, size);
+    const entries = readCentralDirectory(reader, size);
     const entry = metadataEntry(entries, parsed);
     if (!entry || entry.size > MAX_METADATA) throw new Error("inspect the ordinary way");
     if (parsed.kind === "wheel") {
@@ -62,7 +62,7 @@ async function zipPass(
       );
       if (dirs.size > 1) throw new Error("inspect the ordinary way");
     }
-    const data = await readEntry(reader, entry, MAX_METADATA);
+    const data = readEntry(reader, entry, MAX_METADATA);
     if (!data) throw new Error("inspect the ordinary way");
     const dist = distributionFromMember(
       absolute,
@@ -71,9 +71,14 @@ async function zipPass(
       { name: entry.name, data },
       displayPath(absolute),
     );
-    return { dist, pre: { zip: { reader, entries } }, close: () => file.close() };
+    const close = async () => {
+      reader.release();
+      closeSync(fd);
+    };
+    return { dist, pre: { zip: { reader, entries } }, close };
   } catch {
-    await file.close();
+    reader.release();
+    closeSync(fd);
     return undefined;
   }
 }
@@ -106,7 +111,7 @@ export async function readOnce(path: string): Promise<OnePass | undefined> {
   const absolute = resolve(path);
   try {
     const parsed = parseFilename(basename(absolute), displayPath(absolute));
-    const info = await (await import("node:fs/promises")).stat(absolute);
+    const info = statSync(absolute);
     if (!info.isFile() || info.size === 0) return undefined;
     if (parsed.archive === "zip") return await zipPass(absolute, parsed, info.size);
     if (parsed.archive === "tar.gz") return await tarPass(absolute, parsed, info.size);

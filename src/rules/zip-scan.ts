@@ -9,7 +9,8 @@
  * `framingProblem` ports Warehouse's `_validate_zipfile` line by line (its checks, order and
  * messages), so it stays one long function that reads side by side with the original.
  */
-import type { FileHandle } from "node:fs/promises";
+import { isUtf8 } from "node:buffer";
+import { readSync } from "node:fs";
 import { inflateRawSync } from "node:zlib";
 
 export interface ZipEntry {
@@ -24,18 +25,52 @@ export class BadZip extends Error {}
 /** A framing problem in Warehouse's words (`ZIP archive not accepted: <reason>`). */
 export class ZipFraming extends Error {}
 
+/** The window of a WindowReader, unless it is given another size. */
+const SPAN = 1024 * 1024;
+/**
+ * Window buffers of released readers, for the next archive: a fresh 1 MiB buffer per archive
+ * costs an mmap, a page fault per 4 KiB touched and a munmap (with its TLB flush), more than
+ * reading a small wheel does. `check` has up to 8 archives open at once (check-file.ts).
+ */
+const spare: Buffer[] = [];
+const MAX_SPARE = 8;
+
 /**
  * Reads through a window of the file: the walk over local headers and the member reads go
- * forward through the file, so each byte is read from disk about once, in large reads.
+ * forward through the file, so each byte is read from disk about once, in large reads. A file
+ * no larger than the window is read whole by the first read, and a read near the end takes the
+ * whole last window (the central directory, METADATA, RECORD and entry_points.txt are there).
+ * The reads are synchronous, like zip-directory.ts's: each is one bounded pread of a local file,
+ * and the thread pool's hand-offs cost more CPU than the reads (futex wake-ups, a promise each).
+ * A read that misses the window reuses its buffer: a view returned earlier is valid only until
+ * the next read, and none after `release()`.
  */
 export class WindowReader {
   private start = 0;
-  private window = Buffer.alloc(0);
+  private window: Buffer = Buffer.alloc(0);
+  private own: Buffer | undefined;
   constructor(
-    readonly fh: FileHandle,
+    readonly fd: number,
     readonly size: number,
-    private readonly span = 1024 * 1024,
+    private readonly span = SPAN,
   ) {}
+
+  /** The window (valid until the next read that misses it). */
+  get bytes(): Buffer {
+    return this.window;
+  }
+
+  /**
+   * Where [position, position + length) starts in `bytes`, reading it in if needed; -1 when the
+   * file ends before. For walks over many small records: no view is made per field.
+   */
+  at(position: number, length: number): number {
+    if (position + length > this.size) return -1;
+    if (position < this.start || position + length > this.start + this.window.length)
+      this.read(position, length);
+    const offset = position - this.start;
+    return offset + length <= this.window.length ? offset : -1;
+  }
 
   /** The bytes when the window holds them (no I/O), else undefined. */
   cached(position: number, length: number): Buffer | undefined {
@@ -45,22 +80,40 @@ export class WindowReader {
     return undefined;
   }
 
-  async read(position: number, length: number): Promise<Buffer> {
+  read(position: number, length: number): Buffer {
     const hit = this.cached(position, length);
     if (hit) return hit;
     const end = Math.min(position + length, this.size);
     if (position >= this.size || end <= position) return Buffer.alloc(0);
-    const want = Math.min(Math.max(end - position, this.span), this.size - position);
-    const buf = Buffer.allocUnsafe(want);
+    // Start early enough that the window reaches the end of the file when it can.
+    const start = Math.max(0, Math.min(position, this.size - this.span));
+    const want = Math.max(end, Math.min(start + this.span, this.size)) - start;
+    const buf = want <= this.span ? this.buffer() : Buffer.allocUnsafe(want);
     let done = 0;
     while (done < want) {
-      const { bytesRead } = await this.fh.read(buf, done, want - done, position + done);
+      const bytesRead = readSync(this.fd, buf, done, want - done, start + done);
       if (bytesRead === 0) break;
       done += bytesRead;
     }
-    this.start = position;
+    this.start = start;
     this.window = buf.subarray(0, done);
-    return this.window.subarray(0, Math.min(end - position, done));
+    return this.window.subarray(position - start, Math.min(end - start, done));
+  }
+
+  private buffer(): Buffer {
+    if (!this.own) {
+      const reused = this.span === SPAN ? spare.pop() : undefined;
+      this.own = reused ?? Buffer.allocUnsafeSlow(this.span);
+    }
+    return this.own;
+  }
+
+  /** Done with the file: the window's buffer goes to the next reader. */
+  release(): void {
+    if (this.own && this.span === SPAN && spare.length < MAX_SPARE) spare.push(this.own);
+    this.own = undefined;
+    this.window = Buffer.alloc(0);
+    this.start = 0;
   }
 }
 
@@ -71,8 +124,8 @@ const EOCD64 = 0x06064b50;
 const LOCATOR64 = 0x07064b50;
 
 /** Python's `_EndRecData`: the end record in the last 22 bytes, or within a trailing comment. */
-async function endRecord(fh: WindowReader, size: number) {
-  const tail = await fh.read(Math.max(0, size - 22 - 65535), Math.min(size, 22 + 65535));
+function endRecord(fh: WindowReader, size: number) {
+  const tail = fh.read(Math.max(0, size - 22 - 65535), Math.min(size, 22 + 65535));
   const base = size - tail.length;
   for (let i = tail.length - 22; i >= 0; i--) {
     if (tail.readUInt32LE(i) !== EOCD) continue;
@@ -90,27 +143,29 @@ async function endRecord(fh: WindowReader, size: number) {
 }
 
 /** Whether Python's `zipfile.is_zipfile` says yes (an end record can be found). */
-export async function isZipFile(fh: WindowReader, size: number): Promise<boolean> {
-  return size >= 22 && (await endRecord(fh, size)) !== undefined;
+export function isZipFile(fh: WindowReader, size: number): boolean {
+  return size >= 22 && endRecord(fh, size) !== undefined;
 }
 
-function decodeName(raw: Buffer, utf8: boolean): string {
-  if (utf8 || !raw.some((b) => b >= 0x80)) return raw.toString(utf8 ? "utf8" : "latin1");
+function decodeName(cd: Buffer, from: number, to: number, utf8: boolean): string {
+  if (utf8 || ascii(cd, from, to)) return cd.toString(utf8 ? "utf8" : "latin1", from, to);
   // cp437 for the printable ASCII range is ASCII; other bytes are rare in wheels.
-  return [...raw].map((b) => (b < 0x80 ? String.fromCharCode(b) : CP437_HIGH[b - 0x80])).join("");
+  return [...cd.subarray(from, to)]
+    .map((b) => (b < 0x80 ? String.fromCharCode(b) : CP437_HIGH[b - 0x80]))
+    .join("");
 }
 const CP437_HIGH =
   "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0";
 
 /** The central directory, as `zipfile.ZipFile` reads it. */
-export async function readCentralDirectory(fh: WindowReader, size: number): Promise<ZipEntry[]> {
-  const end = await endRecord(fh, size);
+export function readCentralDirectory(fh: WindowReader, size: number): ZipEntry[] {
+  const end = endRecord(fh, size);
   if (!end) throw new BadZip("File is not a zip file");
   let { cdOffset, cdSize, entries: count } = end;
   if (end.offset >= 20) {
-    const loc = await fh.read(end.offset - 20, 20);
+    const loc = fh.read(end.offset - 20, 20);
     if (loc.readUInt32LE(0) === LOCATOR64) {
-      const rec = await fh.read(Number(loc.readBigUInt64LE(8)), 56);
+      const rec = fh.read(Number(loc.readBigUInt64LE(8)), 56);
       if (rec.length < 56 || rec.readUInt32LE(0) !== EOCD64)
         throw new BadZip("Corrupt zip64 end of central directory record");
       count = Number(rec.readBigUInt64LE(32));
@@ -119,7 +174,7 @@ export async function readCentralDirectory(fh: WindowReader, size: number): Prom
     }
   }
   if (cdOffset + cdSize > size) throw new BadZip("Bad offset for central directory");
-  const cd = await fh.read(cdOffset, cdSize);
+  const cd = fh.read(cdOffset, cdSize);
   const entries: ZipEntry[] = [];
   let p = 0;
   while (p + 46 <= cd.length) {
@@ -129,13 +184,19 @@ export async function readCentralDirectory(fh: WindowReader, size: number): Prom
     const extraLength = cd.readUInt16LE(p + 30);
     const commentLength = cd.readUInt16LE(p + 32);
     const entry: ZipEntry = {
-      name: decodeName(cd.subarray(p + 46, p + 46 + nameLength), (flags & 0x800) !== 0),
+      name: decodeName(cd, p + 46, p + 46 + nameLength, (flags & 0x800) !== 0),
       method: cd.readUInt16LE(p + 10),
       compressedSize: cd.readUInt32LE(p + 20),
       size: cd.readUInt32LE(p + 24),
       localOffset: cd.readUInt32LE(p + 42),
     };
-    zip64Sizes(entry, cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength));
+    // The zip64 extra replaces only the fields set to 0xffffffff.
+    if (
+      entry.size === 0xffffffff ||
+      entry.compressedSize === 0xffffffff ||
+      entry.localOffset === 0xffffffff
+    )
+      zip64Sizes(entry, cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength));
     entries.push(entry);
     p += 46 + nameLength + extraLength + commentLength;
   }
@@ -163,12 +224,17 @@ function zip64Sizes(entry: ZipEntry, extra: Buffer): void {
   }
 }
 
-function unprintable(b: Buffer): boolean {
-  for (let i = 0; i < b.length; i++) {
+function unprintable(b: Buffer, from = 0, to = b.length): boolean {
+  for (let i = from; i < to; i++) {
     const c = b[i] as number;
     if (c < 0x20 || c === 0x7f) return true;
   }
   return false;
+}
+
+function ascii(b: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if ((b[i] as number) >= 0x80) return false;
+  return true;
 }
 
 /** The local header's extras as validate_zipfile checks them; returns the data size to skip. */
@@ -208,24 +274,15 @@ function localExtras(extra: Buffer, method: number, sizes: [number, number]): [n
   return [compressed, size];
 }
 
-function isUtf8(b: Buffer): boolean {
-  try {
-    new TextDecoder("utf-8", { fatal: true }).decode(b);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Warehouse's `validate_zipfile`: walk every record from the start of the file. Returns the
  * reason it refuses the archive, or undefined.
  */
-export async function framingProblem(
+export function framingProblem(
   fh: WindowReader,
   size: number,
   entries: ZipEntry[],
-): Promise<string | undefined> {
+): string | undefined {
   const sizes = new Map(entries.map((e) => [e.name, [e.compressedSize, e.size] as const]));
   const local = new Set<string>();
   const central = new Set<string>();
@@ -236,66 +293,69 @@ export async function framingProblem(
   let expected64: number | undefined;
   let actual64: number | undefined;
   let eocd: [number, number, number] | undefined;
-  // Most records are in the reader's window: take them without a promise.
-  const get = async (p: number, n: number): Promise<Buffer> => fh.cached(p, n) ?? fh.read(p, n);
+  const get = (p: number, n: number): Buffer => fh.read(p, n);
   try {
     for (;;) {
-      const sig = await get(pos, 4);
-      if (sig.length !== 4) throw new ZipFraming("Malformed zip file");
-      const signature = sig.readUInt32LE(0);
+      const at = fh.at(pos, 4);
+      if (at < 0) throw new ZipFraming("Malformed zip file");
+      const signature = fh.bytes.readUInt32LE(at);
       pos += 4;
       if (signature === EOCD && expected64 !== undefined && actual64 === undefined)
         return "Malformed zip file";
       if (signature === CD) {
         cdOffset ??= pos - 4;
         cdRecords++;
-        const head = await get(pos, 42);
-        if (head.length !== 42) throw new ZipFraming("Malformed zip file");
-        const nameLength = head.readUInt16LE(24);
-        const extraLength = head.readUInt16LE(26);
-        if (head.readUInt16LE(28) !== 0) throw new ZipFraming("Comment in central directory");
-        const name = await get(pos + 42, nameLength);
-        if (
-          name.length !== nameLength ||
-          (await get(pos + 42 + nameLength, extraLength)).length !== extraLength
-        )
-          throw new ZipFraming("Malformed zip file");
-        if (unprintable(name)) throw new ZipFraming("Invalid character in filename");
+        let o = fh.at(pos, 42);
+        if (o < 0) throw new ZipFraming("Malformed zip file");
+        const nameLength = fh.bytes.readUInt16LE(o + 24);
+        const extraLength = fh.bytes.readUInt16LE(o + 26);
+        if (fh.bytes.readUInt16LE(o + 28) !== 0)
+          throw new ZipFraming("Comment in central directory");
+        // The name, then the extra field: both must be there.
+        o = fh.at(pos + 42, nameLength + extraLength);
+        if (o < 0) throw new ZipFraming("Malformed zip file");
+        const w = fh.bytes;
+        if (unprintable(w, o, o + nameLength))
+          throw new ZipFraming("Invalid character in filename");
         pos += 42 + nameLength + extraLength;
         cdSize += 46 + nameLength + extraLength;
-        const key = name.toString("latin1");
+        const key = w.toString("latin1", o, o + nameLength);
         if (central.has(key)) throw new ZipFraming("Duplicate filename in central directory");
         if (!local.has(key)) throw new ZipFraming("Missing filename in local headers");
         central.add(key);
       } else if (signature === LOCAL) {
-        const head = await get(pos, 26);
-        if (head.length !== 26) throw new ZipFraming("Malformed zip file");
-        const flags = head.readUInt16LE(2);
-        const method = head.readUInt16LE(4);
-        const nameLength = head.readUInt16LE(22);
-        const extraLength = head.readUInt16LE(24);
-        const name = await get(pos + 26, nameLength);
-        const extra = await get(pos + 26 + nameLength, extraLength);
-        if (name.length !== nameLength || extra.length !== extraLength)
-          throw new ZipFraming("Malformed zip file");
-        if (unprintable(name)) throw new ZipFraming("Invalid character in filename");
-        const [compressed, fileSize] = localExtras(extra, method, [
-          head.readUInt32LE(14),
-          head.readUInt32LE(18),
-        ]);
+        let o = fh.at(pos, 26);
+        if (o < 0) throw new ZipFraming("Malformed zip file");
+        let w = fh.bytes;
+        const flags = w.readUInt16LE(o + 2);
+        const method = w.readUInt16LE(o + 4);
+        const nameLength = w.readUInt16LE(o + 22);
+        const extraLength = w.readUInt16LE(o + 24);
+        const sizes32: [number, number] = [w.readUInt32LE(o + 14), w.readUInt32LE(o + 18)];
+        o = fh.at(pos + 26, nameLength + extraLength);
+        if (o < 0) throw new ZipFraming("Malformed zip file");
+        w = fh.bytes;
+        const nameEnd = o + nameLength;
+        if (unprintable(w, o, nameEnd)) throw new ZipFraming("Invalid character in filename");
+        const [compressed, fileSize] =
+          extraLength === 0
+            ? sizes32
+            : localExtras(w.subarray(nameEnd, nameEnd + extraLength), method, sizes32);
         if (flags & 0x08) throw new ZipFraming("ZIP contains a data descriptor");
-        if (!isUtf8(name)) throw new ZipFraming("Filename not unicode");
-        const expected = sizes.get(name.toString("utf8"));
+        // An ASCII name reads the same as UTF-8 and as Latin-1: one string, no validation.
+        const plain = ascii(w, o, nameEnd);
+        if (!plain && !isUtf8(w.subarray(o, nameEnd))) throw new ZipFraming("Filename not unicode");
+        const key = w.toString("latin1", o, nameEnd);
+        const expected = sizes.get(plain ? key : w.toString("utf8", o, nameEnd));
         if (!expected) throw new ZipFraming("Filename not in central directory");
         if (expected[0] !== compressed) throw new ZipFraming("Mis-matched data size");
         if (expected[1] !== fileSize) throw new ZipFraming("Mis-matched file size");
         pos += 26 + nameLength + extraLength + compressed;
-        const key = name.toString("latin1");
         if (local.has(key)) throw new ZipFraming("Duplicate filename in local headers");
         local.add(key);
       } else if (signature === EOCD) {
         cdOffset ??= pos - 4;
-        const body = await get(pos, 18);
+        const body = get(pos, 18);
         if (body.length !== 18) throw new ZipFraming("Malformed zip file");
         if (body.readUInt16LE(4) !== body.readUInt16LE(6))
           throw new ZipFraming("Malformed zip file");
@@ -313,7 +373,7 @@ export async function framingProblem(
         break;
       } else if (signature === EOCD64) {
         expected64 = pos - 4;
-        const body = await get(pos, 52);
+        const body = get(pos, 52);
         if (body.length !== 52) throw new ZipFraming("Malformed zip file");
         const recordSize = Number(body.readBigUInt64LE(0));
         if (body.readBigUInt64LE(16) !== body.readBigUInt64LE(24))
@@ -326,7 +386,7 @@ export async function framingProblem(
         ];
         pos += 52;
       } else if (signature === LOCATOR64) {
-        const body = await get(pos, 16);
+        const body = get(pos, 16);
         if (body.length !== 16) throw new ZipFraming("Malformed zip file");
         actual64 = Number(body.readBigUInt64LE(4));
         pos += 16;
@@ -341,19 +401,21 @@ export async function framingProblem(
 }
 
 /** A member's bytes (stored or deflated), at most `max` bytes uncompressed; undefined above. */
-export async function readEntry(
-  fh: WindowReader,
-  entry: ZipEntry,
-  max: number,
-): Promise<Buffer | undefined> {
+export function readEntry(fh: WindowReader, entry: ZipEntry, max: number): Buffer | undefined {
   if (entry.size > max) return undefined;
-  const head = await fh.read(entry.localOffset, 30);
+  const head = fh.read(entry.localOffset, 30);
   if (head.length !== 30 || head.readUInt32LE(0) !== LOCAL)
     throw new BadZip("Bad magic number for file header");
   const start = entry.localOffset + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-  const data = await fh.read(start, entry.compressedSize);
-  if (entry.method === 0) return data;
+  const data = fh.read(start, entry.compressedSize);
+  // A copy: the reader's window buffer is reused by its next read.
+  if (entry.method === 0) return Buffer.from(data);
   if (entry.method !== 8) throw new BadZip(`compression method ${entry.method} not supported`);
   // Synchronous: members are small, and the thread pool's hand-offs cost more than they save.
-  return inflateRawSync(data, { maxOutputLength: Math.max(1, max) });
+  // One output buffer of the size the directory gives (zlib's default is 16 KiB chunks, joined
+  // at the end); a member larger than it says still inflates, in more chunks.
+  return inflateRawSync(data, {
+    maxOutputLength: Math.max(1, max),
+    chunkSize: Math.max(64, entry.size + 1),
+  });
 }
