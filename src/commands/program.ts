@@ -245,7 +245,7 @@ function addSyncCommand(
         .choices(["auto", "automatic", "always", "never"])
         .env("PKGPUSH_TRUSTED_PUBLISHING"),
     )
-    .option("--no-preflight", "skip the checks of every target before the first upload")
+    // No --no-preflight: reading every target's index is how sync finds what to copy.
     .option("--json", "print a JSON report on stdout (the summary goes to stderr)")
     .option("--report <file>", "also write the JSON report to this file")
     .option("--no-progress", "no progress bars, plain lines")
