@@ -22,7 +22,9 @@ import {
   distributionInfo,
 } from "./publish/views.js";
 import type { JsonReport } from "./report/json.js";
-import { type CheckOptions, type CheckReport, checkReport } from "./rules/check-report.js";
+// Types only: PyPI's rules and their data (most of the code) load when `check` runs, not with
+// every upload the CLI makes through this API.
+import type { CheckOptions, CheckReport } from "./rules/check-report.js";
 import type { StatusOptions, StatusReport } from "./status/run.js";
 import type { SyncEvents, SyncReport } from "./sync/run.js";
 
@@ -200,9 +202,10 @@ export async function inspect(
  * PyPI's verdict on each file before any server gets a byte (`pkgpush check --json`): the rule
  * and Warehouse's message for each refusal, warnings, and what was not judged.
  */
-export function check(
+export async function check(
   files: string[] = ["dist/*"],
   options: CheckOptions = {},
 ): Promise<CheckReport> {
+  const { checkReport } = await import("./rules/check-report.js");
   return checkReport(files, options);
 }

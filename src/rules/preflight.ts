@@ -12,7 +12,8 @@ import { displayPath } from "../distributions/inspect.js";
 import { metadataProblems } from "../distributions/metadata-rules.js";
 import type { Distribution } from "../distributions/types.js";
 import { AggregateInputError, DistributionError } from "../errors.js";
-import { formVerdict, type PypiVerdict, pypiVerdict, type RuleResult } from "./verdict.js";
+// Types only: PyPI's rules (their data is most of the CLI's code) load when a server has them.
+import type { PypiVerdict, RuleResult } from "./verdict.js";
 
 const REBUILD = "rebuild the distribution with a current build backend";
 
@@ -59,6 +60,7 @@ export async function preflightErrors(
   const pypi = servers.filter(hasPypiRules).map((s) => s.name);
   // Broken metadata is already refused for every server; PyPI's verdict would say it again.
   if (pypi.length === 0 || errors.length > 0) return errors;
+  const { formVerdict, pypiVerdict } = await import("./verdict.js");
   const verdict: PypiVerdict =
     action === "upload" ? await pypiVerdict(dist) : formVerdict(dist, { metadataOnly: true });
   if (!verdict.refusal) return errors;
