@@ -10,7 +10,8 @@ import { unroutedServerNote } from "../resolve/targets.js";
 import { describeSimpleUrl } from "../simple/locate.js";
 import { cliRedactor, err, out } from "./output.js";
 
-interface ServerRow {
+/** One server as `pkgpush servers --json` lists it. */
+export interface ServerRow {
   name: string;
   url: string;
   inIndexServers: boolean;

@@ -3,14 +3,12 @@
  * per transfer, the last one included (it used to be cleared with the bars); in CI logs a running
  * upload prints a progress line every 10 s (test/report/progress-lines.test.ts).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { basename } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures, type FixtureSet } from "../fixtures/make-fixtures.js";
-import { cli, pypirc, uploadArgs, workspace } from "../helpers/cli.js";
+import { pypirc, runOnTerminal, uploadArgs, workspace } from "../helpers/cli.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
-
-const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 let fixtures: FixtureSet;
 let server: IndexServer;
@@ -28,30 +26,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-function onTerminal(args: string[]): Promise<{ code: number | null; screen: string }> {
-  const command = [process.execPath, cli, ...args].map(quote).join(" ");
-  const child = spawn("script", ["-qec", command, "/dev/null"], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: "/nonexistent",
-      TERM: "xterm",
-      PKGPUSH_KEYRING: "0",
-    },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let screen = "";
-  child.stdout.on("data", (d) => (screen += d));
-  child.stderr.on("data", (d) => (screen += d));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  return new Promise((resolve) => {
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      child.stdin.destroy();
-      resolve({ code, screen });
-    });
-  });
-}
-
 describe("progress bars on a terminal", () => {
   it("every transfer leaves its finish line, the last one too (3 runs)", async () => {
     const { config } = workspace(
@@ -62,7 +36,7 @@ describe("progress bars on a terminal", () => {
     );
     const files = [fixtures.wheel24.path, fixtures.wheel25.path];
     for (let run = 0; run < 3; run++) {
-      const r = await onTerminal(uploadArgs(config, "a", "--skip-existing", ...files));
+      const r = await runOnTerminal(uploadArgs(config, "a", "--skip-existing", ...files));
       expect(r.code, r.screen).toBe(0);
       for (const file of files) {
         expect(r.screen).toMatch(

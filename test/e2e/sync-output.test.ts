@@ -2,14 +2,13 @@
  * sync's progress, as upload's: on a real pseudo-terminal (util-linux `script`) bars for the
  * downloads and uploads, each leaving its finish line; in a pipe plain lines, no escape sequences.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cli, exampleDist, runCli } from "../helpers/cli.js";
+import { exampleDist, runCli, runOnTerminal } from "../helpers/cli.js";
 import { configFor, serversPerTest } from "../helpers/transport.js";
 
-const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 const release = ["collective.demo-1.0.0-py3-none-any.whl", "collective.demo-1.0.0.tar.gz"];
 const server = serversPerTest();
 
@@ -20,30 +19,6 @@ beforeAll(() => {
     );
   }
 });
-
-function onTerminal(args: string[]): Promise<{ code: number | null; screen: string }> {
-  const command = [process.execPath, cli, ...args].map(quote).join(" ");
-  const child = spawn("script", ["-qec", command, "/dev/null"], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: "/nonexistent",
-      TERM: "xterm",
-      PKGPUSH_KEYRING: "0",
-    },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let screen = "";
-  child.stdout.on("data", (d) => (screen += d));
-  child.stderr.on("data", (d) => (screen += d));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  return new Promise((resolve) => {
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      child.stdin.destroy();
-      resolve({ code, screen });
-    });
-  });
-}
 
 async function servers(slowFiles = false) {
   // A source slow to answer for files: the download bars are drawn before they end.
@@ -62,7 +37,7 @@ async function servers(slowFiles = false) {
 
 describe("sync progress", () => {
   it("on a terminal: a bar per download (from the source) and upload, each leaving its finish line, then the summary", async () => {
-    const r = await onTerminal(await servers(true));
+    const r = await runOnTerminal(await servers(true));
     expect(r.code, r.screen).toBe(0);
     for (const file of release) {
       const name = file.replace(/\./g, "\\.");

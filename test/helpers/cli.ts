@@ -2,6 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { ServerRow } from "../../src/commands/servers.js";
 import type { JsonReport } from "../../src/report/json.js";
 import type { SyncSection } from "../../src/sync/report.js";
 import type { IndexServer, RecordedRequest } from "../server/index-server.js";
@@ -79,6 +80,37 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   return { code, stdout, stderr };
 }
 
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs the CLI on a pseudo-terminal (`script` from util-linux), so it draws what users see on a
+ * terminal (progress bars, colours); stdout and stderr arrive mixed, as on a screen. Killed
+ * after 30 s.
+ */
+export function runOnTerminal(args: string[]): Promise<{ code: number | null; screen: string }> {
+  const command = [process.execPath, cli, ...args].map(shellQuote).join(" ");
+  const child = spawn("script", ["-qec", command, "/dev/null"], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: "/nonexistent",
+      TERM: "xterm",
+      PKGPUSH_KEYRING: "0",
+    },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let screen = "";
+  child.stdout.on("data", (d) => (screen += d));
+  child.stderr.on("data", (d) => (screen += d));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  return new Promise((resolve) => {
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      resolve({ code, screen });
+    });
+  });
+}
+
 /** The command line of an upload to the named sections of `config`: `upload --config-file <config> -r <repos> ...rest`. */
 export function uploadArgs(config: string, repos: string, ...rest: string[]): string[] {
   return ["upload", "--config-file", config, "-r", repos, ...rest];
@@ -143,22 +175,7 @@ export function outcomes(report: JsonReport): string[] {
 }
 
 /** One server as `pkgpush servers --json` lists it. */
-export interface ServerListing {
-  name: string;
-  url: string;
-  inIndexServers: boolean;
-  releasePackages: string[];
-  patternStyle: "regex" | "glob";
-  notes: string[];
-  error: string | null;
-  username: string | null;
-  usernameFrom: string | null;
-  passwordFrom: string | null;
-  permanent: boolean;
-  simpleUrl: string | null;
-  simpleUrlSource: "configured" | "derived" | "none";
-  simpleUrlNote: string;
-}
+export type ServerListing = ServerRow;
 
 /** The servers `pkgpush servers --json` printed, by name. */
 export function serverListing(stdout: string | undefined): Map<string, ServerListing> {
