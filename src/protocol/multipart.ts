@@ -37,8 +37,13 @@ export interface MultipartBody {
 
 const CRLF = "\r\n";
 
-/** Read size: large enough that per-chunk costs (syscalls, stream plumbing) are negligible. */
-const CHUNK = 256 * 1024;
+/**
+ * Read size: large enough that per-chunk costs (the generator, the stream, undici's write, a
+ * syscall each) are negligible. 512 MiB to a sink, 1 MiB against 256 KiB, alternating runs:
+ * 1.12-1.18 s against 1.24-1.44 s, 1.65 s of CPU against 1.95 s, and a lower peak RSS (73 MiB
+ * against 75-78: fewer chunks queued in the stream).
+ */
+const CHUNK = 1024 * 1024;
 
 /**
  * Read buffers reused in turn, so a large upload makes no garbage per chunk (one new Buffer per
