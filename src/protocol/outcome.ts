@@ -16,6 +16,30 @@ export type OutcomeStatus =
   | "not-sent"
   | "unknown";
 
+/** How many results have each status (every status present, 0 when none). */
+export function countStatuses(statuses: Iterable<OutcomeStatus>): Record<OutcomeStatus, number> {
+  const counts: Record<OutcomeStatus, number> = {
+    uploaded: 0,
+    registered: 0,
+    "not-needed": 0,
+    skipped: 0,
+    failed: 0,
+    held: 0,
+    "not-sent": 0,
+    unknown: 0,
+  };
+  for (const status of statuses) counts[status]++;
+  return counts;
+}
+
+/**
+ * A held, not-sent or unconfirmed file did not (surely) land where it should: as much a reason
+ * for exit 1 as a failure.
+ */
+export function someNotLanded(counts: Record<OutcomeStatus, number>): boolean {
+  return counts.failed + counts.held + counts["not-sent"] + counts.unknown > 0;
+}
+
 /** Why, for machines (`reasonCode` in the JSON report); the words are in `reason`. */
 export type ReasonCode =
   | "already-exists"

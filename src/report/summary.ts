@@ -1,5 +1,5 @@
 import type { JobResult } from "../execute/types.js";
-import type { OutcomeStatus } from "../protocol/outcome.js";
+import { countStatuses, type OutcomeStatus, someNotLanded } from "../protocol/outcome.js";
 
 export interface Totals {
   counts: Record<OutcomeStatus, number>;
@@ -9,24 +9,12 @@ export interface Totals {
 }
 
 export function totals(results: JobResult[]): Totals {
-  const counts: Record<OutcomeStatus, number> = {
-    uploaded: 0,
-    registered: 0,
-    "not-needed": 0,
-    skipped: 0,
-    failed: 0,
-    held: 0,
-    "not-sent": 0,
-    unknown: 0,
-  };
-  for (const r of results) counts[r.outcome.status]++;
+  const counts = countStatuses(results.map((r) => r.outcome.status));
   return {
     counts,
     files: new Set(results.map((r) => r.job.dist.path)).size,
     servers: new Set(results.map((r) => r.job.server.name)).size,
-    // A held, not-sent or unconfirmed file did not (surely) land where it should: as much a
-    // reason for exit 1 as a failure.
-    failed: counts.failed + counts.held + counts["not-sent"] + counts.unknown > 0,
+    failed: someNotLanded(counts),
   };
 }
 

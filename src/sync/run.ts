@@ -10,7 +10,7 @@ import { checkTlsFiles } from "../credentials/tls-files.js";
 import type { Credentials } from "../credentials/types.js";
 import { AggregateInputError, ExitCode } from "../errors.js";
 import { closeSessions, openSessions, type ServerSession } from "../execute/session.js";
-import type { OutcomeStatus } from "../protocol/outcome.js";
+import { countStatuses, type OutcomeStatus, someNotLanded } from "../protocol/outcome.js";
 import { settleCredentials } from "../publish/credentials.js";
 import { messenger, type PublishEvents } from "../publish/events.js";
 import type { PublishOptions } from "../publish/options.js";
@@ -252,18 +252,8 @@ function finish(
   uploaded: JsonReport | undefined,
 ): SyncReport {
   const results = [...notDownloaded(uploaded?.results ?? [], section), ...syncRows(section)];
-  const counts: Record<OutcomeStatus, number> = {
-    uploaded: 0,
-    registered: 0,
-    "not-needed": 0,
-    skipped: 0,
-    failed: 0,
-    held: 0,
-    "not-sent": 0,
-    unknown: 0,
-  };
-  for (const r of results) counts[r.status as OutcomeStatus]++;
-  const bad = counts.failed + counts.held + counts["not-sent"] + counts.unknown > 0;
+  const counts = countStatuses(results.map((r) => r.status as OutcomeStatus));
+  const bad = someNotLanded(counts);
   const exitCode = options.signal?.aborted
     ? ExitCode.interrupted
     : bad || syncIncomplete(section) || (uploaded?.exitCode ?? 0) !== 0
