@@ -4,7 +4,7 @@
  * exit code.
  */
 import { canPrompt, terminalAsk } from "../credentials/prompt.js";
-import { ExitCode, PkgpushError } from "../errors.js";
+import { ExitCode } from "../errors.js";
 import { planReport, type Report } from "../index.js";
 import type { Action } from "../plan/plan.js";
 import type { PublishFlags } from "../publish/flags.js";
@@ -13,10 +13,11 @@ import type { PublishOptions } from "../publish/options.js";
 import type { Prepared } from "../publish/prepare.js";
 import { errorReport } from "../report/json.js";
 import { formatPlan } from "../report/plan.js";
-import { checkReportTarget, ReportFileError, writeReportFile } from "../report/report-file.js";
+import { checkReportTarget, writeReportFile } from "../report/report-file.js";
 import { formatSummary } from "../report/summary-table.js";
 import { runPrinted } from "./console.js";
 import { cliRedactor, err, out } from "./output.js";
+import { printReport, reportStoppedRun } from "./report-output.js";
 
 export interface PublishContext {
   env: NodeJS.ProcessEnv;
@@ -45,17 +46,7 @@ export async function publish(
       ctx,
     );
   } catch (error) {
-    // A machine reading --json gets JSON even when the run stopped before sending anything.
-    if (error instanceof PkgpushError && (flags.json || flags.report)) {
-      const report = cliRedactor.json(errorReport(action, flags.dryRun ?? false, error));
-      if (flags.json) out(report);
-      // Not when the report file itself is the problem; a second failure must not hide the first.
-      if (flags.report && !(error instanceof ReportFileError)) {
-        await writeReportFile(flags.report, report).catch((e: Error) =>
-          err(`pkgpush: error: ${e.message}\n`),
-        );
-      }
-    }
+    await reportStoppedRun(error, flags, (e) => errorReport(action, flags.dryRun ?? false, e));
     throw error;
   }
 }
@@ -89,20 +80,5 @@ async function printPlan(prepared: Prepared, flags: PublishFlags): Promise<numbe
 }
 
 async function printResults(report: Report, flags: PublishFlags, options: PublishOptions) {
-  if (flags.json) {
-    out(cliRedactor.json(report));
-    if (options.verbosity !== "quiet") err(`${formatSummary(report)}\n`);
-  } else {
-    out(`${formatSummary(report)}\n`);
-  }
-  if (!flags.report) return report.exitCode;
-  try {
-    await writeReportFile(flags.report, cliRedactor.json(report));
-  } catch (error) {
-    // The uploads are done and summarised: the lost report is one more error, not a crash.
-    if (!(error instanceof ReportFileError)) throw error;
-    err(`pkgpush: error: ${error.message}\n`);
-    return report.exitCode === ExitCode.ok ? ExitCode.failed : report.exitCode;
-  }
-  return report.exitCode;
+  return printReport(report, formatSummary(report), flags, options.verbosity === "quiet");
 }

@@ -4,19 +4,20 @@
  * lines, the summary table, the JSON report and the exit code. Printing is all that happens here.
  */
 import { canPrompt, terminalAsk } from "../credentials/prompt.js";
-import { ExitCode, PkgpushError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import type { PublishFlags } from "../publish/flags.js";
 import { optionsFromFlags } from "../publish/from-flags.js";
 import type { Verbosity } from "../publish/options.js";
 import { errorReport } from "../report/json.js";
 import { formatBytes } from "../report/log.js";
-import { checkReportTarget, ReportFileError, writeReportFile } from "../report/report-file.js";
+import { checkReportTarget } from "../report/report-file.js";
 import { formatSummary } from "../report/summary-table.js";
 import { formatSyncPlan, syncNotes } from "../sync/report.js";
 import { runSync, type SyncEvents, type SyncReport } from "../sync/run.js";
 import { messagePrinter } from "./console.js";
-import { cliRedactor, err, out } from "./output.js";
+import { cliRedactor, err } from "./output.js";
 import type { PublishContext } from "./publish.js";
+import { printReport, reportStoppedRun } from "./report-output.js";
 import { syncBars, syncLines } from "./sync-progress.js";
 
 export interface SyncFlags extends PublishFlags {
@@ -70,19 +71,10 @@ export async function sync(
     }
     return await printOutcome(report, flags);
   } catch (error) {
-    // A machine reading --json gets JSON even when the run stopped before copying anything.
-    if (error instanceof PkgpushError && (flags.json || flags.report)) {
-      const report = cliRedactor.json({
-        ...errorReport("upload", flags.dryRun ?? false, error),
-        command: "sync",
-      });
-      if (flags.json) out(report);
-      if (flags.report && !(error instanceof ReportFileError)) {
-        await writeReportFile(flags.report, report).catch((e: Error) =>
-          err(`pkgpush: error: ${e.message}\n`),
-        );
-      }
-    }
+    await reportStoppedRun(error, flags, (e) => ({
+      ...errorReport("upload", flags.dryRun ?? false, e),
+      command: "sync",
+    }));
     throw error;
   }
 }
@@ -112,21 +104,7 @@ async function syncProgress(
 /** The summary table (every file x target), the notes, the JSON report; the exit code. */
 async function printOutcome(report: SyncReport, flags: SyncFlags): Promise<number> {
   const text = report.dryRun ? formatSyncPlan(report.sync) : summary(report);
-  if (flags.json) {
-    out(cliRedactor.json(report));
-    if (!flags.quiet) err(`${text}\n`);
-  } else {
-    out(`${text}\n`);
-  }
-  if (!flags.report) return report.exitCode;
-  try {
-    await writeReportFile(flags.report, cliRedactor.json(report));
-  } catch (error) {
-    if (!(error instanceof ReportFileError)) throw error;
-    err(`pkgpush: error: ${error.message}\n`);
-    return report.exitCode === ExitCode.ok ? ExitCode.failed : report.exitCode;
-  }
-  return report.exitCode;
+  return printReport(report, text, flags, flags.quiet === true);
 }
 
 function summary(report: SyncReport): string {
