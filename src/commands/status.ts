@@ -4,30 +4,28 @@
  * something missing or different, 2 a server that could not tell (or a usage error).
  */
 import { PkgpushError } from "../errors.js";
-import { checkInt, checkMs } from "../publish/options.js";
+import { type PublishFlags, positiveInt, seconds } from "../publish/flags.js";
 import { formatTrace } from "../transport/trace.js";
 import { cliRedactor, err, out } from "./output.js";
 
-export interface StatusFlags {
-  repository?: string[];
-  configFile?: string;
-  json?: boolean;
-  verbose?: boolean;
-  quiet?: boolean;
-  concurrency: string;
-  perServer: string;
-  retries: string;
-  connectTimeout: string;
-  timeout: string;
-  cert?: string;
-  clientCert?: string;
-  allowInsecureHttp?: boolean;
-  keyring?: boolean;
-}
-
-const int = (value: string, label: string, min: number, max: number): number =>
-  checkInt(Number(value), label, min, max, value);
-const ms = (value: string, label: string): number => checkMs(Number(value) * 1000, label, value);
+/** The flags status shares with upload: same names, same checks. */
+export type StatusFlags = Pick<
+  PublishFlags,
+  | "repository"
+  | "configFile"
+  | "json"
+  | "verbose"
+  | "quiet"
+  | "concurrency"
+  | "perServer"
+  | "retries"
+  | "connectTimeout"
+  | "timeout"
+  | "cert"
+  | "clientCert"
+  | "allowInsecureHttp"
+  | "keyring"
+>;
 
 export async function runStatus(
   args: string[],
@@ -40,11 +38,11 @@ export async function runStatus(
     configFile: flags.configFile,
     env: ctx.env,
     cwd: ctx.cwd,
-    concurrency: int(flags.concurrency, "--concurrency", 1, 64),
-    perServer: int(flags.perServer, "--per-server", 1, 16),
-    retries: int(flags.retries, "--retries", 0, 20),
-    connectTimeoutMs: ms(flags.connectTimeout, "--connect-timeout"),
-    timeoutMs: ms(flags.timeout, "--timeout"),
+    concurrency: positiveInt(flags.concurrency, "--concurrency", 1, 64),
+    perServer: positiveInt(flags.perServer, "--per-server", 1, 16),
+    retries: positiveInt(flags.retries, "--retries", 0, 20),
+    connectTimeoutMs: seconds(flags.connectTimeout, "--connect-timeout"),
+    timeoutMs: seconds(flags.timeout, "--timeout"),
     caCert: flags.cert,
     clientCert: flags.clientCert,
     allowInsecureHttp: flags.allowInsecureHttp ?? false,
