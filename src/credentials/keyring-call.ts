@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { InterruptedError } from "../errors.js";
@@ -87,7 +86,7 @@ const MAX_ANSWER = 1024 * 1024;
  * session bus that accepts the connection and never answers blocks the native call (and with it
  * libuv's thread pool, or the main thread) for good, so neither timers nor Ctrl-C would work.
  */
-export const childProcessKeyringCall: KeyringCall = (request, { timeoutMs, signal }) => {
+export const childProcessKeyringCall: KeyringCall = async (request, { timeoutMs, signal }) => {
   const path = modulePath();
   const noBus = sessionBusProblem({
     env: process.env,
@@ -95,9 +94,12 @@ export const childProcessKeyringCall: KeyringCall = (request, { timeoutMs, signa
     uid: process.getuid?.() ?? 0,
     exists: existsSync,
   });
+  if (signal?.aborted) throw new InterruptedError();
+  if (noBus !== undefined) throw new Error(noBus);
+  // Loaded when a keyring is asked, not at start-up (child_process brings net and dgram).
+  const { spawn } = await import("node:child_process");
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new InterruptedError());
-    if (noBus !== undefined) return reject(new Error(noBus));
     const child = spawn(process.execPath, ["-e", CHILD_SCRIPT, path], {
       stdio: ["pipe", "pipe", "ignore"],
       env: process.env,

@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import type { KeyObject, X509Certificate } from "node:crypto";
 import type { ServerConfig } from "../config/types.js";
 import { ConfigError, type PkgpushError } from "../errors.js";
 import { readRegularFile, regularFileProblem } from "../io/regular-file.js";
@@ -34,16 +34,19 @@ function tlsFiles(servers: ServerConfig[], cert?: string, clientCert?: string): 
   return [...files.values()];
 }
 
-function certificates(text: string): X509Certificate[] {
-  return [...text.matchAll(CERT_BLOCK)].map(([block]) => new X509Certificate(block));
+/** node:crypto, loaded when there is a file to check (most runs have none; a dry run too). */
+type Crypto = typeof import("node:crypto");
+
+function certificates(crypto: Crypto, text: string): X509Certificate[] {
+  return [...text.matchAll(CERT_BLOCK)].map(([block]) => new crypto.X509Certificate(block));
 }
 
 /** Why a PEM file cannot serve, or undefined when it can. */
 /** Completes "FILE: ...". */
-function pemProblem(text: string, kind: TlsFile["kind"]): string | undefined {
+function pemProblem(crypto: Crypto, text: string, kind: TlsFile["kind"]): string | undefined {
   let certs: X509Certificate[];
   try {
-    certs = certificates(text);
+    certs = certificates(crypto, text);
   } catch (error) {
     return `holds a certificate that cannot be read (${(error as Error).message})`;
   }
@@ -57,7 +60,7 @@ function pemProblem(text: string, kind: TlsFile["kind"]): string | undefined {
   }
   let key: KeyObject;
   try {
-    key = createPrivateKey(block[0]);
+    key = crypto.createPrivateKey(block[0]);
   } catch (error) {
     return `holds a private key that cannot be read (${(error as Error).message})`;
   }
@@ -83,7 +86,7 @@ export async function checkTlsFiles(
     if (!why) {
       try {
         const { bytes } = await readRegularFile(file.path, MAX_PEM_BYTES);
-        why = pemProblem(bytes.toString("latin1"), file.kind);
+        why = pemProblem(await import("node:crypto"), bytes.toString("latin1"), file.kind);
       } catch (error) {
         why = `cannot be read (${(error as Error).message})`;
       }

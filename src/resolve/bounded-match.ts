@@ -9,7 +9,6 @@
  * `i` flags and look-arounds, which the Python translation needs, and a second translation for a
  * separate engine would be a second set of semantics to keep equal to Python's.
  */
-import { Worker } from "node:worker_threads";
 import { InterruptedError } from "../errors.js";
 
 export interface MatchTask {
@@ -63,11 +62,13 @@ function execInline(regex: RegExp, subject: string): MatchHit | null {
 }
 
 /** Runs tasks in a worker; rejects with MatchTimeout (index into `tasks`) or InterruptedError. */
-function runInWorker(
+async function runInWorker(
   tasks: MatchTask[],
   deadlineMs: number,
   signal: AbortSignal | undefined,
 ): Promise<Array<MatchHit | null>> {
+  // Loaded here, not at start-up: most runs never need a thread (a dry run would pay for it).
+  const { Worker } = await import("node:worker_threads");
   return new Promise((resolve, reject) => {
     const shared = new SharedArrayBuffer(4);
     const progress = new Int32Array(shared);
