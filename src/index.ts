@@ -41,6 +41,9 @@ export {
   UsageError,
 } from "./errors.js";
 export { PreflightError } from "./execute/preflight-error.js";
+export type { JobResult } from "./execute/types.js";
+export type { Job } from "./plan/plan.js";
+export type { Outcome, OutcomeStatus } from "./protocol/outcome.js";
 export type { ApiOptions } from "./publish/api-options.js";
 export type { MessageLevel, PublishEvents } from "./publish/events.js";
 export type {
@@ -68,6 +71,7 @@ export type {
 export type { StatusOptions, StatusReport, StatusServer } from "./status/run.js";
 export type { SyncSection } from "./sync/report.js";
 export type { SyncEvents, SyncReport } from "./sync/run.js";
+export type { RetryEvent } from "./transport/types.js";
 
 /** What every run reports: the JSON report's data (schema `pkgpush-report/1`). */
 export type Report = JsonReport;

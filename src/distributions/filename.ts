@@ -110,16 +110,22 @@ function versionKey(version: string): string | undefined {
 }
 
 /**
- * Whether two versions are the same release. Wheel and egg file names escape `-` as `_`, so an
- * unparsable side is retried unescaped; non-PEP 440 (legacy) versions compare case-insensitively.
+ * The release a version belongs to, as one string: two versions are the same release when their
+ * keys are equal (PyPI files `1.0` and `1.0.0` under one release: Warehouse looks releases up by
+ * canonical version). Wheel and egg file names escape `-` as `_`, so an unparsable version is
+ * retried unescaped; non-PEP 440 (legacy) versions compare case-insensitively.
  */
+export function releaseKey(version: string): string {
+  return (
+    versionKey(version) ??
+    versionKey(version.replace(/_/g, "-")) ??
+    `legacy:${version.trim().replace(/_/g, "-").toLowerCase()}`
+  );
+}
+
+/** Whether two versions are the same release (see releaseKey). */
 export function versionsEqual(a: string, b: string): boolean {
-  const key = (v: string) => versionKey(v) ?? versionKey(v.replace(/_/g, "-"));
-  const ka = key(a);
-  const kb = key(b);
-  if (ka !== undefined && kb !== undefined) return ka === kb;
-  const plain = (v: string) => v.trim().replace(/_/g, "-").toLowerCase();
-  return plain(a) === plain(b);
+  return releaseKey(a) === releaseKey(b);
 }
 
 // --- File names ----------------------------------------------------------------------------

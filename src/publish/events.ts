@@ -4,7 +4,9 @@
  * events (messages, notices, retry and result reasons, the trace) is redacted with the run's
  * redactor before it is handed over.
  */
+import type { ServerConfig } from "../config/types.js";
 import type { RunEvents } from "../execute/types.js";
+import type { Job } from "../plan/plan.js";
 import type { Redactor } from "../report/redact.js";
 import type { TraceEvent } from "../transport/types.js";
 
@@ -35,21 +37,70 @@ export function messenger(events: PublishEvents) {
 }
 export type Messenger = ReturnType<typeof messenger>;
 
-/** The listeners, each given redacted text (progress and start events carry no text). */
+/**
+ * The listeners, each given redacted text (progress and start events carry no text) and jobs
+ * whose server has no password: a listener that logs the job it was given must not leak it.
+ */
 export function redactedEvents(events: PublishEvents, redactor: Redactor): PublishEvents {
   const r = redactor.redact;
+  const shown = publicJobs(redactor);
   return {
     ...events,
+    onStart: events.onStart && ((job, total) => events.onStart?.(shown(job), total)),
+    onProgress: events.onProgress && ((job, bytes) => events.onProgress?.(shown(job), bytes)),
     onMessage: events.onMessage && ((level, text) => events.onMessage?.(level, r(text))),
     onNotice: events.onNotice && ((line) => events.onNotice?.(r(line))),
-    onRetry: events.onRetry && ((job, e) => events.onRetry?.(job, { ...e, reason: r(e.reason) })),
+    onRetry:
+      events.onRetry && ((job, e) => events.onRetry?.(shown(job), { ...e, reason: r(e.reason) })),
     onFinish:
       events.onFinish &&
       ((result) => {
         const reason = result.outcome.reason;
         const outcome = { ...result.outcome, reason: reason === undefined ? reason : r(reason) };
-        events.onFinish?.({ ...result, outcome });
+        events.onFinish?.({ ...result, job: shown(result.job), outcome });
       }),
     onTrace: events.onTrace && ((server, e) => events.onTrace?.(server, redactor.redactValues(e))),
+  };
+}
+
+/**
+ * Each job once as listeners see it: the server without its password (the section's raw options
+ * hold it too) and its texts redacted (a confirmation note can quote a server that echoed the
+ * credentials). Made once per job and server, since progress events come per chunk.
+ */
+function publicJobs(redactor: Redactor): (job: Job) => Job {
+  const jobs = new WeakMap<Job, Job>();
+  const servers = new WeakMap<ServerConfig, ServerConfig>();
+  const serverView = (server: ServerConfig): ServerConfig => {
+    let view = servers.get(server);
+    if (!view) {
+      view = publicServer(server, redactor.redact);
+      servers.set(server, view);
+    }
+    return view;
+  };
+  return (job) => {
+    let view = jobs.get(job);
+    if (!view) {
+      view = { ...job, server: serverView(job.server) };
+      jobs.set(job, view);
+    }
+    return view;
+  };
+}
+
+function publicServer(server: ServerConfig, r: (text: string) => string): ServerConfig {
+  const { password: _secret, options, ...rest } = server;
+  const redacted = (text: string | undefined) => (text === undefined ? undefined : r(text));
+  return {
+    ...rest,
+    repository: r(rest.repository),
+    checkUrl: redacted(rest.checkUrl),
+    checkUrlNote: redacted(rest.checkUrlNote),
+    options: Object.fromEntries(
+      Object.entries(options)
+        .filter(([key]) => key !== "password")
+        .map(([key, value]) => [key, r(value)]),
+    ),
   };
 }

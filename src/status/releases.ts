@@ -3,7 +3,12 @@
  * the servers list for projects named as `NAME` or `NAME==VERSION` (names mode).
  */
 
-import { normalizeVersion, parseFilename, versionsEqual } from "../distributions/filename.js";
+import {
+  normalizeVersion,
+  parseFilename,
+  releaseKey,
+  versionsEqual,
+} from "../distributions/filename.js";
 import { normalizeName } from "../distributions/names.js";
 import { UsageError } from "../errors.js";
 import type { SimpleFile } from "../simple/page.js";
@@ -49,41 +54,51 @@ export function projectRequests(
   return projects;
 }
 
-/** The version key releases are grouped by: PEP 440 normal form, else as written. */
-export function versionKey(version: string): string {
+/** A version as shown: PEP 440 normal form, else as written. */
+function shownVersion(version: string): string {
   return normalizeVersion(version) ?? version;
 }
 
-/** A file name's project and version, or undefined when it is no distribution name. */
+/**
+ * The key releases are grouped by: versions PyPI files under one release share it (`1.0` and
+ * `1.0.0`, `1.0RC1` and `1.0rc1`).
+ */
+export function versionKey(version: string): string {
+  return releaseKey(version);
+}
+
+/** A file name's project and version (as shown), or undefined when it is no distribution name. */
 export function releaseOfFile(filename: string): { project: string; version: string } | undefined {
   try {
     const parsed = parseFilename(filename);
-    return { project: normalizeName(parsed.name), version: versionKey(parsed.version) };
+    return { project: normalizeName(parsed.name), version: shownVersion(parsed.version) };
   } catch {
     return undefined;
   }
 }
 
 /**
- * The versions of `request.project` the pages list, newest first as the pages order them is not
- * reliable, so in version-string order; each with its file names. Files whose name belongs to
- * another project or does not parse are left out.
+ * The releases of `request.project` the pages list (the version asked, or all), each with its file
+ * names, in version-string order (the pages' own order is not reliable). A release's version is
+ * shown as the first file listing it writes it. Files whose name belongs to another project or
+ * does not parse are left out.
  */
 export function releasesListed(
   request: ProjectRequest,
   pages: SimpleFile[][],
 ): Array<{ version: string; filenames: string[] }> {
   const project = normalizeName(request.project);
-  const byVersion = new Map<string, Set<string>>();
+  const byRelease = new Map<string, { version: string; names: Set<string> }>();
   for (const file of pages.flat()) {
     const release = releaseOfFile(file.filename);
     if (!release || release.project !== project) continue;
     if (request.version !== undefined && !versionsEqual(release.version, request.version)) continue;
-    const names = byVersion.get(release.version) ?? new Set<string>();
-    names.add(file.filename);
-    byVersion.set(release.version, names);
+    const key = versionKey(release.version);
+    const entry = byRelease.get(key) ?? { version: release.version, names: new Set<string>() };
+    entry.names.add(file.filename);
+    byRelease.set(key, entry);
   }
-  return [...byVersion]
-    .sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true }))
-    .map(([version, names]) => ({ version, filenames: [...names] }));
+  return [...byRelease.values()]
+    .sort((a, b) => a.version.localeCompare(b.version, "en", { numeric: true }))
+    .map(({ version, names }) => ({ version, filenames: [...names] }));
 }

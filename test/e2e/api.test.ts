@@ -126,6 +126,39 @@ describe("upload(), plan(), register()", () => {
     expect(`${JSON.stringify(report)}${texts.join("\n")}`).not.toContain(secret);
   });
 
+  it("event listeners get jobs whose server carries no password (not even in the section's options)", async () => {
+    const secret = "section-secret-7c2e";
+    const { config } = workspace(
+      pypirc({
+        distutils: { "index-servers": ["echo"] },
+        echo: { repository: echoUrl, username: "alice", password: secret },
+      }),
+    );
+    const seen: unknown[] = [];
+    const report = await api.upload(
+      {
+        files: [WHEEL],
+        repositories: ["echo"],
+        configFile: config,
+        env: {},
+        keyring: false,
+        retries: 0,
+      },
+      {
+        onStart: (job) => seen.push(job),
+        onProgress: (job) => seen.push(job),
+        onFinish: (result) => seen.push(result),
+      },
+    );
+    expect(report.exitCode).toBe(1);
+    const started = seen[0] as Api.JobResult["job"];
+    // The view keeps what a listener needs: the server's name, URL and user.
+    expect(started.server).toMatchObject({ name: "echo", repository: echoUrl, username: "alice" });
+    expect(started.dist.filename).toBe("collective.demo-1.0.0-py3-none-any.whl");
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(JSON.stringify(seen)).not.toContain(secret);
+  });
+
   it("register() on a server that has no pre-registration (Warehouse answers 410): not-needed", async () => {
     const report = await api.register({
       files: [WHEEL],

@@ -89,18 +89,23 @@ describe("releases", () => {
     expect(() => projectRequests(["demo", "dist/*.whl"], () => false)).toThrow(/not both/);
   });
 
-  it("groups listed files by PEP 440 version, other projects' files left out", () => {
+  it("groups listed files by release as PyPI does (1.0 and 1.0.0 are one), other projects' files left out", () => {
     const pages = [
       [file("Demo-1.0-py3-none-any.whl"), file("demo-1.0.tar.gz"), file("demo-2.0rc1.tar.gz")],
       [file("demo-1.0.0.zip"), file("demoextra-1.0.tar.gz"), file("not-a-dist.txt")],
     ];
     expect(releasesListed({ project: "demo", version: undefined }, pages)).toEqual([
-      { version: "1.0", filenames: ["Demo-1.0-py3-none-any.whl", "demo-1.0.tar.gz"] },
-      { version: "1.0.0", filenames: ["demo-1.0.0.zip"] },
+      {
+        version: "1.0",
+        filenames: ["Demo-1.0-py3-none-any.whl", "demo-1.0.tar.gz", "demo-1.0.0.zip"],
+      },
       { version: "2.0rc1", filenames: ["demo-2.0rc1.tar.gz"] },
     ]);
     expect(
-      releasesListed({ project: "demo", version: "1.0" }, pages).map((r) => r.version),
-    ).toEqual(["1.0", "1.0.0"]);
+      releasesListed({ project: "demo", version: "1.0.0" }, pages).map((r) => r.version),
+    ).toEqual(["1.0"]);
+    expect(
+      releasesListed({ project: "demo", version: "2.0RC1" }, pages).map((r) => r.filenames),
+    ).toEqual([["demo-2.0rc1.tar.gz"]]);
   });
 });
