@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { open, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { createBLAKE2b } from "hash-wasm/dist/blake2b.umd.min.js";
+import { blake2bHasher } from "./wasm-budget.js";
 
 /**
  * The digests the legacy upload form carries, lower-case hex. md5 only when a server asked for it
@@ -84,7 +84,7 @@ export async function digestAccumulator(md5 = false): Promise<{
   digest(): Digests;
 }> {
   const native = nativeDigests(md5);
-  const blake = await createBLAKE2b(256);
+  const blake = await blake2bHasher();
   return {
     update(chunk) {
       native.update(chunk);
@@ -195,7 +195,7 @@ export async function digestTap(path: string, options: DigestOptions = {}): Prom
   options.signal?.throwIfAborted();
   const slot = workerSlot();
   if (!slot) {
-    const blake = await createBLAKE2b(256);
+    const blake = await blake2bHasher();
     return {
       update(chunk) {
         native.update(chunk);
