@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { InterruptedError } from "../errors.js";
@@ -53,21 +53,38 @@ export async function performKeyringCall(
   return { op: "set" };
 }
 
-/** The child's program: read one request, answer `{ok, answer}` or `{ok: false, error}`. */
+/**
+ * The child's program: one request per line of JSON on stdin, one answer per line on stdout
+ * (`{id, ok, answer}` or `{id, ok: false, error}`), in order; it ends when its input ends.
+ */
 const CHILD_SCRIPT = `
 const perform = ${performKeyringCall.toString()};
-let input = "";
-process.stdin.setEncoding("utf8");
-process.stdin.on("data", (d) => { input += d; });
-process.stdin.on("end", async () => {
+const keyring = require(process.argv[1]);
+let buffered = "";
+let queue = Promise.resolve();
+const answer = async (line) => {
+  let id = null;
   let reply;
   try {
-    reply = { ok: true, answer: await perform(require(process.argv[1]), JSON.parse(input)) };
+    const request = JSON.parse(line);
+    id = request.id;
+    reply = { id, ok: true, answer: await perform(keyring, request.request) };
   } catch (error) {
-    reply = { ok: false, error: String((error && error.message) || error) };
+    reply = { id, ok: false, error: String((error && error.message) || error) };
   }
-  process.stdout.write(JSON.stringify(reply), () => process.exit(0));
+  await new Promise((done) => process.stdout.write(JSON.stringify(reply) + "\\n", done));
+};
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (data) => {
+  buffered += data;
+  let end;
+  while ((end = buffered.indexOf("\\n")) >= 0) {
+    const line = buffered.slice(0, end);
+    buffered = buffered.slice(end + 1);
+    queue = queue.then(() => answer(line));
+  }
 });
+process.stdin.on("end", () => queue.then(() => process.exit(0)));
 `;
 
 function modulePath(): string {
@@ -81,64 +98,155 @@ function modulePath(): string {
 }
 
 const MAX_ANSWER = 1024 * 1024;
+/** A session's child ends this long after its last answer (a run asks for each server in turn). */
+const IDLE_MS = 250;
+
+interface Pending {
+  resolve: (answer: KeyringAnswer) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+type Reply =
+  | { id: number; ok: true; answer: KeyringAnswer }
+  | { id: number; ok: false; error: string };
 
 /**
- * Runs the call in a child process killed at the deadline. In-process calls cannot be bounded: a
- * session bus that accepts the connection and never answers blocks the native call (and with it
- * libuv's thread pool, or the main thread) for good, so neither timers nor Ctrl-C would work.
+ * Keyring calls in a child process killed at each call's deadline. In-process calls cannot be
+ * bounded: a session bus that accepts the connection and never answers blocks the native call
+ * (and with it libuv's thread pool, or the main thread) for good, so neither timers nor Ctrl-C
+ * would work. One child serves the calls of a session one after another: its start-up (Node and
+ * the native module) is paid once per run, not once per server. It never holds this process: a
+ * pending call's timer does; idle, the child is told to end, and it ends with this process.
  */
-export const childProcessKeyringCall: KeyringCall = (request, { timeoutMs, signal }) => {
-  const path = modulePath();
-  const noBus = sessionBusProblem({
-    env: process.env,
-    platform: process.platform,
-    uid: process.getuid?.() ?? 0,
-    exists: existsSync,
-  });
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError());
-    if (noBus !== undefined) return reject(new Error(noBus));
-    const child = spawn(process.execPath, ["-e", CHILD_SCRIPT, path], {
+export function keyringSession(
+  options: { modulePath?: () => string; idleMs?: number } = {},
+): KeyringCall {
+  const session = new KeyringChild(options.idleMs ?? IDLE_MS);
+  const resolveModule = options.modulePath ?? modulePath;
+  return (request, { timeoutMs, signal }) => {
+    const path = resolveModule();
+    const noBus = sessionBusProblem({
+      env: process.env,
+      platform: process.platform,
+      uid: process.getuid?.() ?? 0,
+      exists: existsSync,
+    });
+    if (signal?.aborted) return Promise.reject(new InterruptedError());
+    if (noBus !== undefined) return Promise.reject(new Error(noBus));
+    return session.call(path, request, timeoutMs, signal);
+  };
+}
+
+/** The child and the calls waiting for it: requests go out as lines, answers come back by id. */
+class KeyringChild {
+  private child: ChildProcess | undefined;
+  private output = "";
+  private nextId = 0;
+  private idle: NodeJS.Timeout | undefined;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly idleMs: number) {}
+
+  call(
+    path: string,
+    request: KeyringRequest,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<KeyringAnswer> {
+    clearTimeout(this.idle);
+    const child = this.child ?? this.start(path);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => this.stop(new InterruptedError());
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const timer = setTimeout(
+        () => this.stop(new KeyringTimeoutError(`no answer within ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
+      const done = (): void => signal?.removeEventListener("abort", onAbort);
+      this.pending.set(id, {
+        timer,
+        resolve: (answer) => {
+          done();
+          resolve(answer);
+        },
+        reject: (error) => {
+          done();
+          reject(error);
+        },
+      });
+      child.stdin?.write(`${JSON.stringify({ id, request })}\n`);
+    });
+  }
+
+  private start(path: string): ChildProcess {
+    const started = spawn(process.execPath, ["-e", CHILD_SCRIPT, path], {
       stdio: ["pipe", "pipe", "ignore"],
       env: process.env,
     });
-    let output = "";
-    let settled = false;
-    const finish = (error: Error | undefined, answer?: KeyringAnswer): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      if (child.exitCode === null) child.kill("SIGKILL");
-      if (error) reject(error);
-      else resolve(answer as KeyringAnswer);
-    };
-    const onAbort = (): void => finish(new InterruptedError());
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(
-      () => finish(new KeyringTimeoutError(`no answer within ${timeoutMs / 1000} s`)),
-      timeoutMs,
-    );
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      output += chunk;
-      if (output.length > MAX_ANSWER) finish(new Error("the keyring helper answered too much"));
+    this.child = started;
+    this.output = "";
+    started.stdout?.setEncoding("utf8");
+    started.stdout?.on("data", (chunk: string) => this.read(chunk));
+    started.on("error", (error) => {
+      if (this.child === started) this.stop(error);
     });
-    child.on("error", (error) => finish(error));
-    child.on("close", () => {
+    started.on("close", () => {
+      if (this.child === started)
+        this.stop(new Error("the keyring helper ended without an answer"));
+    });
+    started.stdin?.on("error", () => undefined);
+    for (const stream of [started.stdin, started.stdout]) {
+      (stream as unknown as { unref?: () => void } | null)?.unref?.();
+    }
+    started.unref();
+    return started;
+  }
+
+  private read(chunk: string): void {
+    this.output += chunk;
+    for (let end = this.output.indexOf("\n"); end >= 0; end = this.output.indexOf("\n")) {
+      const line = this.output.slice(0, end);
+      this.output = this.output.slice(end + 1);
+      let reply: Reply;
       try {
-        const reply = JSON.parse(output) as
-          | { ok: true; answer: KeyringAnswer }
-          | { ok: false; error: string };
-        finish(reply.ok ? undefined : new Error(reply.error), reply.ok ? reply.answer : undefined);
+        reply = JSON.parse(line) as Reply;
       } catch {
-        finish(new Error("the keyring helper ended without an answer"));
+        this.stop(new Error("the keyring helper answered something that is not JSON"));
+        return;
       }
-    });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(JSON.stringify(request));
-  });
-};
+      if (reply.ok) this.settle(reply.id, undefined, reply.answer);
+      else this.settle(reply.id, new Error(reply.error));
+    }
+    if (this.output.length > MAX_ANSWER)
+      this.stop(new Error("the keyring helper answered too much"));
+  }
+
+  private settle(id: number, error: Error | undefined, answer?: KeyringAnswer): void {
+    const call = this.pending.get(id);
+    if (!call) return;
+    this.pending.delete(id);
+    clearTimeout(call.timer);
+    if (error) call.reject(error);
+    else call.resolve(answer as KeyringAnswer);
+    const ending = this.child;
+    if (this.pending.size > 0 || !ending) return;
+    this.idle = setTimeout(() => {
+      // Forgotten first: a call from now on starts a new child instead of writing to this one.
+      if (this.child === ending) this.child = undefined;
+      ending.stdin?.end();
+    }, this.idleMs).unref();
+  }
+
+  /** A stuck, broken or killed child: every call still waiting fails with the same reason. */
+  private stop(error: Error): void {
+    const stopped = this.child;
+    this.child = undefined;
+    if (stopped && stopped.exitCode === null) stopped.kill("SIGKILL");
+    for (const id of [...this.pending.keys()]) this.settle(id, error);
+  }
+}
 
 /**
  * The same calls in this process, bounded by a race only (the native call may go on). For tests

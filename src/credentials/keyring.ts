@@ -1,10 +1,10 @@
 import type { ServerConfig } from "../config/types.js";
 import { InterruptedError } from "../errors.js";
 import {
-  childProcessKeyringCall,
   type KeyringCall,
   KeyringMissingError,
   KeyringTimeoutError,
+  keyringSession,
 } from "./keyring-call.js";
 import type { CredentialSource } from "./types.js";
 
@@ -28,7 +28,7 @@ export interface KeyringSourceOptions {
   timeoutMs?: number;
   /** Ctrl-C: a pending call ends at once. */
   signal?: AbortSignal | undefined;
-  /** Default: each call in a child process killed at the deadline. */
+  /** Default: one child process for this source's calls, killed at a call's deadline. */
   call?: KeyringCall;
 }
 
@@ -46,7 +46,7 @@ export function keyringSource(
   const { debug, signal } = options;
   const warn = options.warn ?? debug;
   const timeoutMs = options.timeoutMs ?? KEYRING_TIMEOUT_MS;
-  const call = options.call ?? childProcessKeyringCall;
+  const call = options.call ?? keyringSession();
   let unavailable: string | undefined;
   return {
     describe: (server) => `system keyring (service ${server.repository})`,
@@ -112,7 +112,7 @@ export async function storeInKeyring(
   password: string,
   options: { timeoutMs?: number; signal?: AbortSignal | undefined; call?: KeyringCall } = {},
 ): Promise<void> {
-  const call = options.call ?? childProcessKeyringCall;
+  const call = options.call ?? keyringSession();
   try {
     await call(
       { op: "set", service, user: username, password },

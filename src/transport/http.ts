@@ -321,7 +321,12 @@ class Exchange {
 /** Turns low-level socket/TLS errors into one-line messages that say what to check. */
 export function describeNetworkError(error: Error, url: URL): Error {
   if (error instanceof TransportError) return error;
-  const code = (error as { code?: string }).code ?? (error.cause as { code?: string })?.code ?? "";
+  // OpenSSL 3.2 renamed its alert reasons "sslv3 alert X" to "ssl/tls alert X" (Node 24): one name.
+  const code = (
+    (error as { code?: string }).code ??
+    (error.cause as { code?: string })?.code ??
+    ""
+  ).replace(/^ERR_SSL_SSL\/TLS_ALERT_/, "ERR_SSL_SSLV3_ALERT_");
   const host = url.host;
   const messages: Record<string, string> = {
     ECONNREFUSED: `connection refused by ${host}`,

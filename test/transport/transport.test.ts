@@ -183,6 +183,22 @@ describe("retry rules", () => {
     expect(delays).toEqual([5]);
   });
 
+  it("reads OpenSSL's alert codes under both names (sslv3 alert before OpenSSL 3.2, ssl/tls alert after)", () => {
+    const url = new URL("https://upload.example/legacy/");
+    for (const code of [
+      "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE",
+      "ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE",
+    ]) {
+      expect(describeNetworkError(Object.assign(new Error("x"), { code }), url).message).toBe(
+        "TLS: upload.example refused the handshake (client certificate required, or no common protocol)",
+      );
+    }
+    const bad = Object.assign(new Error("x"), { code: "ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE" });
+    expect(describeNetworkError(bad, url).message).toBe(
+      "TLS: upload.example refused our client certificate",
+    );
+  });
+
   it("names a refusing proxy rather than the index", () => {
     const error = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:3128"), {
       code: "ECONNREFUSED",
