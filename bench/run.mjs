@@ -35,6 +35,7 @@ import os from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { scenarioStatus } from "./scenario-status.mjs";
 import { scenarioSync } from "./scenario-sync.mjs";
 
 /**
@@ -156,6 +157,8 @@ const PROFILE = SMOKE
       syncRuns: 1,
       checkWheels: 5,
       checkRuns: 1,
+      statusReleases: 3,
+      statusRuns: 1,
       timeout: 60,
     }
   : {
@@ -179,6 +182,8 @@ const PROFILE = SMOKE
       syncRuns: 5,
       checkWheels: 100,
       checkRuns: 5,
+      statusReleases: 20,
+      statusRuns: 7,
       timeout: 600,
     };
 const RUNS = opts.runs ? Number(opts.runs) : undefined;
@@ -186,13 +191,23 @@ if (RUNS !== undefined && !(Number.isInteger(RUNS) && RUNS > 0)) throw new Error
 const SIZES = (opts.sizes ?? PROFILE.sizes.join(",")).split(",").map(parseSize);
 const HASH_SIZE = parseSize(opts["hash-size"] ?? PROFILE.hashSize);
 const TIMEOUT_MS = Number(opts.timeout ?? PROFILE.timeout) * 1000;
-const SCENARIO_IDS = ["startup", "big", "release", "many", "hash", "files", "sync", "check"];
+const SCENARIO_IDS = [
+  "startup",
+  "big",
+  "release",
+  "many",
+  "hash",
+  "files",
+  "sync",
+  "check",
+  "status",
+];
 const ONLY = new Set(
   (opts.only ?? SCENARIO_IDS.join(","))
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean)
-    // Numbers as the report titles them: 1 startup ... 8 check (the list, not a fixed range).
+    // Numbers as the report titles them: 1 startup ... 9 status (the list, not a fixed range).
     .map((s) => (/^\d+$/.test(s) ? (SCENARIO_IDS[Number(s) - 1] ?? s) : s)),
 );
 for (const id of ONLY) {
@@ -883,10 +898,10 @@ function makeDists(specs) {
 const cli = (...args) => [process.execPath, BIN, ...args];
 
 /**
- * What bench/scenario-sync.mjs needs of the runner.
+ * What the scenario modules (bench/scenario-*.mjs) need of the runner.
  * @returns {ScenarioHelpers}
  */
-function syncHelpers() {
+function scenarioHelpers() {
   return {
     work: () => work,
     env: () => ENV,
@@ -2211,7 +2226,7 @@ function renderReport(results) {
       "` is `pkgpush`, as installed); `$RUN` is bench/results/run-<pid>/; `$SINK` and `$IDX1`..`$IDX3` are the servers' upload URLs (`http://127.0.0.1:<port>/legacy/`). Commands run from `$W`; paths in bench/ are relative to the repository. Every command runs as `/usr/bin/time -f '%e %M %U %S' -o FILE <command>` with this environment only: " +
       "`HOME=$W/home LANG=C.UTF-8 TMPDIR=$W NO_PROXY='*' TWINE_USERNAME=bench TWINE_PASSWORD=bench-secret PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring PYTHONDONTWRITEBYTECODE=1 PATH=...` " +
       "(pkgpush reads TWINE_USERNAME/TWINE_PASSWORD too). Servers: `node bench/sink.mjs --exit-on-stdin-end --delay-ms 0`; for scenarios 3 and 4, three processes of " +
-      '`node $SNAP/dist/index-server.js --exit-on-stdin-end --name idxN --mode pypi --user bench:bench-secret --store-dir DIR` (scenario 4 adds `--fault \'{"on":"any","times":"always","action":{"delayMs":20}}\'`).',
+      '`node $SNAP/dist/index-server.js --exit-on-stdin-end --name idxN --mode pypi --user bench:bench-secret --store-dir DIR` (scenario 4 adds `--fault \'{"on":"any","times":"always","action":{"delayMs":20}}\'`; scenario 9 runs four of them, `--name stN`, with that fault).',
   );
   lines.push("");
   for (const s of results.scenarios) {
@@ -2350,8 +2365,9 @@ async function main() {
     many: scenarioMany,
     hash: scenarioHash,
     files: scenarioFiles,
-    sync: () => scenarioSync(syncHelpers()),
+    sync: () => scenarioSync(scenarioHelpers()),
     check: scenarioCheck,
+    status: () => scenarioStatus(scenarioHelpers()),
   };
   let crashed = 0;
   for (const id of SCENARIO_IDS) {

@@ -249,10 +249,12 @@ export interface Profile {
   syncRuns: number;
   checkWheels: number;
   checkRuns: number;
+  statusReleases: number;
+  statusRuns: number;
   timeout: number;
 }
 
-/** What a scenario module (bench/scenario-sync.mjs) gets from the runner. */
+/** What a scenario module (bench/scenario-*.mjs) gets from the runner. */
 export interface ScenarioHelpers {
   work: () => string;
   env: () => NodeJS.ProcessEnv;
