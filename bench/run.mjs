@@ -16,7 +16,7 @@
 // time from the runner's own clock), repeated in rounds whose order rotates, so a busy neighbour slows every contender alike; the median is reported.
 //
 // pkgpush runs from a copy of dist/ taken at start (other people may rebuild dist/ meanwhile).
-// Servers (bench/sink.mjs, build/index-server.js) run in their own processes and exit with the
+// Servers (bench/sink.py, build/index-server.js) run in their own processes and exit with the
 // runner, also when it crashes (they watch their stdin). Files live in a temporary folder under
 // /tmp that is removed at the end.
 import { spawn, spawnSync } from "node:child_process";
@@ -724,7 +724,7 @@ function newestMtime(dir) {
 }
 
 /**
- * The JSON line a server prints once it listens (bench/sink.mjs, the test index server).
+ * The JSON line a server prints once it listens (bench/sink.py, the test index server).
  * @typedef {{ uploadUrl: string }} ServerLine
  */
 
@@ -801,13 +801,7 @@ function uploadUrlOf(lines, label) {
  */
 function startSink(delayMs = 0) {
   return startServer(
-    [
-      process.execPath,
-      join(BENCH, "sink.mjs"),
-      "--exit-on-stdin-end",
-      "--delay-ms",
-      String(delayMs),
-    ],
+    [PYTHON, join(BENCH, "sink.py"), "--exit-on-stdin-end", "--delay-ms", String(delayMs)],
     1,
     "sink",
   ).then(({ lines, stop }) => {
@@ -2225,7 +2219,7 @@ function renderReport(results) {
       results.bin +
       "` is `pkgpush`, as installed); `$RUN` is bench/results/run-<pid>/; `$SINK` and `$IDX1`..`$IDX3` are the servers' upload URLs (`http://127.0.0.1:<port>/legacy/`). Commands run from `$W`; paths in bench/ are relative to the repository. Every command runs as `/usr/bin/time -f '%e %M %U %S' -o FILE <command>` with this environment only: " +
       "`HOME=$W/home LANG=C.UTF-8 TMPDIR=$W NO_PROXY='*' TWINE_USERNAME=bench TWINE_PASSWORD=bench-secret PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring PYTHONDONTWRITEBYTECODE=1 PATH=...` " +
-      "(pkgpush reads TWINE_USERNAME/TWINE_PASSWORD too). Servers: `node bench/sink.mjs --exit-on-stdin-end --delay-ms 0`; for scenarios 3 and 4, three processes of " +
+      "(pkgpush reads TWINE_USERNAME/TWINE_PASSWORD too). Servers: `python3 bench/sink.py --exit-on-stdin-end --delay-ms 0` (bodies read into one reused buffer, so the receiving server takes as little of the shared cores as it can); for scenarios 3 and 4, three processes of " +
       '`node $SNAP/dist/index-server.js --exit-on-stdin-end --name idxN --mode pypi --user bench:bench-secret --store-dir DIR` (scenario 4 adds `--fault \'{"on":"any","times":"always","action":{"delayMs":20}}\'`; scenario 9 runs four of them, `--name stN`, with that fault).',
   );
   lines.push("");

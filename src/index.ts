@@ -84,8 +84,14 @@ function withDefaults<T extends { env?: Environment; cwd?: string }>(
 
 /** Sends what `prepare` settled; the report says what landed where. */
 export async function send(prepared: Prepared, events: PublishEvents = {}): Promise<Report> {
-  const core = await import("./publish/send.js");
-  return core.send(prepared, events);
+  const { hashAhead } = await import("./publish/hash-ahead.js");
+  const ahead = hashAhead(prepared);
+  try {
+    const core = await import("./publish/send.js");
+    return await core.send(prepared, events, ahead);
+  } finally {
+    ahead.cancel();
+  }
 }
 
 /**

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { open, stat } from "node:fs/promises";
-import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { blake2bInWorker, PARALLEL_THRESHOLD, workerSlot } from "./blake2b-thread.js";
 import { blake2bHasher } from "./wasm-budget.js";
+
+export { PARALLEL_THRESHOLD };
 
 /**
  * The digests the legacy upload form carries, lower-case hex. md5 only when a server asked for it
@@ -19,17 +20,13 @@ export interface DigestOptions {
   /** Compute md5 too (for servers configured with `md5-digest = true`). */
   md5?: boolean | undefined;
   signal?: AbortSignal | undefined;
+  /** The file's BLAKE2b-256 already being computed (`Blake2bAhead`): not computed again. */
+  blake2b?: Promise<string> | undefined;
 }
 
 // 256 KiB reads: the per-call costs are already negligible (CPU time within noise of 1 MiB
 // reads), and the buffer stays in the CPU caches' reach.
 const CHUNK = 256 * 1024;
-
-/**
- * Below this size a worker thread costs more to start than it saves. Above it, BLAKE2b (WASM,
- * the slower one) runs on the second core while sha256 (and md5 when asked; OpenSSL) runs here.
- */
-export const PARALLEL_THRESHOLD = 32 * 1024 * 1024;
 
 /**
  * Feeds the file through the given update functions, one read for all of them. Reads go into one
@@ -101,66 +98,6 @@ async function digestsInline(path: string, options: DigestOptions): Promise<Dige
   return all.digest();
 }
 
-// A module file, not an eval'd string: bundled with its own copy of hash-wasm's BLAKE2b, it
-// needs nothing from node_modules (the installed package has none). In the bundle this module
-// is a chunk in dist/, next to the worker; under test it is the source file next to it.
-const WORKER_URL = new URL("./blake2b-worker.js", import.meta.url);
-
-/**
- * BLAKE2b workers running at once: one per spare core. Many large files sent at once (up to
- * --concurrency) must not start a worker each (~12 MiB of memory apiece, and the cores are
- * already busy): beyond this, BLAKE2b runs on the main thread with the other digests.
- */
-const MAX_WORKERS = Math.max(1, availableParallelism() - 1);
-let workers = 0;
-
-/** A worker slot, or undefined when all are taken; release it once the worker has settled. */
-function workerSlot(): { release(): void } | undefined {
-  if (workers >= MAX_WORKERS) return undefined;
-  workers++;
-  let released = false;
-  return {
-    release() {
-      if (!released) workers--;
-      released = true;
-    },
-  };
-}
-
-function blake2bInWorker(
-  path: string,
-  slot: { release(): void },
-  signal?: AbortSignal,
-): Promise<string> {
-  const hashed = new Promise<string>((resolve, reject) => {
-    // An aborted signal fires no "abort" event: a worker started now would hash the whole file.
-    if (signal?.aborted) return reject(signal.reason ?? new Error("aborted"));
-    const worker = new Worker(WORKER_URL, {
-      workerData: { path, chunk: CHUNK },
-      // It allocates next to nothing: small heap limits keep its share of the RSS down (~2 MiB).
-      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
-    });
-    const onAbort = (): void => {
-      void worker.terminate();
-      reject(signal?.reason ?? new Error("aborted"));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    worker.once("message", (message: string | { error: string }) => {
-      signal?.removeEventListener("abort", onAbort);
-      void worker.terminate();
-      if (typeof message === "string") resolve(message);
-      else reject(new Error(`hashing ${path}: ${message.error}`));
-    });
-    worker.once("error", (error) => {
-      signal?.removeEventListener("abort", onAbort);
-      reject(error);
-    });
-  });
-  const release = (): void => slot.release();
-  hashed.then(release, release);
-  return hashed;
-}
-
 /**
  * Hashes a file (Node's crypto has no BLAKE2b-256: OpenSSL's BLAKE2b is exposed only as
  * blake2b512, and `outputLength` is refused for it, so that one comes from hash-wasm). Large
@@ -168,12 +105,16 @@ function blake2bInWorker(
  * whatever the size.
  */
 export async function computeDigests(path: string, options: DigestOptions = {}): Promise<Digests> {
-  const { size } = await stat(path);
-  const slot = size < PARALLEL_THRESHOLD ? undefined : workerSlot();
-  if (!slot) return digestsInline(path, options);
+  let blake2b = options.blake2b;
+  if (!blake2b) {
+    const { size } = await stat(path);
+    const slot = size < PARALLEL_THRESHOLD ? undefined : workerSlot();
+    if (!slot) return digestsInline(path, options);
+    blake2b = blake2bInWorker(path, slot, options.signal);
+  }
   const native = nativeDigests(options.md5 === true);
   const [blake2_256] = await Promise.all([
-    blake2bInWorker(path, slot, options.signal),
+    blake2b,
     hashStream(path, [native.update], options.signal),
   ]);
   return { ...native.digest(), blake2_256 };
@@ -185,6 +126,18 @@ export interface DigestTap {
   finish(): Promise<Digests>;
 }
 
+/** Every digest over the chunks on this thread: all worker slots are taken. */
+async function inlineTap(native: ReturnType<typeof nativeDigests>): Promise<DigestTap> {
+  const blake = await blake2bHasher();
+  return {
+    update(chunk) {
+      native.update(chunk);
+      blake.update(chunk);
+    },
+    finish: async () => ({ ...native.digest(), blake2_256: blake.digest("hex") }),
+  };
+}
+
 /**
  * Digests computed in the same pass as sending: sha256 (and md5 when asked) over the chunks as
  * they go by, BLAKE2b on the second core reading the same file (from the page cache), or with
@@ -193,18 +146,12 @@ export interface DigestTap {
 export async function digestTap(path: string, options: DigestOptions = {}): Promise<DigestTap> {
   const native = nativeDigests(options.md5 === true);
   options.signal?.throwIfAborted();
-  const slot = workerSlot();
-  if (!slot) {
-    const blake = await blake2bHasher();
-    return {
-      update(chunk) {
-        native.update(chunk);
-        blake.update(chunk);
-      },
-      finish: async () => ({ ...native.digest(), blake2_256: blake.digest("hex") }),
-    };
+  let blake2_256 = options.blake2b;
+  if (!blake2_256) {
+    const slot = workerSlot();
+    if (!slot) return inlineTap(native);
+    blake2_256 = blake2bInWorker(path, slot, options.signal);
   }
-  const blake2_256 = blake2bInWorker(path, slot, options.signal);
   // Settled later by finish(); an attempt abandoned half-way must not leave an unhandled rejection.
   blake2_256.catch(() => undefined);
   return {

@@ -1,3 +1,4 @@
+import type { Blake2bAhead } from "../distributions/blake2b-thread.js";
 import { computeDigests, type Digests } from "../distributions/digests.js";
 
 /** A promise settled from outside: the upload that computes digests while sending settles it. */
@@ -24,6 +25,8 @@ export class DigestCache {
      * as files arrive: such a file is not read again. md5 must be there when it is wanted.
      */
     private readonly given: ReadonlyMap<string, Digests> = new Map(),
+    /** BLAKE2b of large files started before the run reached them (`hashAhead`). */
+    private readonly ahead?: Pick<Blake2bAhead, "take">,
   ) {}
 
   private givenFor(path: string): Digests | undefined {
@@ -32,8 +35,12 @@ export class DigestCache {
   }
 
   /** What to compute for this file (md5 or not), for a caller hashing it itself (claims). */
-  optionsFor(path: string): { md5: boolean; signal?: AbortSignal | undefined } {
-    return { md5: this.wantsMd5(path), signal: this.signal };
+  optionsFor(path: string): {
+    md5: boolean;
+    signal?: AbortSignal | undefined;
+    blake2b?: Promise<string> | undefined;
+  } {
+    return { md5: this.wantsMd5(path), signal: this.signal, blake2b: this.ahead?.take(path) };
   }
 
   get(path: string): Promise<Digests> {

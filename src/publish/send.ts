@@ -6,6 +6,7 @@
 
 import { setMaxListeners } from "node:events";
 import type { ServerConfig } from "../config/types.js";
+import type { Blake2bAhead } from "../distributions/blake2b-thread.js";
 import { ExitCode } from "../errors.js";
 import { DigestCache } from "../execute/digest-cache.js";
 import {
@@ -115,8 +116,15 @@ function runSignal(outer: AbortSignal | undefined): AbortSignal | undefined {
   return controller.signal;
 }
 
-/** Sends what `prepare` settled; resolves with the report, whatever failed on which server. */
-export async function send(given: Prepared, listeners: PublishEvents = {}): Promise<JsonReport> {
+/**
+ * Sends what `prepare` settled; resolves with the report, whatever failed on which server.
+ * `ahead`: BLAKE2b of large files already being computed (`hashAhead`).
+ */
+export async function send(
+  given: Prepared,
+  listeners: PublishEvents = {},
+  ahead?: Pick<Blake2bAhead, "take">,
+): Promise<JsonReport> {
   const prepared = {
     ...given,
     options: { ...given.options, signal: runSignal(given.options.signal) },
@@ -126,7 +134,7 @@ export async function send(given: Prepared, listeners: PublishEvents = {}): Prom
   const sessions = open(prepared, events);
   const context: RunContext = {
     sessions,
-    digests: new DigestCache(options.signal, md5Paths(plan), prepared.known?.digests),
+    digests: new DigestCache(options.signal, md5Paths(plan), prepared.known?.digests, ahead),
     checker: new ExistenceChecker(sessions, {
       userAgent: USER_AGENT,
       stallTimeoutMs: options.limits.stallTimeoutMs,
