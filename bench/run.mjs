@@ -1962,7 +1962,7 @@ function explain(results) {
       const b2 = byId(rows, "ossl-blake2b");
       const fixed = tiny && node ? tiny.wall - node.wall : undefined;
       out.push(
-        `- **${t.label}** (${fmtX(t.value)}): the upload hashes in the same pass as sending, so it costs pkgpush's own digests, ${fmtS(dig?.wall)} alone (BLAKE2b-256 in WebAssembly on the second core vs OpenSSL's ${fmtS(b2?.wall)} for blake2b512), plus sending the bytes over loopback on the same two cores (\`curl -F\`: ${fmtS(curl?.wall)}, ${fmtS(curl?.cpu)} of CPU, and the sink's reading as much again), plus the fixed cost of an invocation, ${fmtS(fixed)} (scenario 1: a 16 KiB upload minus \`node -e 0\`). The floor counts none of the sending: on 2 cores shared with the receiving server the CPU of hashing + sending + receiving exceeds two cores' worth of the floor.`,
+        `- **${t.label}** (${fmtX(t.value)}): the upload hashes in the same pass as sending, so it costs pkgpush's own digests, ${fmtS(dig?.wall)} alone (BLAKE2b-256 in WebAssembly on the second core vs OpenSSL's ${fmtS(b2?.wall)} for blake2b512), plus sending the bytes over loopback on the same two cores (\`curl -F\`: ${fmtS(curl?.wall)}, ${fmtS(curl?.cpu)} of CPU, and the sink's receiving: bench/sink.py reads into one reused buffer, ~0.1-0.2 s of CPU per 512 MiB, the kernel's copy), plus the fixed cost of an invocation, ${fmtS(fixed)} (scenario 1: a 16 KiB upload minus \`node -e 0\`). The floor counts none of the sending: on 2 cores shared with the receiving server the CPU of hashing + sending + receiving exceeds two cores' worth of the floor.`,
       );
     }
     for (const t of big.targets.filter((x) => !x.met && x.label.includes("twine"))) {

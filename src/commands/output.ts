@@ -20,3 +20,21 @@ export const err = (text: string): void => {
 export const registerSecret = (secret: string | undefined): void => {
   cliRedactor.registerSecret(secret);
 };
+
+/**
+ * Progress bars, for `upload` and `sync` alike: on an interactive terminal unless turned off
+ * (--no-progress, twine's --disable-progress-bar), in CI or on a dumb terminal. The commands
+ * also keep them to normal verbosity (-q prints no progress, -v prints lines).
+ */
+export function progressBarsWanted(
+  flags: { progress?: boolean | undefined; disableProgressBar?: boolean | undefined },
+  env: NodeJS.ProcessEnv,
+): boolean {
+  return (
+    flags.progress !== false &&
+    !flags.disableProgressBar &&
+    Boolean(process.stderr.isTTY) &&
+    !env.CI &&
+    env.TERM !== "dumb"
+  );
+}

@@ -19,7 +19,7 @@ function addPublishOptions(command: Command): Command {
 
 /** Which servers, and as whom. */
 function addTargetOptions(command: Command): Command {
-  return command
+  command
     .option(
       "-r, --repository <name>",
       "server to use: a .pypirc section name or a repository URL (repeatable, or a comma list)",
@@ -29,38 +29,63 @@ function addTargetOptions(command: Command): Command {
     .addOption(
       new Option("--publish-url <url>", "the same as --repository-url (uv)").env("UV_PUBLISH_URL"),
     )
-    .option("--index <name>", "upload to [[tool.uv.index]] NAME of ./pyproject.toml (uv)")
+    .option("--index <name>", "upload to [[tool.uv.index]] NAME of ./pyproject.toml (uv)");
+  return addCredentialOptions(command, "every selected server");
+}
+
+/** The .pypirc, and credentials given for every server the command sends to (`whom`). */
+function addCredentialOptions(command: Command, whom: string): Command {
+  return command
     .addOption(
       new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env(
         "PKGPUSH_CONFIG_FILE",
       ),
     )
     .addOption(
-      new Option("-u, --username <name>", "user name for every selected server").env(
-        "UV_PUBLISH_USERNAME",
-      ),
+      new Option("-u, --username <name>", `user name for ${whom}`).env("UV_PUBLISH_USERNAME"),
     )
     .addOption(
-      new Option("-p, --password <secret>", "password or token for every selected server").env(
+      new Option("-p, --password <secret>", `password or token for ${whom}`).env(
         "UV_PUBLISH_PASSWORD",
       ),
     )
     .addOption(
-      new Option("-t, --token <token>", "API token: user __token__ with this password (uv)").env(
+      new Option("-t, --token <token>", `API token for ${whom}: user __token__ (uv)`).env(
         "UV_PUBLISH_TOKEN",
       ),
     );
 }
+
+/** The words of the transfer options that differ between `upload` and `sync`. */
+interface TransferWording {
+  dryRun: string;
+  timeout: string;
+  /** Whom trusted publishing is for ("" or " for the targets"). */
+  trustedFor: string;
+}
+
+const UPLOAD_WORDING: TransferWording = {
+  dryRun: "print what would be sent where, and send nothing",
+  timeout:
+    "abort a request that makes no progress, or whose answer is not complete, within this long",
+  trustedFor: "",
+};
+
+const SYNC_WORDING: TransferWording = {
+  dryRun: "print what would be copied where, and copy nothing",
+  timeout: "abort a request or download that makes no progress for this long",
+  trustedFor: " for the targets",
+};
 
 /**
  * How to send. The concurrency defaults come from BENCHMARKS.md (scenario 4): with latency,
  * requests in flight are what count; per-server pacing (execute/server-pacing.ts) lowers a
  * server's share while its answers queue, so the per-server ceiling is a ceiling, not a target.
  */
-function addTransferOptions(command: Command): Command {
+function addTransferOptions(command: Command, wording: TransferWording = UPLOAD_WORDING): Command {
   return command
     .option("--non-interactive", "never prompt for credentials (env TWINE_NON_INTERACTIVE)")
-    .option("--dry-run", "print what would be sent where, and send nothing")
+    .option("--dry-run", wording.dryRun)
     .option("--concurrency <n>", "requests in flight at once", "24")
     .option(
       "--per-server <n>",
@@ -69,11 +94,7 @@ function addTransferOptions(command: Command): Command {
     )
     .option("--retries <n>", "retries after a connection error, timeout, 5xx, 408 or 429", "3")
     .option("--connect-timeout <seconds>", "give up connecting after this long", "10")
-    .option(
-      "--timeout <seconds>",
-      "abort a request that makes no progress, or whose answer is not complete, within this long",
-      "120",
-    )
+    .option("--timeout <seconds>", wording.timeout, "120")
     .addOption(
       new Option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)").env(
         "TWINE_CERT",
@@ -86,7 +107,7 @@ function addTransferOptions(command: Command): Command {
     .addOption(
       new Option(
         "--trusted-publishing <mode>",
-        "OIDC trusted publishing: auto (or automatic), always or never",
+        `OIDC trusted publishing${wording.trustedFor}: auto (or automatic), always or never`,
       )
         .choices(["auto", "automatic", "always", "never"])
         .env("PKGPUSH_TRUSTED_PUBLISHING"),
@@ -95,7 +116,7 @@ function addTransferOptions(command: Command): Command {
 
 /** What to check before sending, and what to print. */
 function addOutputOptions(command: Command): Command {
-  return command
+  command
     .addOption(
       new Option(
         "--simple-url <url>",
@@ -114,7 +135,13 @@ function addOutputOptions(command: Command): Command {
       "skip PyPI's rules (pkgpush check) before sending to servers that apply them",
     )
     .addOption(new Option("--no-rules-check", "the same as --no-rules").hideHelp())
-    .option("--no-preflight", "skip the checks of every server before the first upload")
+    .option("--no-preflight", "skip the checks of every server before the first upload");
+  return addReportOptions(command);
+}
+
+/** What to print, and where the JSON report goes. */
+function addReportOptions(command: Command): Command {
+  return command
     .option("--json", "print a JSON report on stdout (the summary goes to stderr)")
     .option("--report <file>", "also write the JSON report to this file")
     .option("--no-progress", "no progress bars, plain lines (also --disable-progress-bar)")
@@ -186,7 +213,7 @@ function addSyncCommand(
   run: (promise: Promise<number>) => void,
   ctx: PublishContext,
 ): void {
-  program
+  const sync = program
     .command("sync")
     .description(
       "copy the files of releases that other indexes lack from one index (downloaded once, sha256-verified)",
@@ -198,59 +225,9 @@ function addSyncCommand(
       "an index to copy to (repeatable, or a comma list; default: every server whose release-packages match)",
       collect,
     )
-    .addOption(
-      new Option("--config-file <path>", "the .pypirc to read (default ~/.pypirc)").env(
-        "PKGPUSH_CONFIG_FILE",
-      ),
-    )
-    .addOption(
-      new Option("-u, --username <name>", "user name for every target").env("UV_PUBLISH_USERNAME"),
-    )
-    .addOption(
-      new Option("-p, --password <secret>", "password or token for every target").env(
-        "UV_PUBLISH_PASSWORD",
-      ),
-    )
-    .addOption(
-      new Option("-t, --token <token>", "API token for every target: user __token__").env(
-        "UV_PUBLISH_TOKEN",
-      ),
-    )
-    .option("--non-interactive", "never prompt for credentials (env TWINE_NON_INTERACTIVE)")
-    .option("--dry-run", "print what would be copied where, and copy nothing")
-    .option("--concurrency <n>", "requests in flight at once", "24")
-    .option("--per-server <n>", "requests in flight at once to one server", "8")
-    .option("--retries <n>", "retries after a connection error, timeout, 5xx, 408 or 429", "3")
-    .option("--connect-timeout <seconds>", "give up connecting after this long", "10")
-    .option(
-      "--timeout <seconds>",
-      "abort a request or download that makes no progress for this long",
-      "120",
-    )
-    .option("--max-download-size <size>", "refuse a download larger than this", "4G")
-    .addOption(
-      new Option("--cert <path>", "CA bundle to trust in addition to the system's (PEM)").env(
-        "TWINE_CERT",
-      ),
-    )
-    .option("--client-cert <path>", "client certificate and key (PEM)")
-    .option("--allow-insecure-http", "allow sending credentials over plain http to non-local hosts")
-    .option("--keyring", "look up passwords in the system keyring (default; env PKGPUSH_KEYRING)")
-    .option("--no-keyring", "do not look up passwords in the system keyring")
-    .addOption(
-      new Option(
-        "--trusted-publishing <mode>",
-        "OIDC trusted publishing for the targets: auto (or automatic), always or never",
-      )
-        .choices(["auto", "automatic", "always", "never"])
-        .env("PKGPUSH_TRUSTED_PUBLISHING"),
-    )
-    // No --no-preflight: reading every target's index is how sync finds what to copy.
-    .option("--json", "print a JSON report on stdout (the summary goes to stderr)")
-    .option("--report <file>", "also write the JSON report to this file")
-    .option("--no-progress", "no progress bars, plain lines")
-    .option("-q, --quiet", "print only failures and the summary")
-    .option("-v, --verbose", "print more detail")
+    .option("--max-download-size <size>", "refuse a download larger than this", "4G");
+  // No --no-preflight: reading every target's index is how sync finds what to copy.
+  addReportOptions(addTransferOptions(addCredentialOptions(sync, "every target"), SYNC_WORDING))
     .addHelpText("after", SYNC_EXAMPLES)
     .action((releases: string[], opts) => {
       run(import("./sync.js").then((m) => m.sync(releases, opts, ctx)));

@@ -16,7 +16,7 @@ import { formatPlan } from "../report/plan.js";
 import { checkReportTarget, writeReportFile } from "../report/report-file.js";
 import { formatSummary } from "../report/summary-table.js";
 import { runPrinted } from "./console.js";
-import { cliRedactor, err, out } from "./output.js";
+import { cliRedactor, err, out, progressBarsWanted } from "./output.js";
 import { printReport, reportStoppedRun } from "./report-output.js";
 
 export interface PublishContext {
@@ -57,12 +57,7 @@ async function run(options: PublishOptions, flags: PublishFlags, ctx: PublishCon
     {
       write: err,
       writeWorkflowCommand: (line) => process.stdout.write(`${line}\n`),
-      bars:
-        flags.progress !== false &&
-        !flags.disableProgressBar &&
-        Boolean(process.stderr.isTTY) &&
-        !ctx.env.CI &&
-        ctx.env.TERM !== "dumb",
+      bars: progressBarsWanted(flags, ctx.env),
     },
   );
   return report ? printResults(report, flags, options) : printPlan(prepared, flags);

@@ -15,7 +15,7 @@ import { formatSummary } from "../report/summary-table.js";
 import { formatSyncPlan, syncNotes } from "../sync/report.js";
 import { runSync, type SyncEvents, type SyncReport } from "../sync/run.js";
 import { messagePrinter } from "./console.js";
-import { cliRedactor, err } from "./output.js";
+import { cliRedactor, err, progressBarsWanted } from "./output.js";
 import type { PublishContext } from "./publish.js";
 import { printReport, reportStoppedRun } from "./report-output.js";
 import { syncBars, syncLines } from "./sync-progress.js";
@@ -79,18 +79,13 @@ export async function sync(
   }
 }
 
-/** Bars on an interactive terminal (as `upload` decides), plain lines elsewhere. */
+/** Bars where `upload` shows them (progressBarsWanted), plain lines elsewhere. */
 async function syncProgress(
   flags: SyncFlags,
   verbosity: Verbosity,
   env: NodeJS.ProcessEnv,
 ): Promise<SyncEvents & { stop(): void }> {
-  const bars =
-    flags.progress !== false &&
-    verbosity === "normal" &&
-    Boolean(process.stderr.isTTY) &&
-    !env.CI &&
-    env.TERM !== "dumb";
+  const bars = verbosity === "normal" && progressBarsWanted(flags, env);
   const events = bars
     ? syncBars((await import("../report/progress.js")).terminalReporter, (text) =>
         cliRedactor.safeText(text),

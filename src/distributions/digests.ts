@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { open, stat } from "node:fs/promises";
-import { createBLAKE2b } from "hash-wasm/dist/blake2b.umd.min.js";
 import { blake2bInWorker, PARALLEL_THRESHOLD, workerSlot } from "./blake2b-thread.js";
+import { blake2bHasher } from "./wasm-budget.js";
 
 export { PARALLEL_THRESHOLD };
 
@@ -81,7 +81,7 @@ export async function digestAccumulator(md5 = false): Promise<{
   digest(): Digests;
 }> {
   const native = nativeDigests(md5);
-  const blake = await createBLAKE2b(256);
+  const blake = await blake2bHasher();
   return {
     update(chunk) {
       native.update(chunk);
@@ -128,7 +128,7 @@ export interface DigestTap {
 
 /** Every digest over the chunks on this thread: all worker slots are taken. */
 async function inlineTap(native: ReturnType<typeof nativeDigests>): Promise<DigestTap> {
-  const blake = await createBLAKE2b(256);
+  const blake = await blake2bHasher();
   return {
     update(chunk) {
       native.update(chunk);

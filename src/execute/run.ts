@@ -47,6 +47,8 @@ export async function runPlan(
     if (!("open" in body)) return body;
     const session = context.sessions.get(job.server.name) as ServerSession;
     const response = await transmit(job, body, { session, pacing, state }, options, events);
+    // Answered: none of the body still waits in a socket, its read buffers can serve the next.
+    body.answered();
     if (state.claim) {
       state.claim.settle();
       state.sha256 = (await context.digests.get(job.dist.path)).sha256;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { FormFields } from "./fields.js";
+import { leaseRing, type RingLease } from "./read-rings.js";
 
 /** A file sent as a form part, streamed from disk at send time. */
 export interface FilePart {
@@ -33,6 +34,11 @@ export interface MultipartBody {
   contentType: string;
   contentLength: number;
   open(onBytes?: (n: number) => void): Readable;
+  /**
+   * Every request that sent this body so far was answered: their read buffers may go to the next
+   * body (read-rings.ts). Not calling it costs only memory.
+   */
+  answered(): void;
 }
 
 const CRLF = "\r\n";
@@ -115,41 +121,75 @@ export function buildMultipart(
     contentLength += (fileHeads[i] as Buffer).length + f.size + crlf.length;
   });
 
+  const pieces: Pieces = { head, fieldBytes, fileHeads, crlf, tail };
+  const leases: RingLease[] = [];
   return {
     contentType: `multipart/form-data; boundary=${b}`,
     contentLength,
+    answered() {
+      for (const lease of leases.splice(0)) lease.answered();
+    },
     open(onBytes) {
       async function* generate(): AsyncGenerator<Buffer> {
         const tap = await trailer?.start();
         // Sized for the largest file (+1 so its end is seen in one read more), at most CHUNK.
         const size = Math.min(CHUNK, Math.max(0, ...files.map((f) => f.size)) + 1);
-        const ring = Array.from({ length: RING }, () => Buffer.allocUnsafeSlow(size));
-        const turn = { n: 0 };
-        yield fieldBytes;
-        for (const [i, f] of files.entries()) {
-          yield fileHeads[i] as Buffer;
-          for await (const chunk of fileChunks(f, ring, turn)) {
-            if (i === 0) tap?.update(chunk);
-            onBytes?.(chunk.length);
-            yield chunk;
-          }
-          yield crlf;
+        const lease = leaseRing(RING, size, CHUNK);
+        leases.push(lease);
+        try {
+          yield* bodyParts(pieces, files, { ring: lease.buffers, trailer, tap, onBytes });
+        } finally {
+          lease.done();
         }
-        if (trailer && tap) {
-          const values = await tap.finish();
-          for (const [j, [name, length]] of trailer.fields.entries()) {
-            const value = values[j] ?? "";
-            if (Buffer.byteLength(value) !== length) {
-              throw new Error(
-                `trailing field ${name} has ${Buffer.byteLength(value)} bytes, ${length} announced`,
-              );
-            }
-            yield Buffer.from(`${head(name)}${value}${CRLF}`, "utf8");
-          }
-        }
-        yield tail;
       }
       return Readable.from(generate(), { objectMode: false });
     },
   };
+}
+
+/** The fixed parts of a body, encoded once. */
+interface Pieces {
+  head(name: string, filename?: string, type?: string): string;
+  fieldBytes: Buffer;
+  fileHeads: Buffer[];
+  crlf: Buffer;
+  tail: Buffer;
+}
+
+/** One reading of the body: fields, each file read into `ring`, the trailing fields, the end. */
+async function* bodyParts(
+  { head, fieldBytes, fileHeads, crlf, tail }: Pieces,
+  files: FilePart[],
+  reading: {
+    ring: Buffer[];
+    trailer: TrailingFields | undefined;
+    tap: Awaited<ReturnType<TrailingFields["start"]>> | undefined;
+    onBytes: ((n: number) => void) | undefined;
+  },
+): AsyncGenerator<Buffer> {
+  const { ring, trailer, tap, onBytes } = reading;
+  const turn = { n: 0 };
+  yield fieldBytes;
+  for (const [i, f] of files.entries()) {
+    yield fileHeads[i] as Buffer;
+    for await (const chunk of fileChunks(f, ring, turn)) {
+      if (i === 0) tap?.update(chunk);
+      onBytes?.(chunk.length);
+      yield chunk;
+    }
+    yield crlf;
+  }
+  if (trailer && tap) {
+    const values = await tap.finish();
+    for (const [j, [name, length]] of trailer.fields.entries()) {
+      const value = values[j] ?? "";
+      if (Buffer.byteLength(value) !== length) {
+        throw new Error(
+          `trailing field ${name} has ${Buffer.byteLength(value)} bytes, ${length} announced`,
+        );
+      }
+      yield Buffer.from(`${head(name)}${value}${CRLF}`, "utf8");
+    }
+  }
+  yield tail;
 }

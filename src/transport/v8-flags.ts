@@ -1,7 +1,9 @@
 import { setFlagsFromString } from "node:v8";
+import { HIGH_BUDGET_FLAG } from "../distributions/wasm-budget.js";
 
 // Imported before undici (see http.ts): V8 would otherwise optimise undici's WebAssembly HTTP
-// parser in the background and hold the process's exit until done (~90 ms and ~35 MiB per run,
-// bench/import-cost.mjs). A later tier-up costs nothing measurable, hashing included (the hot
-// BLAKE2b loop still reaches the budget). Loaded only by commands that send.
-setFlagsFromString("--wasm-tiering-budget=100000000");
+// parser in the background, ~0.2-0.6 s of CPU and ~30 MiB per run, and hold the process's exit
+// until done (bench/import-cost.mjs). The largest budget: the parser's loop spends ~33 KB of it
+// per character, so 100 000 000 lasted ~10 responses. BLAKE2b's module is compiled under a
+// lower one (distributions/wasm-budget.ts). Loaded only by commands that send.
+setFlagsFromString(HIGH_BUDGET_FLAG);
