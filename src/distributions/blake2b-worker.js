@@ -2,15 +2,14 @@
 // the same file runs from the sources (tests) and, bundled with hash-wasm by scripts/build.mjs,
 // as dist/blake2b-worker.js next to the CLI: an installed package resolves nothing at run time.
 import { closeSync, openSync, readSync } from "node:fs";
-import { setFlagsFromString } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import hashWasm from "hash-wasm/dist/blake2b.umd.min.js";
 
-// The module compiled under the hashing budget, then the HTTP parser's again (wasm-budget.ts says
-// why; a plain module cannot import that TypeScript file, so the two values are repeated here).
-setFlagsFromString("--wasm-tiering-budget=1800000");
+// V8's tier-up budget is one flag for the whole process: lowering it here for BLAKE2b's compile
+// (as wasm-budget.ts does on the main thread) raced the main thread compiling undici's parser at
+// the same moment, which then got optimised (+35 MiB peak RSS in one upload of three). The worker
+// compiles under whatever the process has; started ahead of the upload, it has time to spare.
 const creating = hashWasm.createBLAKE2b(256);
-creating.finally(() => setFlagsFromString("--wasm-tiering-budget=2147483647")).catch(() => {});
 
 try {
   const blake = await creating;
