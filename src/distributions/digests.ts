@@ -127,15 +127,9 @@ export interface DigestTap {
 }
 
 /** Every digest over the chunks on this thread: all worker slots are taken. */
-async function inlineTap(native: ReturnType<typeof nativeDigests>): Promise<DigestTap> {
-  const blake = await blake2bHasher();
-  return {
-    update(chunk) {
-      native.update(chunk);
-      blake.update(chunk);
-    },
-    finish: async () => ({ ...native.digest(), blake2_256: blake.digest("hex") }),
-  };
+async function inlineTap(md5: boolean): Promise<DigestTap> {
+  const all = await digestAccumulator(md5);
+  return { update: all.update, finish: async () => all.digest() };
 }
 
 /**
@@ -144,16 +138,16 @@ async function inlineTap(native: ReturnType<typeof nativeDigests>): Promise<Dige
  * the others when every worker slot is taken. For files large enough for the worker to pay off.
  */
 export async function digestTap(path: string, options: DigestOptions = {}): Promise<DigestTap> {
-  const native = nativeDigests(options.md5 === true);
   options.signal?.throwIfAborted();
   let blake2_256 = options.blake2b;
   if (!blake2_256) {
     const slot = workerSlot();
-    if (!slot) return inlineTap(native);
+    if (!slot) return inlineTap(options.md5 === true);
     blake2_256 = blake2bInWorker(path, slot, options.signal);
   }
   // Settled later by finish(); an attempt abandoned half-way must not leave an unhandled rejection.
   blake2_256.catch(() => undefined);
+  const native = nativeDigests(options.md5 === true);
   return {
     update: native.update,
     async finish() {
