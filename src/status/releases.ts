@@ -59,14 +59,6 @@ function shownVersion(version: string): string {
   return normalizeVersion(version) ?? version;
 }
 
-/**
- * The key releases are grouped by: versions PyPI files under one release share it (`1.0` and
- * `1.0.0`, `1.0RC1` and `1.0rc1`).
- */
-export function versionKey(version: string): string {
-  return releaseKey(version);
-}
-
 /** A file name's project and version (as shown), or undefined when it is no distribution name. */
 export function releaseOfFile(filename: string): { project: string; version: string } | undefined {
   try {
@@ -93,7 +85,7 @@ export function releasesListed(
     const release = releaseOfFile(file.filename);
     if (!release || release.project !== project) continue;
     if (request.version !== undefined && !versionsEqual(release.version, request.version)) continue;
-    const key = versionKey(release.version);
+    const key = releaseKey(release.version);
     const entry = byRelease.get(key) ?? { version: release.version, names: new Set<string>() };
     entry.names.add(file.filename);
     byRelease.set(key, entry);

@@ -11,6 +11,7 @@ import { loadPypirc } from "../config/pypirc.js";
 import type { PypircConfig, ServerConfig } from "../config/types.js";
 import { collectFiles } from "../distributions/collect.js";
 import { sha256Of } from "../distributions/digests.js";
+import { releaseKey } from "../distributions/filename.js";
 import { inspectAll } from "../distributions/inspect.js";
 import { normalizeName } from "../distributions/names.js";
 import type { Distribution } from "../distributions/types.js";
@@ -33,7 +34,7 @@ import {
   type ProjectAnswer,
   type StatusRelease,
 } from "./compare.js";
-import { type ProjectRequest, projectRequests, releasesListed, versionKey } from "./releases.js";
+import { type ProjectRequest, projectRequests, releasesListed } from "./releases.js";
 import { readCredentials, serversForProjects } from "./servers.js";
 
 export interface StatusOptions {
@@ -198,7 +199,7 @@ async function selectFiles(
     { project: string; version: string; routes: typeof targets.routes }
   >();
   for (const route of targets.routes) {
-    const key = `${route.dist.normalizedName}\0${versionKey(route.dist.version)}`;
+    const key = `${route.dist.normalizedName}\0${releaseKey(route.dist.version)}`;
     const release = releases.get(key) ?? {
       project: route.dist.name,
       version: route.dist.version,
