@@ -733,7 +733,7 @@ function newestMtime(dir) {
  * @param {string[]} argv
  * @param {number} count
  * @param {string} label
- * @returns {Promise<{ lines: ServerLine[], stop: () => Promise<void> }>}
+ * @returns {Promise<{ lines: ServerLine[], stop: () => Promise<void>, cpuSeconds: () => number | undefined }>}
  */
 function startServer(argv, count, label) {
   const [command, ...args] = argv;
@@ -775,8 +775,18 @@ function startServer(argv, count, label) {
     await exited;
     clearTimeout(timer);
   };
+  /** User + system CPU seconds of the server so far (fields 14 and 15 of /proc/PID/stat, in ticks). */
+  const cpuSeconds = () => {
+    try {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]?.split(" ");
+      const ticks = Number(fields?.[11]) + Number(fields?.[12]);
+      return Number.isFinite(ticks) ? ticks / 100 : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   return ready.then(
-    (lines) => ({ lines, stop }),
+    (lines) => ({ lines, stop, cpuSeconds }),
     async (error) => {
       await stop();
       throw error;
@@ -804,10 +814,10 @@ function startSink(delayMs = 0) {
     [PYTHON, join(BENCH, "sink.py"), "--exit-on-stdin-end", "--delay-ms", String(delayMs)],
     1,
     "sink",
-  ).then(({ lines, stop }) => {
+  ).then(({ lines, stop, cpuSeconds }) => {
     const uploadUrl = uploadUrlOf(lines, "sink");
     urlNames.set(uploadUrl, "$SINK");
-    return { uploadUrl, stop };
+    return { uploadUrl, stop, cpuSeconds };
   });
 }
 
@@ -849,10 +859,10 @@ async function startIndexes(count, { latencyMs = 0, label = "idx" } = {}) {
           JSON.stringify({ on: "any", times: "always", action: { delayMs: latencyMs } }),
         );
       }
-      const { lines, stop } = await startServer(argv, 1, `index server ${label}${i}`);
+      const { lines, stop, cpuSeconds } = await startServer(argv, 1, `index server ${label}${i}`);
       const uploadUrl = uploadUrlOf(lines, `index server ${label}${i}`);
       urlNames.set(uploadUrl, `$${label.toUpperCase()}${i}`);
-      servers.push({ uploadUrl, stop, argv });
+      servers.push({ uploadUrl, stop, cpuSeconds, argv });
     }
   } catch (error) {
     await Promise.all(servers.map((s) => s.stop()));
@@ -1355,15 +1365,26 @@ async function scenarioMulti({ id, title, specs, latencyMs, runs, warmup, extraP
    * @type {IndexServers | undefined}
    */
   let idx;
-  const hooks = {
+  /** The servers' CPU at the start of the run, and what each entry's runs cost them. */
+  let cpuAtStart = 0;
+  /** @type {Map<string, number[]>} */
+  const serverCpu = new Map();
+  const serversCpu = () =>
+    (idx?.servers ?? []).reduce((sum, server) => sum + (server.cpuSeconds() ?? Number.NaN), 0);
+  /** @param {string} id the entry whose runs the servers' CPU is counted for */
+  const hooksFor = (id) => ({
     before: async () => {
       idx = await startIndexes(3, { latencyMs });
+      cpuAtStart = serversCpu();
     },
     after: async () => {
+      const used = serversCpu() - cpuAtStart;
+      if (Number.isFinite(used)) serverCpu.set(id, [...(serverCpu.get(id) ?? []), used]);
       await idx?.stop();
       idx = undefined;
     },
-  };
+  });
+  const hooks = hooksFor("pkgpush");
   const urls = () => {
     if (!idx) throw new Error("no index servers: `before` starts them");
     return idx.servers.map((s) => s.uploadUrl);
@@ -1390,7 +1411,7 @@ async function scenarioMulti({ id, title, specs, latencyMs, runs, warmup, extraP
     for (const [i, extra] of (extraPkgpush ?? []).entries()) {
       entries.push(
         entry(`pkgpush-alt${i}`, `pkgpush upload ${extra.join(" ")}`, "info", [], {
-          ...hooks,
+          ...hooksFor(`pkgpush-alt${i}`),
           stepsFor: pkgpushSteps(extra),
           check,
         }),
@@ -1399,7 +1420,7 @@ async function scenarioMulti({ id, title, specs, latencyMs, runs, warmup, extraP
     if (TOOLS.twine) {
       entries.push(
         entry("twine", "twine upload x3, one server after another", "peer", [], {
-          ...hooks,
+          ...hooksFor("twine"),
           stepsFor: () => urls().map((u) => twineUpload(u, files)),
         }),
       );
@@ -1413,6 +1434,14 @@ async function scenarioMulti({ id, title, specs, latencyMs, runs, warmup, extraP
     const notes = [
       `${files.length} files (${sizeLabel(Math.round(bytes / files.length / 1024) * 1024)} each on average, ${(bytes / MiB).toFixed(1)} MiB in all) x 3 servers = ${requests} uploads${latencyMs ? `, ${latencyMs} ms added by each server to every request` : ""}.`,
     ];
+    const serverMedians = Object.fromEntries(
+      [...serverCpu].map(([entryId, seconds]) => [entryId, median(seconds)]),
+    );
+    if (serverMedians.pkgpush !== undefined) {
+      notes.push(
+        `The three index servers' own CPU per run (receiving, parsing, hashing and storing the uploads; median): ${fmtS(serverMedians.pkgpush)} during pkgpush's run${serverMedians.twine === undefined ? "" : `, ${fmtS(serverMedians.twine)} during twine's three`}. They run on the same 2 cores as the client: pkgpush's run cannot take much less than (its CPU + theirs) / 2 = ${fmtS((pk.cpu + serverMedians.pkgpush) / 2)}.`,
+      );
+    }
     if (latencyMs) {
       // pkgpush's defaults: 24 requests in flight, at most 8 per server (paced from 2 up).
       const inFlight = Math.min(24, 3 * 8);
@@ -1425,6 +1454,7 @@ async function scenarioMulti({ id, title, specs, latencyMs, runs, warmup, extraP
       title,
       rows,
       notes,
+      extra: { serverCpu: serverMedians },
       targets: tw
         ? [
             target("twine x3 / pkgpush (speed-up)", tw.wall / pk.wall, ">=", goal, {
@@ -2057,6 +2087,12 @@ function explain(results) {
       const cpu = tw
         ? ` CPU: pkgpush ${fmtS(pk.cpu)}, twine x3 ${fmtS(tw.cpu)} (${fmtX(tw.cpu / pk.cpu)}); with other work on the cores, each side's wall time is its CPU time stretched by the wait for a core, so the wall ratio tends to the CPU ratio (start-up, inspecting, multipart and HTTP on pkgpush's side; the three index servers take their share of the same cores).`
         : "";
+      const servers = s.extra?.serverCpu?.pkgpush;
+      const twineServers = s.extra?.serverCpu?.twine;
+      const serverBound =
+        servers === undefined || tw === undefined
+          ? ""
+          : ` The index servers take ${fmtS(servers)} of CPU to receive what pkgpush sends (${twineServers === undefined ? "" : `${fmtS(twineServers)} for twine's three runs; `}the same files' parsing, hashing and storing), on the same 2 cores: with pkgpush's ${fmtS(pk.cpu)}, its run cannot take much less than ${fmtS((pk.cpu + servers) / 2)}, which bounds the ratio near ${fmtX(tw.wall / ((pk.cpu + servers) / 2))}.`;
       const alts = s.rows
         .filter((r) => r.id.startsWith("pkgpush-alt"))
         .map(
@@ -2064,7 +2100,9 @@ function explain(results) {
             `${r.label.replace("pkgpush upload ", "")}: ${fmtX(r.wall / pk.wall)} the default's time`,
         );
       const evidence = alts.length ? ` Other ceilings in the same rounds: ${alts.join("; ")}.` : "";
-      out.push(`- **${s.title}: ${t.label}** (${fmtX(t.value)}):${fixed}${cpu}${evidence}`);
+      out.push(
+        `- **${s.title}: ${t.label}** (${fmtX(t.value)}):${fixed}${cpu}${serverBound}${evidence}`,
+      );
     }
   }
   return out;

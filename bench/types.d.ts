@@ -148,7 +148,12 @@ export interface MeasuredScenario {
   rows: Row[];
   notes: string[];
   targets: Target[];
-  extra?: { attribution?: Attribution; size?: number };
+  extra?: {
+    attribution?: Attribution;
+    size?: number;
+    /** Scenarios 3 and 4: the index servers' CPU per run (median of the runs), by entry id. */
+    serverCpu?: Record<string, number>;
+  };
   seconds?: number;
   error?: undefined;
 }
@@ -222,6 +227,8 @@ export interface DistSpec {
 export interface StartedServer {
   uploadUrl: string;
   stop: () => Promise<void>;
+  /** The server process's CPU time so far (user + system, Linux's /proc), or undefined. */
+  cpuSeconds: () => number | undefined;
 }
 
 export interface IndexServers {
