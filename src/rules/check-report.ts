@@ -52,14 +52,14 @@ export async function checkReport(
   if (rules !== "pypi" && rules !== "basic")
     throw new UsageError(`rules ${JSON.stringify(rules)}: expected pypi or basic`);
   const strict = options.strict ?? false;
-  const files = await collectFiles(
-    paths.length > 0 ? paths : ["dist/*"],
-    options.cwd ?? process.cwd(),
-  );
   // PyPI's rules render each description: on a second thread, while this one reads the archives.
   const thread = rules === "pypi" ? takeDescriptionThread() : undefined;
   let checked: FileVerdict[];
   try {
+    const files = await collectFiles(
+      paths.length > 0 ? paths : ["dist/*"],
+      options.cwd ?? process.cwd(),
+    );
     checked = await checkFiles(files, rules, {
       ...(thread ? { thread } : {}),
       ...(options.signal ? { signal: options.signal } : {}),

@@ -21,6 +21,11 @@ describe("check's description thread, as built", () => {
     expect(report.summary).toMatchObject({ files: 6, passed: 1 });
   });
 
+  it("does not keep a run that fails on bad input alive", async () => {
+    const r = await runCli(["check", "/nonexistent/x-1.0.tar.gz"], { timeoutMs: 20_000 });
+    expect(r.code, r.stderr).toBe(2);
+  });
+
   it("is not started for the basic rules (no description is rendered)", async () => {
     const r = await runCli(["check", "--rules", "basic", WHEEL], {
       env: { NODE_DEBUG: "worker" },

@@ -55,11 +55,13 @@ export class DescriptionThread {
       return;
     }
     const worker = this.#worker;
-    // Idle, it never keeps the process alive; it is referenced while answers are awaited.
-    worker.unref();
     worker.on("message", (answer: RenderAnswer) => this.#answer(answer));
     worker.on("error", () => this.#fallBack());
     worker.on("exit", () => this.#fallBack());
+    // Idle, it never keeps the process alive (a run that ends early, on bad input, does not
+    // wait for it); it is referenced while answers are awaited. After the listeners: adding a
+    // "message" listener references the worker again.
+    worker.unref();
   }
 
   /** Whether a worker is (still) rendering; false once everything goes to the main thread. */
