@@ -5,11 +5,8 @@
  * The source's credentials go only to the source's own origin: a file on another host (a CDN),
  * or a redirect there, gets no Authorization header.
  */
-import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { type Digests, digestAccumulator } from "../distributions/digests.js";
@@ -23,6 +20,7 @@ import {
 } from "../transport/retry.js";
 import type { Downloaded } from "./download-types.js";
 import type { ListedFile } from "./types.js";
+import { writeBody } from "./write-body.js";
 
 /** Why a download failed; `final` ones are not retried (another try gives the same answer). */
 export class DownloadError extends TransportError {
@@ -233,20 +231,13 @@ async function save(
   }
   const hash = await digestAccumulator(options.md5 === true);
   let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      size += chunk.length;
-      if (size > limit) {
-        callback(tooLarge(size, file, options));
-        return;
-      }
-      hash.update(chunk);
-      watchdog.progress(chunk.length);
-      options.onProgress?.(chunk.length);
-      callback(null, chunk);
-    },
+  await writeBody(response.body, partial, (chunk) => {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(size, file, options);
+    hash.update(chunk);
+    watchdog.progress(chunk.length);
+    options.onProgress?.(chunk.length);
   });
-  await pipeline(response.body, meter, createWriteStream(partial, { mode: 0o600 }));
   const expected = Number.isFinite(announced) ? announced : file.size;
   if (expected !== undefined && size < expected) {
     // The connection ended early without an error: a truncated file, worth another try.
