@@ -95,6 +95,8 @@ export interface TargetDetail {
   size?: number;
   /** How the value is shown: seconds, MiB, or (none) a ratio. */
   unit?: "s" | "MiB";
+  /** Shown beside the goals but not one of them: where the goal applies instead. */
+  reference?: string;
 }
 
 /** `value` compared with `goal` by `op`. */
