@@ -112,6 +112,8 @@ export async function downloadFile(
   }
 }
 
+type Hasher = Awaited<ReturnType<typeof digestAccumulator>>;
+
 type Failure = DownloadError & { retryAfterMs?: number };
 
 function asDownloadError(error: unknown, url: string): Failure {
@@ -130,6 +132,8 @@ async function fetchOnce(
 ): Promise<{ size: number; digests: Digests }> {
   const watchdog = new Watchdog(options);
   try {
+    // Ready before the request: nothing is awaited between the answer and reading its body.
+    const hash = await digestAccumulator(options.md5 === true);
     let url = file.url;
     let authorization = options.authorization;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
@@ -173,7 +177,7 @@ async function fetchOnce(
         discard(response.body);
         throw statusError(status, response.headers["retry-after"], authorization !== undefined);
       }
-      return await save(file, partial, response, watchdog, options);
+      return await save(file, partial, { response, hash, watchdog }, options);
     }
     throw new DownloadError(`more than ${MAX_REDIRECTS} redirects`, "REDIRECTS", true);
   } catch (error) {
@@ -219,8 +223,11 @@ function statusError(
 async function save(
   file: ListedFile & { sha256: string },
   partial: string,
-  response: Dispatcher.ResponseData,
-  watchdog: Watchdog,
+  {
+    response,
+    hash,
+    watchdog,
+  }: { response: Dispatcher.ResponseData; hash: Hasher; watchdog: Watchdog },
   options: DownloadOptions,
 ): Promise<{ size: number; digests: Digests }> {
   const announced = Number(response.headers["content-length"] ?? Number.NaN);
@@ -229,7 +236,6 @@ async function save(
     discard(response.body);
     throw tooLarge(announced, file, options);
   }
-  const hash = await digestAccumulator(options.md5 === true);
   let size = 0;
   await writeBody(response.body, partial, (chunk) => {
     size += chunk.length;

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BodyClosedError, writeBody } from "../../src/sync/write-body.js";
+import { writeBody } from "../../src/sync/write-body.js";
 
 let dir: string;
 beforeEach(() => {
@@ -88,9 +88,26 @@ describe("writeBody", () => {
         else this.destroy();
       },
     });
-    await expect(writeBody(body, join(dir, "short"), () => undefined)).rejects.toBeInstanceOf(
-      BodyClosedError,
-    );
+    await expect(writeBody(body, join(dir, "short"), () => undefined)).rejects.toMatchObject({
+      code: "ERR_STREAM_PREMATURE_CLOSE",
+    });
+  });
+
+  it("a body that failed before it was handed over still rejects (nothing is waited for forever)", async () => {
+    const broken = new Error("reset while the caller was busy");
+    const body = new Readable({ read() {} });
+    body.on("error", () => undefined);
+    body.destroy(broken);
+    await new Promise((r) => setImmediate(r));
+    await expect(writeBody(body, join(dir, "late"), () => undefined)).rejects.toBe(broken);
+  });
+
+  it("a body that ended before it was handed over is written whole", async () => {
+    const body = Readable.from([Buffer.from("abc"), Buffer.from("def")]);
+    await new Promise((r) => setImmediate(r));
+    const path = join(dir, "early");
+    await writeBody(body, path, () => undefined);
+    expect(readFileSync(path, "utf8")).toBe("abcdef");
   });
 
   it("a file that cannot be created rejects before reading the body", async () => {
