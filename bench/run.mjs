@@ -1348,29 +1348,60 @@ async function scenarioMulti({ id, title, specs, latencyMs, runs, warmup, extraP
   const dir = join(work, id);
   mkdirSync(dir);
   const files = makeDists(specs.map((s) => ({ ...s, dir })));
-  const idx = await startIndexes(3, { latencyMs });
+  /**
+   * Fresh, empty servers for every run of every contender, outside the timing: on servers that
+   * kept the previous run's files, pkgpush's existence check would find all of them there and
+   * send nothing (skipped), while twine sends every file again.
+   * @type {IndexServers | undefined}
+   */
+  let idx;
+  const hooks = {
+    before: async () => {
+      idx = await startIndexes(3, { latencyMs });
+    },
+    after: async () => {
+      await idx?.stop();
+      idx = undefined;
+    },
+  };
+  const urls = () => {
+    if (!idx) throw new Error("no index servers: `before` starts them");
+    return idx.servers.map((s) => s.uploadUrl);
+  };
+  /** @param {string[]} extra */
+  const pkgpushSteps = (extra) => () => [
+    cli("upload", ...extra, ...urls().flatMap((u) => ["-r", u]), ...files),
+  ];
+  // Every run must send every file: a run that skipped some measured less work than twine's.
+  const uploadedAll = new RegExp(`^Summary: ${files.length * 3} uploaded \\(`, "m");
+  /** @param {string[]} outputs */
+  const check = (outputs) => {
+    if (!uploadedAll.test(outputs.join("")))
+      throw new Error(`pkgpush did not upload all ${files.length * 3} files: ${outputs.join("")}`);
+  };
   try {
-    const urls = idx.servers.map((s) => s.uploadUrl);
     const entries = [
-      entry("pkgpush", "pkgpush upload, 3 servers at once", "pkgpush", [
-        cli("upload", ...urls.flatMap((u) => ["-r", u]), ...files),
-      ]),
+      entry("pkgpush", "pkgpush upload, 3 servers at once", "pkgpush", [], {
+        ...hooks,
+        stepsFor: pkgpushSteps([]),
+        check,
+      }),
     ];
     for (const [i, extra] of (extraPkgpush ?? []).entries()) {
       entries.push(
-        entry(`pkgpush-alt${i}`, `pkgpush upload ${extra.join(" ")}`, "info", [
-          cli("upload", ...extra, ...urls.flatMap((u) => ["-r", u]), ...files),
-        ]),
+        entry(`pkgpush-alt${i}`, `pkgpush upload ${extra.join(" ")}`, "info", [], {
+          ...hooks,
+          stepsFor: pkgpushSteps(extra),
+          check,
+        }),
       );
     }
     if (TOOLS.twine) {
       entries.push(
-        entry(
-          "twine",
-          "twine upload x3, one server after another",
-          "peer",
-          urls.map((u) => twineUpload(u, files)),
-        ),
+        entry("twine", "twine upload x3, one server after another", "peer", [], {
+          ...hooks,
+          stepsFor: () => urls().map((u) => twineUpload(u, files)),
+        }),
       );
     }
     const rows = await measureAll(id, entries, runs, warmup);
@@ -1404,7 +1435,7 @@ async function scenarioMulti({ id, title, specs, latencyMs, runs, warmup, extraP
         : [],
     };
   } finally {
-    await idx.stop();
+    await hooks.after();
     rmSync(dir, { recursive: true, force: true });
   }
 }

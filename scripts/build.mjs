@@ -17,21 +17,65 @@ const root = new URL("../", import.meta.url);
 const release = process.argv.includes("--release");
 
 /**
- * commander requires node:child_process at load, for executable subcommands, which pkgpush does
- * not define: loading it (with net, dgram and their kin) cost every run ~2 ms. commander gets a
- * `spawn` that loads the module on first call instead.
- * @type {import("esbuild").Plugin}
+ * Built-in modules that bundled dependencies require at load for features pkgpush does not use,
+ * replaced (for those importers only) by a module that loads the real one on first call:
+ * - commander requires node:child_process (with net, dgram and their kin: ~2 ms a run) for
+ *   executable subcommands, which pkgpush does not define: `spawn` loads it.
+ * - undici's HTTP/2 client (client-h2.js, loaded with every client) requires node:http2 (with its
+ *   compat layer and perf hooks: ~30 M instructions, 5 ms of an upload's start-up) for
+ *   connections that negotiate h2, which only a dispatcher made with `allowH2` does; pkgpush's do
+ *   not. `connect` loads it; the header names and error codes it reads at load are HTTP/2's own
+ *   (RFC 9113), copied here from node:http2 when the bundle is built.
  */
-const lazyChildProcessForCommander = {
-  name: "lazy-child-process-for-commander",
+const http2 = await import("node:http2");
+/** The constants client-h2.js destructures at load. */
+const HTTP2_CONSTANTS = [
+  "HTTP2_HEADER_AUTHORITY",
+  "HTTP2_HEADER_METHOD",
+  "HTTP2_HEADER_PATH",
+  "HTTP2_HEADER_SCHEME",
+  "HTTP2_HEADER_CONTENT_LENGTH",
+  "HTTP2_HEADER_EXPECT",
+  "HTTP2_HEADER_STATUS",
+  "HTTP2_HEADER_PROTOCOL",
+  "NGHTTP2_REFUSED_STREAM",
+  "NGHTTP2_CANCEL",
+];
+const lazyBuiltins = [
+  {
+    module: "child_process",
+    importer: /[\\/]node_modules[\\/]commander[\\/]/,
+    contents: 'exports.spawn = (...args) => require("node:child_process").spawn(...args);',
+  },
+  {
+    module: "http2",
+    importer: /[\\/]node_modules[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h2\.js$/,
+    contents: [
+      'exports.connect = (...args) => require("node:http2").connect(...args);',
+      `exports.constants = ${JSON.stringify(
+        Object.fromEntries(
+          HTTP2_CONSTANTS.map((name) => {
+            const value = /** @type {Record<string, unknown>} */ (http2.constants)[name];
+            if (value === undefined) throw new Error(`node:http2 has no constant ${name}`);
+            return [name, value];
+          }),
+        ),
+      )};`,
+    ].join("\n"),
+  },
+];
+
+/** @type {import("esbuild").Plugin} */
+const lazyBuiltinsForDependencies = {
+  name: "lazy-builtins-for-dependencies",
   setup(build) {
-    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
-        ? { path: "child_process", namespace: "lazy-builtin" }
-        : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, () => ({
-      contents: 'exports.spawn = (...args) => require("node:child_process").spawn(...args);',
+    for (const { module, importer } of lazyBuiltins) {
+      build.onResolve({ filter: new RegExp(`^(node:)?${module}$`) }, (args) =>
+        importer.test(args.importer) ? { path: module, namespace: "lazy-builtin" } : undefined,
+      );
+    }
+    build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({
+      contents: lazyBuiltins.find((b) => b.module === args.path)?.contents,
       loader: "js",
     }));
   },
@@ -39,7 +83,7 @@ const lazyChildProcessForCommander = {
 
 /** @type {import("esbuild").BuildOptions} */
 const common = {
-  plugins: [lazyChildProcessForCommander],
+  plugins: [lazyBuiltinsForDependencies],
   bundle: true,
   format: "esm",
   platform: "node",

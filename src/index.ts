@@ -84,10 +84,13 @@ function withDefaults<T extends { env?: Environment; cwd?: string }>(
 
 /** Sends what `prepare` settled; the report says what landed where. */
 export async function send(prepared: Prepared, events: PublishEvents = {}): Promise<Report> {
-  const { hashAhead } = await import("./publish/hash-ahead.js");
+  const { compileHasherAhead, hashAhead } = await import("./publish/hash-ahead.js");
   const ahead = hashAhead(prepared);
   try {
+    const compiled = compileHasherAhead(prepared);
     const core = await import("./publish/send.js");
+    // Before any connection: the HTTP parser must not be compiled under BLAKE2b's budget.
+    await compiled;
     return await core.send(prepared, events, ahead);
   } finally {
     ahead.cancel();

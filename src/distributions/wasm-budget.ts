@@ -20,17 +20,32 @@ export const HIGH_BUDGET_FLAG = "--wasm-tiering-budget=2147483647";
 export const HASHING_BUDGET_FLAG = "--wasm-tiering-budget=1800000";
 
 let compiling = 0;
+/**
+ * hash-wasm compiles BLAKE2b's module once per process and instantiates that module for every
+ * later hasher: once the first hasher exists, no compile is left for the budget to apply to.
+ */
+let compiled = false;
+
+/** Whether BLAKE2b's module is being compiled (under the hashing budget) right now. */
+export function blake2bCompiling(): boolean {
+  return compiling > 0;
+}
 
 /**
  * A BLAKE2b-256 hasher whose module was compiled under the hashing budget. The flag is global to
- * the process: it is lowered only while a hasher is being created (hash-wasm compiles the module
- * once, then instantiates it), then raised again for modules compiled later.
+ * the process: it is lowered only while the module is being compiled (the first hasher), then
+ * raised again for modules compiled later. A module compiled while it is lowered gets the low
+ * budget too: the HTTP parser's first connection must not fall in that window (send() creates
+ * the first hasher while the HTTP stack loads, and waits for it before connecting).
  */
 export async function blake2bHasher(): Promise<IHasher> {
+  if (compiled) return createBLAKE2b(256);
   const { setFlagsFromString } = await import("node:v8");
   if (compiling++ === 0) setFlagsFromString(HASHING_BUDGET_FLAG);
   try {
-    return await createBLAKE2b(256);
+    const hasher = await createBLAKE2b(256);
+    compiled = true;
+    return hasher;
   } finally {
     if (--compiling === 0) setFlagsFromString(HIGH_BUDGET_FLAG);
   }

@@ -57,12 +57,7 @@ export class ExistenceChecker {
     if (!server.checkUrl) return { state: "unknown", reason: "no check URL" };
     const key = `${server.name}\0${dist.normalizedName}`;
     if (options.fresh) this.pages.delete(key);
-    let page = this.pages.get(key);
-    if (!page) {
-      page = this.fetchPage(server, server.checkUrl, dist.normalizedName, options.signal);
-      this.pages.set(key, page);
-    }
-    const files = await page;
+    const files = await this.page(server, server.checkUrl, dist, options.signal);
     if (typeof files === "string") return { state: "unknown", reason: files };
     const listed = files.files.find((f) => f.filename === dist.filename);
     if (!listed) return { state: "absent" };
@@ -70,6 +65,32 @@ export class ExistenceChecker {
     const theirs = listed.hashes.sha256;
     if (theirs === undefined || theirs === sha256) return { state: "same" };
     return { state: "conflict", sha256: theirs };
+  }
+
+  /**
+   * Starts reading the page `presence` will read for this file (the preflight asks for it while
+   * the file is being hashed).
+   */
+  prefetch(server: ServerConfig, dist: Distribution): void {
+    if (server.checkUrl) this.page(server, server.checkUrl, dist);
+  }
+
+  /** The project's page on this server: read once, unless dropped (`fresh`). */
+  private page(
+    server: ServerConfig,
+    checkUrl: string,
+    dist: Distribution,
+    signal?: AbortSignal,
+  ): Promise<ProjectFiles | string> {
+    const key = `${server.name}\0${dist.normalizedName}`;
+    let page = this.pages.get(key);
+    if (!page) {
+      page = this.fetchPage(server, checkUrl, dist.normalizedName, signal);
+      // Read by presence() later, perhaps not at all (the file could not be hashed).
+      page.catch(() => undefined);
+      this.pages.set(key, page);
+    }
+    return page;
   }
 
   private async fetchPage(

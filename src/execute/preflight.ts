@@ -58,6 +58,8 @@ export async function preflight(
     await Promise.all(
       plan.jobs.map(async (job) => {
         if (!job.server.checkUrl) return;
+        // The page is read while the file is hashed.
+        checker.prefetch(job.server, job.dist);
         let sha256: string;
         try {
           ({ sha256 } = await digestOf(job.dist.path));

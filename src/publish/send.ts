@@ -6,7 +6,7 @@
 
 import { setMaxListeners } from "node:events";
 import type { ServerConfig } from "../config/types.js";
-import type { Blake2bAhead } from "../distributions/blake2b-thread.js";
+import { type Blake2bAhead, PARALLEL_THRESHOLD } from "../distributions/blake2b-thread.js";
 import { ExitCode } from "../errors.js";
 import { DigestCache } from "../execute/digest-cache.js";
 import {
@@ -49,6 +49,21 @@ function open(prepared: Prepared, events: PublishEvents): Map<string, ServerSess
   );
 }
 
+/**
+ * Files below the worker's threshold are hashed on this thread before they are sent (the digests
+ * lead the form; the preflight compares them with the servers' pages): start now, so that the
+ * hashing overlaps the preflight's requests instead of following them. Not when the caller knows
+ * the digests or the files are still arriving (sync).
+ */
+function hashSmallFilesNow({ plan, known }: Prepared, context: RunContext): void {
+  if (plan.action !== "upload" || known || context.arrival) return;
+  const small = plan.jobs.filter((job) => job.dist.size < PARALLEL_THRESHOLD);
+  for (const path of new Set(small.map((job) => job.dist.path))) {
+    // A file that cannot be read fails where its digests are awaited (preflight or upload).
+    context.digests.get(path).catch(() => undefined);
+  }
+}
+
 /** Preflight (more than one server, or a check URL to ask), then every job of the plan. */
 async function run(
   prepared: Prepared,
@@ -69,6 +84,7 @@ async function run(
             say: messenger(events).info,
           })
       : undefined;
+  hashSmallFilesNow(prepared, context);
   const derivable = settle !== undefined && plan.servers.some(simpleUrlToSettle);
   if (
     options.preflight &&

@@ -3,13 +3,18 @@
  * time before the first line is printed: node:crypto (with its key, cipher and X.509 modules),
  * node:child_process (with net and dgram) and node:worker_threads load only when a run needs
  * them (a client certificate to check, a keyring to ask, a slow pattern to match; commander's
- * executable subcommands, which pkgpush does not use).
+ * executable subcommands, which pkgpush does not use). An upload loads the HTTP stack, but not
+ * node:http2: undici's HTTP/2 client needs it only for connections that negotiate h2, which
+ * pkgpush's dispatchers never ask for (scripts/build.mjs).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { exampleDist, runCli } from "../helpers/cli.js";
+import { exampleDist, runCli, storedNames } from "../helpers/cli.js";
+import { configFor, serversPerTest } from "../helpers/transport.js";
+
+const server = serversPerTest();
 
 /** Runs the CLI with a preload that writes the built-in modules it loaded when it exits. */
 async function builtinsLoaded(args: string[]): Promise<{ code: number | null; loaded: string[] }> {
@@ -43,5 +48,25 @@ describe("a dry run loads only the built-in modules it uses", () => {
     expect(loaded.filter((m) => ["crypto", "child_process", "worker_threads"].includes(m))).toEqual(
       [],
     );
+  });
+});
+
+describe("an upload loads the HTTP stack without node:http2", () => {
+  it("uploads over HTTP/1.1 with undici loaded and node:http2 not", async () => {
+    const index = await server("a");
+    const { config } = configFor({ a: { url: index.uploadUrl } });
+    const { code, loaded } = await builtinsLoaded([
+      "upload",
+      "--config-file",
+      config,
+      "-r",
+      "a",
+      join(exampleDist, "acme_internal-0.3.0-py3-none-any.whl"),
+    ]);
+    expect(code).toBe(0);
+    expect(storedNames(index)).toEqual(["acme_internal-0.3.0-py3-none-any.whl"]);
+    // The control: undici's client was loaded (it requires node:net and node:http at load).
+    expect(loaded).toEqual(expect.arrayContaining(["net", "http", "crypto"]));
+    expect(loaded).not.toContain("http2");
   });
 });
