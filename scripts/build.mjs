@@ -114,6 +114,7 @@ const cli = await build({
     cli: "src/cli.ts",
     index: "src/index.ts",
     "blake2b-worker": "src/distributions/blake2b-worker.js",
+    "readme-worker": "src/rules/readme/render-worker.ts",
   },
   outdir: "dist",
   splitting: true,

@@ -28,11 +28,17 @@ function tableLines(files: CheckedFile[]): string[] {
   return lines;
 }
 
-export async function check(paths: string[], flags: CheckFlags, cwd: string): Promise<number> {
+export async function check(
+  paths: string[],
+  flags: CheckFlags,
+  cwd: string,
+  signal?: AbortSignal,
+): Promise<number> {
   const report = await checkReport(paths, {
     rules: (flags.rules ?? "pypi") as RuleSet,
     strict: flags.strict ?? false,
     cwd,
+    ...(signal ? { signal } : {}),
   });
   if (flags.json) out(`${JSON.stringify(report, null, 2)}\n`);
   else {

@@ -204,7 +204,16 @@ function addCheckCommand(
     .option("--json", "print the verdicts as JSON")
     .addHelpText("after", CHECK_HELP)
     .action((files: string[], opts: { json?: boolean; strict?: boolean; rules?: string }) => {
-      run(import("./check.js").then((m) => m.check(files, opts, ctx.cwd)));
+      // The description thread starts before the rules load here: it is ready by the first file.
+      const early =
+        opts.rules === "basic"
+          ? Promise.resolve()
+          : import("../rules/readme/description-thread.js").then((m) => m.startDescriptionThread());
+      run(
+        early
+          .then(() => import("./check.js"))
+          .then((m) => m.check(files, opts, ctx.cwd, ctx.signal)),
+      );
     });
 }
 

@@ -10,10 +10,19 @@ import { basename } from "node:path";
 import { displayPath, inspectDistribution } from "../distributions/inspect.js";
 import { metadataProblems } from "../distributions/metadata-rules.js";
 import type { Distribution } from "../distributions/types.js";
-import { PkgpushError } from "../errors.js";
+import { InterruptedError, PkgpushError } from "../errors.js";
 import { contentVerdict } from "./archive-rules.js";
 import { readOnce } from "./one-pass.js";
-import { pypiVerdict, type RuleResult } from "./verdict.js";
+import type { DescriptionThread } from "./readme/description-thread.js";
+import {
+  fileVerdict,
+  formChecks,
+  isVerdict,
+  type PypiVerdict,
+  pypiVerdict,
+  type RuleResult,
+  renderedVerdict,
+} from "./verdict.js";
 
 export type RuleSet = "pypi" | "basic";
 
@@ -27,27 +36,8 @@ export interface FileVerdict {
   dist?: Distribution;
 }
 
-export async function checkDistribution(
-  dist: Distribution,
-  rules: RuleSet,
-  pre: Parameters<typeof pypiVerdict>[1] = {},
-): Promise<FileVerdict> {
-  const file = displayPath(dist.path);
-  const basic = metadataProblems(dist.metadata).find((p) => p.scope === "all");
-  // What pkgpush refuses for every server is never sent, to PyPI either.
-  if (rules === "basic" || basic) {
-    return {
-      file,
-      dist,
-      verdict: basic ? "fail" : "pass",
-      ...(basic
-        ? { refusal: { rule: `metadata:${basic.field.toLowerCase()}`, message: basic.reason } }
-        : {}),
-      warnings: [],
-      notJudged: [],
-    };
-  }
-  const v = await pypiVerdict(dist, pre);
+/** The file's verdict from PyPI's (the project is new there: a refused name is its verdict). */
+function fromPypi(file: string, dist: Distribution, v: PypiVerdict): FileVerdict {
   // Warehouse judges a new project's name before the rest: that is the verdict for a new project.
   const [byName] = v.newProjectOnly;
   const refusal = byName ?? v.refusal;
@@ -70,6 +60,58 @@ export async function checkDistribution(
   };
 }
 
+/** A file whose archive has been read; its verdict may still wait for its description. */
+interface Started {
+  verdict: Promise<FileVerdict>;
+}
+
+/**
+ * Checks one distribution; resolves once its archive has been read (the caller may close it).
+ * With a description thread, the description is rendered there while the archive is read here;
+ * Warehouse's order decides as before: a description that does not render is the verdict
+ * whatever the file's rules say (they were judged for nothing).
+ */
+async function startCheck(
+  dist: Distribution,
+  rules: RuleSet,
+  pre: Parameters<typeof fileVerdict>[2],
+  thread: DescriptionThread | undefined,
+): Promise<Started> {
+  const file = displayPath(dist.path);
+  const basic = metadataProblems(dist.metadata).find((p) => p.scope === "all");
+  // What pkgpush refuses for every server is never sent, to PyPI either.
+  if (rules === "basic" || basic) {
+    return {
+      verdict: Promise.resolve({
+        file,
+        dist,
+        verdict: basic ? "fail" : "pass",
+        ...(basic
+          ? { refusal: { rule: `metadata:${basic.field.toLowerCase()}`, message: basic.reason } }
+          : {}),
+        warnings: [],
+        notJudged: [],
+      }),
+    };
+  }
+  if (!thread)
+    return { verdict: Promise.resolve(fromPypi(file, dist, await pypiVerdict(dist, pre))) };
+  const part = formChecks(dist);
+  if (isVerdict(part)) return { verdict: Promise.resolve(fromPypi(file, dist, part)) };
+  const rendering = thread.check(part.description, part.contentType);
+  const content = await fileVerdict(dist, part, pre).then(
+    (v) => ({ v }),
+    (error: unknown) => ({ error }),
+  );
+  const verdict = rendering.then((r) => {
+    const first = renderedVerdict(part, r);
+    if (first.verdict === "refuse") return fromPypi(file, dist, first);
+    if ("error" in content) throw content.error;
+    return fromPypi(file, dist, content.v);
+  });
+  return { verdict };
+}
+
 /** Warehouse's archive refusal for a file inspection could not read, when it has one. */
 async function archiveRefusal(path: string): Promise<RuleResult | undefined> {
   const name = basename(path);
@@ -83,11 +125,15 @@ async function archiveRefusal(path: string): Promise<RuleResult | undefined> {
 }
 
 /** Inspect, then check; a file that cannot be inspected fails with pkgpush's reason. */
-export async function checkFile(path: string, rules: RuleSet): Promise<FileVerdict> {
+async function checkFile(
+  path: string,
+  rules: RuleSet,
+  thread: DescriptionThread | undefined,
+): Promise<Started> {
   const once = await readOnce(path);
   if (once) {
     try {
-      return await checkDistribution(once.dist, rules, once.pre);
+      return await startCheck(once.dist, rules, once.pre, thread);
     } finally {
       await once.close();
     }
@@ -100,35 +146,76 @@ export async function checkFile(path: string, rules: RuleSet): Promise<FileVerdi
     const file = displayPath(path);
     // An archive pkgpush cannot read may still be one Warehouse refuses in its own words.
     const archive = rules === "pypi" ? await archiveRefusal(path) : undefined;
-    if (archive) return { file, verdict: "fail", refusal: archive, warnings: [], notJudged: [] };
+    if (archive)
+      return {
+        verdict: Promise.resolve({
+          file,
+          verdict: "fail",
+          refusal: archive,
+          warnings: [],
+          notJudged: [],
+        }),
+      };
     const message = error.message.startsWith(`${file}: `)
       ? error.message.slice(file.length + 2)
       : error.message;
     return {
-      file,
-      verdict: "fail",
-      refusal: { rule: "inspect", message },
-      warnings: [],
-      notJudged: [],
+      verdict: Promise.resolve({
+        file,
+        verdict: "fail",
+        refusal: { rule: "inspect", message },
+        warnings: [],
+        notJudged: [],
+      }),
     };
   }
-  return checkDistribution(dist, rules);
+  return startCheck(dist, rules, {}, thread);
+}
+
+/** How long the file loop runs before it lets the event loop turn. */
+const YIELD_MS = 50;
+
+export interface CheckFilesOptions {
+  /** Files read at once (default 8). */
+  concurrency?: number;
+  /** Where descriptions are rendered while the archives are read (default: this thread). */
+  thread?: DescriptionThread;
+  /** Stops claiming files; the run ends with InterruptedError. */
+  signal?: AbortSignal;
 }
 
 /** Check every file, `concurrency` at a time, keeping the input order. */
 export async function checkFiles(
   paths: string[],
   rules: RuleSet,
-  concurrency = 8,
+  options: CheckFilesOptions = {},
 ): Promise<FileVerdict[]> {
-  const results: FileVerdict[] = new Array(paths.length);
+  const { concurrency = 8, thread, signal } = options;
+  const results: Array<Promise<FileVerdict>> = new Array(paths.length);
   let next = 0;
+  let yielded = Date.now();
   const worker = async () => {
-    while (next < paths.length) {
+    while (next < paths.length && !signal?.aborted) {
+      // Reading is synchronous: without a turn of the event loop now and then, Ctrl-C (and the
+      // description thread's answers) would wait for the last file.
+      if (Date.now() - yielded > YIELD_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yielded = Date.now();
+        continue;
+      }
+      await thread?.room();
+      if (next >= paths.length || signal?.aborted) break;
       const i = next++;
-      results[i] = await checkFile(paths[i] as string, rules);
+      const { verdict } = await checkFile(paths[i] as string, rules, thread);
+      // Awaited below, in order; a verdict left behind by an interruption fails nobody.
+      verdict.catch(() => undefined);
+      results[i] = verdict;
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, worker));
-  return results;
+  if (signal?.aborted)
+    throw new InterruptedError(
+      `interrupted: ${next} of ${paths.length} file(s) read, no verdicts printed; run the check again`,
+    );
+  return Promise.all(results);
 }

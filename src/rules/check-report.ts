@@ -6,6 +6,7 @@
 import { collectFiles } from "../distributions/collect.js";
 import { UsageError } from "../errors.js";
 import { checkFiles, type FileVerdict, type RuleSet } from "./check-file.js";
+import { takeDescriptionThread } from "./readme/description-thread.js";
 import type { RuleResult } from "./verdict.js";
 
 export interface CheckOptions {
@@ -14,6 +15,8 @@ export interface CheckOptions {
   /** Warnings (what PyPI accepts but e-mails the owners about) fail too. */
   strict?: boolean;
   cwd?: string;
+  /** Stops the check (InterruptedError): Ctrl-C in the CLI. */
+  signal?: AbortSignal;
 }
 
 export interface CheckedFile {
@@ -49,11 +52,22 @@ export async function checkReport(
   if (rules !== "pypi" && rules !== "basic")
     throw new UsageError(`rules ${JSON.stringify(rules)}: expected pypi or basic`);
   const strict = options.strict ?? false;
-  const files = await collectFiles(
-    paths.length > 0 ? paths : ["dist/*"],
-    options.cwd ?? process.cwd(),
-  );
-  const results = (await checkFiles(files, rules)).map((r) => strictly(r, strict));
+  // PyPI's rules render each description: on a second thread, while this one reads the archives.
+  const thread = rules === "pypi" ? takeDescriptionThread() : undefined;
+  let checked: FileVerdict[];
+  try {
+    const files = await collectFiles(
+      paths.length > 0 ? paths : ["dist/*"],
+      options.cwd ?? process.cwd(),
+    );
+    checked = await checkFiles(files, rules, {
+      ...(thread ? { thread } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } finally {
+    await thread?.close();
+  }
+  const results = checked.map((r) => strictly(r, strict));
   const failed = results.filter((r) => r.verdict === "fail").length;
   return {
     schema: "pkgpush-check/1",

@@ -16,7 +16,7 @@ import { formProblem, sanitizeForm } from "./form.js";
 import { metadataErrors, metadataMessage } from "./metadata.js";
 import { isPypiPlatformTag } from "./platform.js";
 import { pyRepr } from "./pyrepr.js";
-import { checkDescription } from "./readme/index.js";
+import { checkDescription, type DescriptionVerdict } from "./readme/index.js";
 import type { TarScan } from "./tar-scan.js";
 
 export const MAX_FILESIZE = 100 * 1024 * 1024;
@@ -59,14 +59,23 @@ const refuse = (
 
 const get = (form: Array<[string, string]>, key: string) => form.find(([k]) => k === key)?.[1];
 
+/** What the form's rules leave for the rest of the verdict: the description to render, and more. */
+export interface FormPart {
+  description: string | undefined;
+  contentType: string | undefined;
+  notJudged: RuleResult[];
+  newProjectOnly: RuleResult[];
+}
+
 /**
- * The form-only part of the verdict (no file read): form, metadata, project name, description.
- * `metadataOnly` (register): the file-type fields of the form are not judged.
+ * The form's rules before the description: form, metadata, project name. A refusal, or what the
+ * description's rendering and the file's rules need. `metadataOnly` (register): the file-type
+ * fields of the form are not judged.
  */
-export function formVerdict(
+export function formChecks(
   dist: Distribution,
   opts: { metadataOnly?: boolean } = {},
-): PypiVerdict {
+): PypiVerdict | FormPart {
   const form = sanitizeForm(uploadFields(dist, undefined));
   const notJudged: RuleResult[] = [];
   const formRefusal = opts.metadataOnly ? undefined : formProblem(form, { digests: true });
@@ -84,8 +93,19 @@ export function formVerdict(
       rule: "project-name",
       message: `The name ${pyRepr(name)} isn't allowed (conflict with Python Standard Library module name). See https://pypi.org/help/#project-name for more information.`,
     });
-  const description = get(form, "description");
-  const rendering = checkDescription(description, get(form, "description_content_type"));
+  return {
+    description: get(form, "description"),
+    contentType: get(form, "description_content_type"),
+    notJudged,
+    newProjectOnly,
+  };
+}
+
+export const isVerdict = (part: PypiVerdict | FormPart): part is PypiVerdict => "verdict" in part;
+
+/** The form's verdict once its description is rendered (checkDescription's answer). */
+export function renderedVerdict(part: FormPart, rendering: DescriptionVerdict): PypiVerdict {
+  const { newProjectOnly, notJudged } = part;
   if (!rendering.ok)
     return refuse(
       "description",
@@ -94,6 +114,19 @@ export function formVerdict(
       `${rendering.reason}${rendering.line === undefined ? "" : ` (line ${rendering.line} of the description)`}`,
     );
   return { verdict: "accept", warnings: [], notJudged, newProjectOnly };
+}
+
+/**
+ * The form-only part of the verdict (no file read): form, metadata, project name, description.
+ * `metadataOnly` (register): the file-type fields of the form are not judged.
+ */
+export function formVerdict(
+  dist: Distribution,
+  opts: { metadataOnly?: boolean } = {},
+): PypiVerdict {
+  const part = formChecks(dist, opts);
+  if (isVerdict(part)) return part;
+  return renderedVerdict(part, checkDescription(part.description, part.contentType));
 }
 
 /** `_validate_filename` and the size limit. */
@@ -234,15 +267,24 @@ function commonTop(names: Set<string>): string {
 const posixJoin = (a: string, b: string) =>
   b.startsWith("/") ? b : a === "" || a.endsWith("/") ? a + b : `${a}/${b}`;
 
-/** The whole verdict: the form's, then the file's (the archive read once). */
-export async function pypiVerdict(
+/**
+ * The file's part of the verdict, after the form's: name and size, then the archive (read once
+ * when `pre` has it opened), then the sdist or wheel rules.
+ */
+export async function fileVerdict(
   dist: Distribution,
+  first: Pick<FormPart, "notJudged" | "newProjectOnly">,
   pre: { zip?: OpenZip; tar?: TarScan } = {},
 ): Promise<PypiVerdict> {
-  const first = formVerdict(dist);
-  if (first.verdict === "refuse") return first;
   const fileRefusal = filenameRefusal(dist, dist.name);
-  if (fileRefusal) return { ...first, verdict: "refuse", refusal: fileRefusal };
+  if (fileRefusal)
+    return {
+      verdict: "refuse",
+      refusal: fileRefusal,
+      warnings: [],
+      notJudged: first.notJudged,
+      newProjectOnly: first.newProjectOnly,
+    };
   const content = await contentVerdict(dist.path, dist.filename, dist.size, pre);
   const done = (refusal: RuleResult | undefined): PypiVerdict => ({
     verdict: refusal ? "refuse" : "accept",
@@ -261,4 +303,14 @@ export async function pypiVerdict(
       : wheelRefusal(dist, names, licenseFiles);
   // The wheel's RECORD/entry points/METADATA checks come after its name and License-File checks.
   return done(rule ?? content.refusal);
+}
+
+/** The whole verdict: the form's, then the file's (the archive read once). */
+export async function pypiVerdict(
+  dist: Distribution,
+  pre: { zip?: OpenZip; tar?: TarScan } = {},
+): Promise<PypiVerdict> {
+  const first = formVerdict(dist);
+  if (first.verdict === "refuse") return first;
+  return fileVerdict(dist, first, pre);
 }

@@ -1,0 +1,151 @@
+/**
+ * `check` renders the descriptions on a second thread while the main thread reads the archives.
+ * The reST validator is a third of check's work and mostly cold code (the same descriptions
+ * again in the same process take a fifth of the time), so it is split by kind of work, not by
+ * files: the worker (render-worker.ts) holds only the renderer and warms it up once, and nothing
+ * else is compiled twice. Started before the rules load on the main thread, it is ready when the
+ * first METADATA is parsed. Any failure of the thread (its bundle missing, as under the sources'
+ * tests, a crash, an exit) leaves the descriptions it has not answered to the main thread, which
+ * renders them itself: the verdicts are the same either way.
+ */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { parseContentType } from "./content-type.js";
+import type { DescriptionVerdict } from "./index.js";
+import type { RenderAnswer, RenderRequest } from "./render-worker.js";
+
+/** In the bundle this module is a chunk in dist/ (or action/), next to the worker's entry. */
+const WORKER_URL = new URL("./readme-worker.js", import.meta.url);
+
+/**
+ * Description characters sent and not yet answered: the main thread waits for room beyond
+ * this, so a thread that falls behind does not collect every description of a long run.
+ */
+export const MAX_QUEUED_CHARS = 8 * 1024 * 1024;
+
+interface Pending {
+  text: string;
+  contentType: string | undefined;
+  resolve(verdict: DescriptionVerdict): void;
+  reject(error: unknown): void;
+}
+
+/** The main thread's own rendering: the fallback, loaded only when it is needed. */
+async function renderHere(text: string, contentType: string | undefined) {
+  const { checkDescription } = await import("./index.js");
+  return checkDescription(text, contentType);
+}
+
+export class DescriptionThread {
+  #worker: Worker | undefined;
+  readonly #pending = new Map<number, Pending>();
+  #next = 0;
+  #queued = 0;
+  #waiters: Array<() => void> = [];
+  #closed = false;
+  /** Descriptions the worker answered (tests and measurements). */
+  answered = 0;
+
+  constructor(url: URL = WORKER_URL) {
+    if (!existsSync(fileURLToPath(url))) return;
+    try {
+      this.#worker = new Worker(url, { stdout: false, stderr: false });
+    } catch {
+      return;
+    }
+    const worker = this.#worker;
+    worker.on("message", (answer: RenderAnswer) => this.#answer(answer));
+    worker.on("error", () => this.#fallBack());
+    worker.on("exit", () => this.#fallBack());
+    // Idle, it never keeps the process alive (a run that ends early, on bad input, does not
+    // wait for it); it is referenced while answers are awaited. After the listeners: adding a
+    // "message" listener references the worker again.
+    worker.unref();
+  }
+
+  /** Whether a worker is (still) rendering; false once everything goes to the main thread. */
+  get threaded(): boolean {
+    return this.#worker !== undefined;
+  }
+
+  /** checkDescription's verdict, from the worker when it is running. */
+  check(text: string | undefined, contentType: string | undefined): Promise<DescriptionVerdict> {
+    if (!text || parseContentType(contentType).renderer === "plain")
+      return Promise.resolve({ ok: true });
+    if (this.#closed) return Promise.reject(new Error("the description thread is closed"));
+    const worker = this.#worker;
+    if (!worker) return renderHere(text, contentType);
+    const id = this.#next++;
+    return new Promise<DescriptionVerdict>((resolve, reject) => {
+      this.#pending.set(id, { text, contentType, resolve, reject });
+      this.#queued += text.length;
+      if (this.#pending.size === 1) worker.ref();
+      worker.postMessage({ id, text, contentType } satisfies RenderRequest);
+    });
+  }
+
+  /** Resolves once the descriptions awaiting an answer are few enough to send another. */
+  room(): Promise<void> {
+    if (this.#queued < MAX_QUEUED_CHARS) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Stops the worker; what it has not answered is refused (the run is over or interrupted). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const worker = this.#worker;
+    this.#worker = undefined;
+    for (const p of this.#pending.values()) p.reject(new Error("the description thread is closed"));
+    this.#pending.clear();
+    this.#settled(0);
+    if (worker) await worker.terminate();
+  }
+
+  #answer(answer: RenderAnswer): void {
+    const pending = this.#pending.get(answer.id);
+    if (!pending) return;
+    this.#pending.delete(answer.id);
+    if (this.#pending.size === 0) this.#worker?.unref();
+    if ("verdict" in answer) {
+      this.answered++;
+      pending.resolve(answer.verdict);
+    } else {
+      // The worker's renderer threw: the main thread renders it, to fail as it would alone.
+      renderHere(pending.text, pending.contentType).then(pending.resolve, pending.reject);
+    }
+    this.#settled(pending.text.length);
+  }
+
+  /** The worker is gone (it failed to load, crashed or exited): the main thread takes over. */
+  #fallBack(): void {
+    if (!this.#worker) return;
+    this.#worker = undefined;
+    const left = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of left) renderHere(p.text, p.contentType).then(p.resolve, p.reject);
+    this.#settled(this.#queued);
+  }
+
+  #settled(chars: number): void {
+    this.#queued = this.#pending.size === 0 ? 0 : this.#queued - chars;
+    if (this.#queued >= MAX_QUEUED_CHARS) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+let early: DescriptionThread | undefined;
+
+/** Starts the thread now (the CLI, before it loads the rules); `takeDescriptionThread` gets it. */
+export function startDescriptionThread(): void {
+  early ??= new DescriptionThread();
+}
+
+/** The thread started early, or a new one; the caller closes it. */
+export function takeDescriptionThread(): DescriptionThread {
+  const thread = early ?? new DescriptionThread();
+  early = undefined;
+  return thread;
+}

@@ -1,0 +1,211 @@
+/**
+ * `check` renders descriptions on a worker thread while the main thread reads the archives
+ * (src/rules/readme/description-thread.ts). The verdicts are the ones the main thread gives
+ * alone, file by file and in order, whatever the worker does: renders, crashes, throws, never
+ * answers, or is missing (as under these tests, which run the sources: the worker here is built
+ * from them with esbuild, as scripts/build.mjs builds dist/readme-worker.js).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
+import { beforeAll, describe, expect, it } from "vitest";
+import { InterruptedError } from "../../src/errors.js";
+import { checkFiles, type FileVerdict } from "../../src/rules/check-file.js";
+import { DescriptionThread, MAX_QUEUED_CHARS } from "../../src/rules/readme/description-thread.js";
+import { root } from "../helpers/cli.js";
+
+/** Wheels with these descriptions (and metadata): [name, extra headers, body, platform tag]. */
+const WHEELS: Array<[string, Array<[string, string]>, string, string?]> = [
+  ["thr_goodrst", [], "Title\n=====\n\nSome *text*.\n"],
+  ["thr_badrst", [], "Title\n=====\n\nSome *text.\n\nMore lines.\n"],
+  ["thr_markdown", [["Description-Content-Type", "text/markdown"]], "# Title\n\ntext\n"],
+  ["thr_emptymd", [["Description-Content-Type", "text/markdown"]], "\n  \n"],
+  ["thr_plain", [["Description-Content-Type", "text/plain"]], "*not* `rst\n"],
+  // Warehouse renders the description before it reads the file: its refusal wins.
+  ["thr_badrst_linux", [], "Broken `reference\n", "linux_x86_64"],
+  // ... and judges the metadata before the description.
+  ["thr_badrst_classifier", [["Classifier", "Not :: A :: Classifier"]], "Broken `reference\n"],
+  ["asyncio", [], "Broken `reference\n"],
+  ["thr_nodescription", [], ""],
+  ["thr_goodrst_linux", [], "Fine.\n", "linux_x86_64"],
+];
+
+const MAKE_WHEELS = `
+import base64, hashlib, json, sys, zipfile
+out, specs = sys.argv[1], json.loads(sys.argv[2])
+for spec in specs:
+    name, headers, body, tag = (spec + [None])[:4]
+    dist = f"{name}-1.0.dist-info"
+    wheel = f"{name}-1.0-py3-none-{tag or 'any'}.whl"
+    head = f"Metadata-Version: 2.1\\nName: {name}\\nVersion: 1.0\\n"
+    head += "".join(f"{k}: {v}\\n" for k, v in headers)
+    files = {
+        f"{name}/__init__.py": b"VALUE = 1\\n",
+        f"{dist}/METADATA": (head + "\\n" + body).encode(),
+        f"{dist}/WHEEL": f"Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-{tag or 'any'}\\n".encode(),
+    }
+    def digest(data):
+        return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    record = "".join(f"{n},sha256={digest(d)},{len(d)}\\n" for n, d in files.items()) + f"{dist}/RECORD,,\\n"
+    with zipfile.ZipFile(f"{out}/{wheel}", "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in files.items():
+            z.writestr(n, d)
+        z.writestr(f"{dist}/RECORD", record)
+    print(f"{out}/{wheel}")
+`;
+
+let paths: string[];
+let workerUrl: URL;
+let dir: string;
+/** The verdicts of the main thread alone (no description thread). */
+let alone: FileVerdict[];
+
+/** A worker script written for one test. */
+function worker(name: string, source: string): URL {
+  const file = join(dir, `${name}.mjs`);
+  writeFileSync(file, `import { parentPort } from "node:worker_threads";\n${source}\n`);
+  return pathToFileURL(file);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "pkgpush-thread-"));
+  const made = spawnSync("python3", ["-c", MAKE_WHEELS, dir, JSON.stringify(WHEELS)], {
+    encoding: "utf8",
+  });
+  expect(made.status, made.stderr).toBe(0);
+  paths = made.stdout.trim().split("\n");
+  await build({
+    absWorkingDir: root,
+    entryPoints: { "readme-worker": "src/rules/readme/render-worker.ts" },
+    outdir: dir,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    logLevel: "warning",
+  });
+  workerUrl = pathToFileURL(join(dir, "readme-worker.js"));
+  alone = await checkFiles(paths, "pypi");
+}, 60_000);
+
+const byFile = (verdicts: FileVerdict[]) =>
+  verdicts.map((v) => [v.file.replace(/.*\//, ""), v.verdict, v.refusal?.rule ?? null]);
+
+describe("descriptions rendered on a worker thread", () => {
+  it("the control: the main thread alone refuses what Warehouse refuses, in Warehouse's order", () => {
+    expect(byFile(alone)).toEqual([
+      ["thr_goodrst-1.0-py3-none-any.whl", "pass", null],
+      ["thr_badrst-1.0-py3-none-any.whl", "fail", "description"],
+      ["thr_markdown-1.0-py3-none-any.whl", "pass", null],
+      ["thr_emptymd-1.0-py3-none-any.whl", "fail", "description"],
+      ["thr_plain-1.0-py3-none-any.whl", "pass", null],
+      ["thr_badrst_linux-1.0-py3-none-linux_x86_64.whl", "fail", "description"],
+      ["thr_badrst_classifier-1.0-py3-none-any.whl", "fail", "metadata:classifier"],
+      ["asyncio-1.0-py3-none-any.whl", "fail", "project-name"],
+      ["thr_nodescription-1.0-py3-none-any.whl", "pass", null],
+      ["thr_goodrst_linux-1.0-py3-none-linux_x86_64.whl", "fail", "wheel-platform"],
+    ]);
+    expect(alone[7]?.notJudged.at(-1)?.message).toMatch(/an existing project: description: /);
+  });
+
+  it("gives the same verdicts, in the same order, with the worker rendering", async () => {
+    const thread = new DescriptionThread(workerUrl);
+    try {
+      expect(thread.threaded).toBe(true);
+      expect(await checkFiles(paths, "pypi", { thread })).toEqual(alone);
+      // Every description that needs rendering went there: reST and Markdown, not plain or
+      // empty ones, not the file whose metadata is refused first.
+      expect(thread.answered).toBe(7);
+      expect(thread.threaded).toBe(true);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("falls back to the main thread when the worker dies, with the same verdicts", async () => {
+    const thread = new DescriptionThread(
+      worker("dies", `parentPort.on("message", () => process.exit(3));`),
+    );
+    try {
+      expect(await checkFiles(paths, "pypi", { thread })).toEqual(alone);
+      expect(thread.answered).toBe(0);
+      expect(thread.threaded).toBe(false);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("renders here what the worker's renderer failed on, and takes its other answers", async () => {
+    // A stand-in that fails on the descriptions saying "Broken" and calls the others fine.
+    const thread = new DescriptionThread(
+      worker(
+        "throws",
+        `parentPort.on("message", ({ id, text }) =>
+           parentPort.postMessage(
+             text.includes("Broken") ? { id, error: "boom" } : { id, verdict: { ok: true } }));`,
+      ),
+    );
+    try {
+      const verdicts = await checkFiles(paths, "pypi", { thread });
+      expect(thread.answered).toBe(5);
+      expect(byFile(verdicts)).toEqual([
+        ["thr_goodrst-1.0-py3-none-any.whl", "pass", null],
+        // The worker's answers are used as given...
+        ["thr_badrst-1.0-py3-none-any.whl", "pass", null],
+        ["thr_markdown-1.0-py3-none-any.whl", "pass", null],
+        ["thr_emptymd-1.0-py3-none-any.whl", "pass", null],
+        ["thr_plain-1.0-py3-none-any.whl", "pass", null],
+        // ... and what it failed on is rendered here.
+        ["thr_badrst_linux-1.0-py3-none-linux_x86_64.whl", "fail", "description"],
+        ["thr_badrst_classifier-1.0-py3-none-any.whl", "fail", "metadata:classifier"],
+        ["asyncio-1.0-py3-none-any.whl", "fail", "project-name"],
+        ["thr_nodescription-1.0-py3-none-any.whl", "pass", null],
+        ["thr_goodrst_linux-1.0-py3-none-linux_x86_64.whl", "fail", "wheel-platform"],
+      ]);
+      expect(verdicts[5]).toEqual(alone[5]);
+      expect(verdicts[7]).toEqual(alone[7]);
+      expect(thread.threaded).toBe(true);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("without its bundle (the sources), the main thread renders everything", async () => {
+    const thread = new DescriptionThread(pathToFileURL(join(dir, "missing", "readme-worker.js")));
+    expect(thread.threaded).toBe(false);
+    expect(await checkFiles(paths, "pypi", { thread })).toEqual(alone);
+    await thread.close();
+  });
+
+  it("bounds what waits for the worker, and close() ends it with nothing left waiting", async () => {
+    const thread = new DescriptionThread(worker("silent", `parentPort.on("message", () => {});`));
+    const text = `${"x".repeat(MAX_QUEUED_CHARS / 2)}\n`;
+    const answers = [thread.check(text, undefined), thread.check(text, undefined)];
+    for (const a of answers) a.catch(() => undefined);
+    let roomMade = false;
+    const room = thread.room().then(() => {
+      roomMade = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(roomMade).toBe(false);
+    await thread.close();
+    await room;
+    for (const a of answers) await expect(a).rejects.toThrow(/closed/);
+  });
+
+  it("stops claiming files once interrupted", async () => {
+    const thread = new DescriptionThread(workerUrl);
+    try {
+      const controller = new AbortController();
+      controller.abort();
+      await expect(
+        checkFiles(paths, "pypi", { thread, signal: controller.signal }),
+      ).rejects.toBeInstanceOf(InterruptedError);
+      expect(thread.answered).toBe(0);
+    } finally {
+      await thread.close();
+    }
+  });
+});
