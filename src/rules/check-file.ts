@@ -13,13 +13,12 @@ import type { Distribution } from "../distributions/types.js";
 import { InterruptedError, PkgpushError } from "../errors.js";
 import { contentVerdict } from "./archive-rules.js";
 import { readOnce } from "./one-pass.js";
-import type { DescriptionThread } from "./readme/description-thread.js";
+import { type DescriptionThread, renderHere } from "./readme/description-thread.js";
 import {
   fileVerdict,
   formChecks,
   isVerdict,
   type PypiVerdict,
-  pypiVerdict,
   type RuleResult,
   renderedVerdict,
 } from "./verdict.js";
@@ -94,11 +93,11 @@ async function startCheck(
       }),
     };
   }
-  if (!thread)
-    return { verdict: Promise.resolve(fromPypi(file, dist, await pypiVerdict(dist, pre))) };
   const part = formChecks(dist);
   if (isVerdict(part)) return { verdict: Promise.resolve(fromPypi(file, dist, part)) };
-  const rendering = thread.check(part.description, part.contentType);
+  const rendering = thread
+    ? thread.check(part.description, part.contentType)
+    : renderHere(part.description, part.contentType);
   const content = await fileVerdict(dist, part, pre).then(
     (v) => ({ v }),
     (error: unknown) => ({ error }),

@@ -60,7 +60,7 @@ export async function preflightErrors(
   const pypi = servers.filter(hasPypiRules).map((s) => s.name);
   // Broken metadata is already refused for every server; PyPI's verdict would say it again.
   if (pypi.length === 0 || errors.length > 0) return errors;
-  const { formVerdict, pypiVerdict } = await import("./verdict.js");
+  const { formVerdict, pypiVerdict } = await import("./pypi-verdict.js");
   const verdict: PypiVerdict =
     action === "upload" ? await pypiVerdict(dist) : formVerdict(dist, { metadataOnly: true });
   if (!verdict.refusal) return errors;

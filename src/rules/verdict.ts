@@ -16,7 +16,7 @@ import { formProblem, sanitizeForm } from "./form.js";
 import { metadataErrors, metadataMessage } from "./metadata.js";
 import { isPypiPlatformTag } from "./platform.js";
 import { pyRepr } from "./pyrepr.js";
-import { checkDescription, type DescriptionVerdict } from "./readme/index.js";
+import type { DescriptionVerdict } from "./readme/index.js";
 import type { TarScan } from "./tar-scan.js";
 
 export const MAX_FILESIZE = 100 * 1024 * 1024;
@@ -114,19 +114,6 @@ export function renderedVerdict(part: FormPart, rendering: DescriptionVerdict): 
       `${rendering.reason}${rendering.line === undefined ? "" : ` (line ${rendering.line} of the description)`}`,
     );
   return { verdict: "accept", warnings: [], notJudged, newProjectOnly };
-}
-
-/**
- * The form-only part of the verdict (no file read): form, metadata, project name, description.
- * `metadataOnly` (register): the file-type fields of the form are not judged.
- */
-export function formVerdict(
-  dist: Distribution,
-  opts: { metadataOnly?: boolean } = {},
-): PypiVerdict {
-  const part = formChecks(dist, opts);
-  if (isVerdict(part)) return part;
-  return renderedVerdict(part, checkDescription(part.description, part.contentType));
 }
 
 /** `_validate_filename` and the size limit. */
@@ -303,14 +290,4 @@ export async function fileVerdict(
       : wheelRefusal(dist, names, licenseFiles);
   // The wheel's RECORD/entry points/METADATA checks come after its name and License-File checks.
   return done(rule ?? content.refusal);
-}
-
-/** The whole verdict: the form's, then the file's (the archive read once). */
-export async function pypiVerdict(
-  dist: Distribution,
-  pre: { zip?: OpenZip; tar?: TarScan } = {},
-): Promise<PypiVerdict> {
-  const first = formVerdict(dist);
-  if (first.verdict === "refuse") return first;
-  return fileVerdict(dist, first, pre);
 }

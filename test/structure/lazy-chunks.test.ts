@@ -48,3 +48,16 @@ describe("the rules load only where they are needed", () => {
     expect(staticClosure("index.js").filter(holdsRulesData)).toEqual([]);
   });
 });
+
+const holdsRstValidator = (file: string): boolean =>
+  readFileSync(join(dist, file), "utf8").includes("exceeds the line-length-limit");
+
+describe("check's reST validator loads on its thread", () => {
+  it("the description thread's worker loads it (the control)", () => {
+    expect(staticClosure("readme-worker.js").some(holdsRstValidator)).toBe(true);
+  });
+
+  it("check's main thread does not, unless the thread fails and it renders a description", () => {
+    expect(staticClosure(chunk("check")).filter(holdsRstValidator)).toEqual([]);
+  });
+});

@@ -31,8 +31,14 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-/** The main thread's own rendering: the fallback, loaded only when it is needed. */
-async function renderHere(text: string, contentType: string | undefined) {
+/**
+ * The main thread's own rendering (no thread, or the thread's fallback): the renderer is loaded
+ * only when it is needed.
+ */
+export async function renderHere(
+  text: string | undefined,
+  contentType: string | undefined,
+): Promise<DescriptionVerdict> {
   const { checkDescription } = await import("./index.js");
   return checkDescription(text, contentType);
 }
