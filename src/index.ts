@@ -15,6 +15,7 @@ import { optionsFromApi } from "./publish/api-options.js";
 import type { PublishEvents } from "./publish/events.js";
 import type { Environment, PublishOptions } from "./publish/options.js";
 import { type Prepared, planReport, prepare, readConfig } from "./publish/prepare.js";
+import { loadSending } from "./publish/sending.js";
 import {
   type ConfigInfo,
   configInfo,
@@ -84,11 +85,12 @@ function withDefaults<T extends { env?: Environment; cwd?: string }>(
 
 /** Sends what `prepare` settled; the report says what landed where. */
 export async function send(prepared: Prepared, events: PublishEvents = {}): Promise<Report> {
-  const { compileHasherAhead, hashAhead } = await import("./publish/hash-ahead.js");
+  const modules = loadSending();
+  const { compileHasherAhead, hashAhead } = await modules.ahead;
   const ahead = hashAhead(prepared);
   try {
     const compiled = compileHasherAhead(prepared);
-    const core = await import("./publish/send.js");
+    const core = await modules.core;
     // Before any connection: the HTTP parser must not be compiled under BLAKE2b's budget.
     await compiled;
     return await core.send(prepared, events, ahead);
@@ -102,6 +104,7 @@ export async function send(prepared: Prepared, events: PublishEvents = {}): Prom
  * here rejects (never throws synchronously): a bad option is a rejected promise too.
  */
 export async function publish(options: PublishOptions, events: PublishEvents = {}) {
+  if (!options.dryRun) loadSending();
   const prepared = await prepare(options, events);
   return options.dryRun ? planReport(prepared) : send(prepared, events);
 }

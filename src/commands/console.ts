@@ -7,6 +7,7 @@ import { type Prepared, prepare, type Report, send } from "../index.js";
 import type { Plan } from "../plan/plan.js";
 import type { PublishEvents } from "../publish/events.js";
 import type { PublishOptions, Verbosity } from "../publish/options.js";
+import { loadSending } from "../publish/sending.js";
 import { lineReporter } from "../report/log.js";
 import { formatTrace } from "../transport/trace.js";
 
@@ -75,6 +76,7 @@ export async function runPrinted(
 ): Promise<{ prepared: Prepared; report?: Report }> {
   const { verbosity, redactor } = options;
   const messages = messagePrinter(output.write, verbosity, output.writeWorkflowCommand);
+  if (!options.dryRun) loadSending();
   const prepared = await prepare(options, messages);
   if (options.dryRun) return { prepared };
   const progress = await progressPrinter(prepared.plan, output.write, verbosity, {
