@@ -5,11 +5,8 @@
  * The source's credentials go only to the source's own origin: a file on another host (a CDN),
  * or a redirect there, gets no Authorization header.
  */
-import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { type Digests, digestAccumulator } from "../distributions/digests.js";
@@ -23,6 +20,7 @@ import {
 } from "../transport/retry.js";
 import type { Downloaded } from "./download-types.js";
 import type { ListedFile } from "./types.js";
+import { writeBody } from "./write-body.js";
 
 /** Why a download failed; `final` ones are not retried (another try gives the same answer). */
 export class DownloadError extends TransportError {
@@ -114,6 +112,8 @@ export async function downloadFile(
   }
 }
 
+type Hasher = Awaited<ReturnType<typeof digestAccumulator>>;
+
 type Failure = DownloadError & { retryAfterMs?: number };
 
 function asDownloadError(error: unknown, url: string): Failure {
@@ -132,6 +132,8 @@ async function fetchOnce(
 ): Promise<{ size: number; digests: Digests }> {
   const watchdog = new Watchdog(options);
   try {
+    // Ready before the request: nothing is awaited between the answer and reading its body.
+    const hash = await digestAccumulator(options.md5 === true);
     let url = file.url;
     let authorization = options.authorization;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
@@ -175,7 +177,7 @@ async function fetchOnce(
         discard(response.body);
         throw statusError(status, response.headers["retry-after"], authorization !== undefined);
       }
-      return await save(file, partial, response, watchdog, options);
+      return await save(file, partial, { response, hash, watchdog }, options);
     }
     throw new DownloadError(`more than ${MAX_REDIRECTS} redirects`, "REDIRECTS", true);
   } catch (error) {
@@ -221,8 +223,11 @@ function statusError(
 async function save(
   file: ListedFile & { sha256: string },
   partial: string,
-  response: Dispatcher.ResponseData,
-  watchdog: Watchdog,
+  {
+    response,
+    hash,
+    watchdog,
+  }: { response: Dispatcher.ResponseData; hash: Hasher; watchdog: Watchdog },
   options: DownloadOptions,
 ): Promise<{ size: number; digests: Digests }> {
   const announced = Number(response.headers["content-length"] ?? Number.NaN);
@@ -231,22 +236,14 @@ async function save(
     discard(response.body);
     throw tooLarge(announced, file, options);
   }
-  const hash = await digestAccumulator(options.md5 === true);
   let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      size += chunk.length;
-      if (size > limit) {
-        callback(tooLarge(size, file, options));
-        return;
-      }
-      hash.update(chunk);
-      watchdog.progress(chunk.length);
-      options.onProgress?.(chunk.length);
-      callback(null, chunk);
-    },
+  await writeBody(response.body, partial, (chunk) => {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(size, file, options);
+    hash.update(chunk);
+    watchdog.progress(chunk.length);
+    options.onProgress?.(chunk.length);
   });
-  await pipeline(response.body, meter, createWriteStream(partial, { mode: 0o600 }));
   const expected = Number.isFinite(announced) ? announced : file.size;
   if (expected !== undefined && size < expected) {
     // The connection ended early without an error: a truncated file, worth another try.

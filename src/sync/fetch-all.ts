@@ -3,9 +3,34 @@
  * limit applies), and sorts the outcome: files ready to upload, files that failed. A hash
  * mismatch is kept apart: it means the source serves other bytes than its index says.
  */
+import { parseFilename } from "../distributions/filename.js";
 import { DownloadError, type DownloadOptions, downloadFile } from "./download.js";
 import type { DownloadEvents, DownloadOutcome, FetchResult } from "./download-types.js";
 import type { Copy } from "./plan.js";
+
+/** Sooner for files whose uploads come later (planUploads: a release's wheels before its sdist). */
+const uploadedLate = { sdist: 0, egg: 1, wheel: 2 } as const;
+
+/**
+ * The order to download in: a release's sdist (and eggs) before its wheels. Their uploads wait
+ * for the wheels on every target anyway, so fetched first they are ready (downloaded, verified,
+ * inspected: an sdist is read whole to inspect it) by the time the wheels are up, instead of
+ * being downloaded and inspected after the last wheel, on the run's critical path. Stable
+ * otherwise (the plan's order).
+ */
+export function downloadOrder(copies: Copy[]): Copy[] {
+  const rank = (copy: Copy): number => {
+    try {
+      return uploadedLate[parseFilename(copy.file.filename).kind];
+    } catch {
+      return uploadedLate.wheel;
+    }
+  };
+  return copies
+    .map((copy, i) => ({ copy, i, r: rank(copy) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.copy);
+}
 
 export async function fetchAll(
   copies: Copy[],
@@ -18,10 +43,11 @@ export async function fetchAll(
 ): Promise<FetchResult> {
   const result: FetchResult = { ready: [], failed: [] };
   const outcomes = new Map<Copy, DownloadOutcome>();
+  const queue = downloadOrder(copies);
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < copies.length && !options.signal?.aborted) {
-      const copy = copies[next++] as Copy;
+    while (next < queue.length && !options.signal?.aborted) {
+      const copy = queue[next++] as Copy;
       events.onDownloadStart?.(copy);
       const started = Date.now();
       let outcome: DownloadOutcome;
