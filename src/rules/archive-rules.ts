@@ -8,21 +8,36 @@ import { posix } from "node:path";
 import warehouseData from "./data/warehouse.json" with { type: "json" };
 import { entryPointsProblem } from "./entry-points.js";
 import { scanTar, type TarScan } from "./tar-scan.js";
+import { SCAN_MAX, scanYara, type YaraJob, yaraMessage } from "./yara.js";
 import {
   BadZip,
   framingProblem,
   isZipFile,
   readCentralDirectory,
   readEntry,
+  storedEntry,
   WindowReader,
   type ZipEntry,
 } from "./zip-scan.js";
 
+export { yaraMessage } from "./yara.js";
+
+/**
+ * check's second thread, where a zip's YARA members are inflated and searched (they are
+ * scanned here without one); `read` is told once the archive is no longer read (its reader may
+ * be released while the scan goes on).
+ */
+export interface ScanThread {
+  scan(job: YaraJob): Promise<string | undefined>;
+  read(): void;
+}
+
 const MIB = 1024 * 1024;
 const RATIO_MIN_SIZE = 64 * MIB;
 const RATIO = 50;
-const SCAN_MAX = 5 * MIB;
 const MEMBER_MAX = 64 * MIB;
+/** Stored bytes sent to the thread at most, per archive; a larger one is scanned here. */
+const THREAD_JOB_MAX = 16 * MIB;
 const EXTENSIONS = new Set(warehouseData.scan_extensions);
 
 /** What the content checks found: a refusal (Warehouse's message) and warnings. */
@@ -50,35 +65,6 @@ export function commonPath(names: string[]): string {
 
 const scannable = (name: string) => EXTENSIONS.has(posix.extname(name).toLowerCase());
 
-/** The longest substring shared by all of `strings` (they are few and short). */
-function sharedPart(strings: string[]): string {
-  const [first = "", ...rest] = strings;
-  for (let len = first.length; len > 0; len--)
-    for (let i = 0; i + len <= first.length; i++) {
-      const part = first.slice(i, i + len);
-      if (rest.every((s) => s.includes(part))) return part;
-    }
-  return "";
-}
-
-/** Each rule with one string every match must contain: one search rules most files out. */
-const YARA = warehouseData.yara.map((rule) => ({
-  ...rule,
-  needle: rule.all ? (rule.strings[0] ?? "") : sharedPart(rule.strings),
-}));
-
-/** Warehouse's YARA rules (plain string matches): the first member matching one, by rule order. */
-export function yaraMessage(members: Array<{ name: string; data: Buffer }>): string | undefined {
-  for (const { data } of members) {
-    for (const rule of YARA) {
-      if (!data.includes(rule.needle)) continue;
-      const hits = rule.strings.map((s) => data.includes(s));
-      if (rule.all ? hits.every(Boolean) : hits.some(Boolean)) return rule.message;
-    }
-  }
-  return undefined;
-}
-
 const invalid = (message: string | null) => ({
   rule: "archive",
   message: `Invalid distribution file. ${message}`,
@@ -94,7 +80,8 @@ async function zipVerdict(
   path: string,
   filename: string,
   size: number,
-  opened?: OpenZip,
+  opened: OpenZip | undefined,
+  thread: ScanThread | undefined,
 ): Promise<ContentVerdict> {
   const fd = opened ? undefined : openSync(path, "r");
   const fh = opened?.reader ?? new WindowReader(fd as number, size);
@@ -108,7 +95,8 @@ async function zipVerdict(
       if (error instanceof BadZip) return { refusal: invalid(null), warnings: [] };
       throw error;
     }
-    return zipEntriesVerdict(fh, filename, size, entries);
+    // An archive opened here is closed here: only an opened one is scanned on the thread.
+    return await zipEntriesVerdict(fh, filename, size, entries, opened ? thread : undefined);
   } finally {
     if (fd !== undefined) {
       fh.release();
@@ -118,12 +106,13 @@ async function zipVerdict(
 }
 
 /** `_is_valid_dist_file` for a zip from its central directory on, then the wheel's checks. */
-function zipEntriesVerdict(
+async function zipEntriesVerdict(
   fh: WindowReader,
   filename: string,
   size: number,
   entries: ZipEntry[],
-): ContentVerdict {
+  thread: ScanThread | undefined,
+): Promise<ContentVerdict> {
   const names = entries.map((e) => e.name);
   const byName = new Map(entries.map((e) => [e.name, e]));
   const decompressed = entries.reduce((sum, e) => sum + e.size, 0);
@@ -152,8 +141,39 @@ function zipEntriesVerdict(
     if (!byName.has(`${prefix}WHEEL`))
       return { refusal: invalid(`WHEEL not found at ${prefix}WHEEL`), warnings: [] };
   }
-  const yara = yaraInZip(fh, entries);
-  if (yara) return { refusal: invalid(yara), warnings: [] };
+  const scanned = entries.filter(
+    (e) => !e.name.endsWith("/") && scannable(e.name) && e.size <= SCAN_MAX,
+  );
+  const stored = scanned.reduce((n, e) => n + e.compressedSize, 0);
+  const yara =
+    thread && stored <= THREAD_JOB_MAX
+      ? thread.scan(yaraJob(fh, scanned, stored))
+      : Promise.resolve(yaraHere(fh, scanned));
+  // The rest is read while the members are scanned (on the other thread when there is one);
+  // Warehouse's order decides below: a YARA match is the verdict, whatever the rest found.
+  let rest: ContentVerdict | undefined;
+  let failed: { error: unknown } | undefined;
+  try {
+    rest = afterYara(fh, filename, size, prefix, entries, byName);
+  } catch (error) {
+    failed = { error };
+  }
+  thread?.read();
+  const match = await yara;
+  if (match) return { refusal: invalid(match), warnings: [] };
+  if (failed) throw failed.error;
+  return rest as ContentVerdict;
+}
+
+/** What follows the YARA scan in `_is_valid_dist_file`: the framing, then the wheel's checks. */
+function afterYara(
+  fh: WindowReader,
+  filename: string,
+  size: number,
+  prefix: string,
+  entries: ZipEntry[],
+  byName: Map<string, ZipEntry>,
+): ContentVerdict {
   const framing = framingProblem(fh, size, entries);
   if (framing)
     return {
@@ -162,23 +182,47 @@ function zipEntriesVerdict(
       ),
       warnings: [],
     };
-  if (!filename.endsWith(".whl")) return { warnings: [], names: new Set(names) };
+  if (!filename.endsWith(".whl"))
+    return { warnings: [], names: new Set(entries.map((e) => e.name)) };
   return wheelContent(fh, filename, prefix, entries, byName);
 }
 
 /**
- * The YARA scan of the members Warehouse scans. Like Warehouse (which reads them all before its
- * bulk scan), every one is inflated, so an unreadable member fails the same way after a match;
- * each is searched as soon as it is inflated and not kept.
+ * Warehouse's YARA scan here, one member at a time. Like Warehouse (which reads them all before
+ * its bulk scan), every member is inflated (scanYara), so an unreadable one fails the same way
+ * after a match.
  */
-function yaraInZip(fh: WindowReader, entries: ZipEntry[]): string | undefined {
+function yaraHere(fh: WindowReader, scanned: ZipEntry[]): string | undefined {
   let first: string | undefined;
-  for (const e of entries) {
-    if (e.name.endsWith("/") || !scannable(e.name) || e.size > SCAN_MAX) continue;
-    const data = readEntry(fh, e, SCAN_MAX);
-    if (data && first === undefined) first = yaraMessage([{ name: e.name, data }]);
+  for (const e of scanned) {
+    const { method, data } = storedEntry(fh, e);
+    const match = scanYara({ members: [{ method, size: e.size, data }], bytes: data.length });
+    if (first === undefined) first = match;
   }
   return first;
+}
+
+/**
+ * The same members as stored, in one buffer, for the thread: a member whose header is bad ends
+ * the list, and its error is thrown once the members before it are scanned, as yaraHere does.
+ */
+function yaraJob(fh: WindowReader, scanned: ZipEntry[], stored: number): YaraJob {
+  const buffer = Buffer.allocUnsafeSlow(stored);
+  const job: YaraJob = { members: [], bytes: 0 };
+  for (const e of scanned) {
+    let member: ReturnType<typeof storedEntry>;
+    try {
+      member = storedEntry(fh, e);
+    } catch (error) {
+      job.stop = error;
+      break;
+    }
+    // A copy: the reader's window is reused by its next read.
+    const data = buffer.subarray(job.bytes, job.bytes + member.data.copy(buffer, job.bytes));
+    job.members.push({ method: member.method, size: e.size, data });
+    job.bytes += data.length;
+  }
+  return job;
 }
 
 /** RECORD (refused when missing, mailed about when it disagrees), entry_points.txt, METADATA. */
@@ -311,7 +355,8 @@ export function contentVerdict(
   filename: string,
   size: number,
   pre: { zip?: OpenZip; tar?: TarScan } = {},
+  thread?: ScanThread,
 ): Promise<ContentVerdict> {
   if (filename.endsWith(".tar.gz")) return tarVerdict(path, size, pre.tar);
-  return zipVerdict(path, filename, size, pre.zip);
+  return zipVerdict(path, filename, size, pre.zip, thread);
 }

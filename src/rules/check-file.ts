@@ -22,6 +22,7 @@ import {
   type RuleResult,
   renderedVerdict,
 } from "./verdict.js";
+import type { YaraJob } from "./yara.js";
 
 export type RuleSet = "pypi" | "basic";
 
@@ -98,11 +99,19 @@ async function startCheck(
   const rendering = thread
     ? thread.check(part.description, part.contentType)
     : renderHere(part.description, part.contentType);
-  const content = await fileVerdict(dist, part, pre).then(
+  // The zip's YARA members are scanned on the thread too; this resolves once the archive is
+  // no longer read, so the caller can release it and go on while the thread answers.
+  let read = (): void => undefined;
+  const archiveRead = new Promise<void>((resolve) => {
+    read = resolve;
+  });
+  const scan = thread && { scan: (job: YaraJob) => thread.scanYara(job), read };
+  const content = fileVerdict(dist, part, pre, scan).then(
     (v) => ({ v }),
     (error: unknown) => ({ error }),
   );
-  const verdict = rendering.then((r) => {
+  await Promise.race([archiveRead, content]);
+  const verdict = Promise.all([rendering, content]).then(([r, content]) => {
     const first = renderedVerdict(part, r);
     if (first.verdict === "refuse") return fromPypi(file, dist, first);
     if ("error" in content) throw content.error;

@@ -10,7 +10,7 @@ import { normalizeVersion, versionsEqual } from "../distributions/filename.js";
 import { normalizeName } from "../distributions/names.js";
 import type { Distribution } from "../distributions/types.js";
 import { metadataFields, uploadFields } from "../protocol/fields.js";
-import { contentVerdict, type OpenZip } from "./archive-rules.js";
+import { contentVerdict, type OpenZip, type ScanThread } from "./archive-rules.js";
 import { STDLIB_NAMES } from "./data.js";
 import { formProblem, sanitizeForm } from "./form.js";
 import { metadataErrors, metadataMessage } from "./metadata.js";
@@ -262,6 +262,7 @@ export async function fileVerdict(
   dist: Distribution,
   first: Pick<FormPart, "notJudged" | "newProjectOnly">,
   pre: { zip?: OpenZip; tar?: TarScan } = {},
+  thread?: ScanThread,
 ): Promise<PypiVerdict> {
   const fileRefusal = filenameRefusal(dist, dist.name);
   if (fileRefusal)
@@ -272,7 +273,7 @@ export async function fileVerdict(
       notJudged: first.notJudged,
       newProjectOnly: first.newProjectOnly,
     };
-  const content = await contentVerdict(dist.path, dist.filename, dist.size, pre);
+  const content = await contentVerdict(dist.path, dist.filename, dist.size, pre, thread);
   const done = (refusal: RuleResult | undefined): PypiVerdict => ({
     verdict: refusal ? "refuse" : "accept",
     ...(refusal ? { refusal } : {}),

@@ -400,6 +400,21 @@ export function framingProblem(
   return pos !== size ? "Trailing data" : undefined;
 }
 
+/**
+ * A member's bytes as stored (a view of the reader's window, valid until its next read) and how
+ * they are compressed: readEntry's checks of the local header and the method, without inflating.
+ */
+export function storedEntry(fh: WindowReader, entry: ZipEntry): { method: 0 | 8; data: Buffer } {
+  const head = fh.read(entry.localOffset, 30);
+  if (head.length !== 30 || head.readUInt32LE(0) !== LOCAL)
+    throw new BadZip("Bad magic number for file header");
+  const start = entry.localOffset + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+  const data = fh.read(start, entry.compressedSize);
+  if (entry.method !== 0 && entry.method !== 8)
+    throw new BadZip(`compression method ${entry.method} not supported`);
+  return { method: entry.method, data };
+}
+
 /** A member's bytes (stored or deflated), at most `max` bytes uncompressed; undefined above. */
 export function readEntry(fh: WindowReader, entry: ZipEntry, max: number): Buffer | undefined {
   if (entry.size > max) return undefined;

@@ -3,6 +3,7 @@
  * project goes, what every target already has (its simple index, with its credentials), and the
  * plan that follows. Everything a server is asked runs concurrently.
  */
+import { deriveSimpleUrl } from "../config/derive-simple-url.js";
 import type { PypircConfig, ServerConfig } from "../config/types.js";
 import { resolveCredentials } from "../credentials/resolve.js";
 import { sectionEnvPrefix } from "../credentials/sources.js";
@@ -21,7 +22,7 @@ import { adHocServer } from "../resolve/adhoc.js";
 import { serverLookup } from "../resolve/lookup.js";
 import { matchRoutes } from "../resolve/route-match.js";
 import { selectServer } from "../resolve/targets.js";
-import type { ProjectFiles, SimpleRequestOptions } from "../simple/client.js";
+import type { ProjectFiles, SimpleEndpoint, SimpleRequestOptions } from "../simple/client.js";
 import { endpointFor, settleSimpleUrl } from "../simple/locate.js";
 import { SimpleIndexReader } from "./index-source.js";
 import { parseReleaseSpec, planSync, type SpecProblem, type SyncPlan } from "./plan.js";
@@ -254,17 +255,21 @@ async function readTargets(
   for (const [name, session] of await input.sessionFor(servers, "target")) {
     sessions.set(name, session);
   }
+  const early = askWhileConfirming(servers, pairs, sessions, input.simple);
   await Promise.all(
     servers.map((server) =>
       locate(server, sessions, input.simple, pairs.find((p) => p.server === server)?.project),
     ),
   );
+  // A page asked early counts only where the URL it was asked at is the one confirmed.
+  const confirmed = servers.filter((s) => s.checkUrl && s.checkUrl === early.urls.get(s.name));
   const reader = new SimpleIndexReader(endpointsOf(sessions, servers), input.simple);
+  const readerOf = (server: ServerConfig) => (confirmed.includes(server) ? early.reader : reader);
   const listings = new Map<string, Listing>(
     await Promise.all(
       pairs.map(async ({ server, project }) => {
         const listing: Listing = server.checkUrl
-          ? await reader.list(server.name, project)
+          ? await readerOf(server).list(server.name, project)
           : {
               state: "unreachable",
               reason: `${server.name}: no simple index, so what it lacks cannot be seen (${server.checkUrlSource === "off" ? "check-url = none" : (server.checkUrlNote ?? "set check-url")})`,
@@ -273,7 +278,40 @@ async function readTargets(
       }),
     ),
   );
-  return { listings, pages: reader.read };
+  const pages = new Map(reader.read);
+  for (const [key, page] of early.reader.read) {
+    if (confirmed.some((s) => s.name === page.server)) pages.set(key, page);
+  }
+  return { listings, pages };
+}
+
+/**
+ * The pages of targets whose simple URL is derived and not yet confirmed, asked at that URL while
+ * it is confirmed (one round trip instead of two before the plan): nothing but GETs of the
+ * server's own origin, with its own credentials, and their answers are used only once the URL
+ * is confirmed.
+ */
+function askWhileConfirming(
+  servers: ServerConfig[],
+  pairs: Array<{ server: ServerConfig; project: string }>,
+  sessions: Map<string, ServerSession>,
+  options: SimpleRequestOptions,
+): { reader: SimpleIndexReader; urls: Map<string, string> } {
+  const urls = new Map<string, string>();
+  const endpoints = new Map<string, SimpleEndpoint>();
+  for (const server of servers) {
+    const session = sessions.get(server.name);
+    const derived = deriveSimpleUrl(server.repository);
+    if (!session || server.checkUrl || server.checkUrlSource === "off" || !derived) continue;
+    urls.set(server.name, derived.url);
+    endpoints.set(server.name, endpointFor(session, derived.url));
+  }
+  const reader = new SimpleIndexReader(endpoints, options);
+  for (const { server, project } of pairs) {
+    // Failures are the reader's listings (unreachable), looked at only if the URL is confirmed.
+    if (urls.has(server.name)) reader.list(server.name, project).catch(() => undefined);
+  }
+  return { reader, urls };
 }
 
 function endpointsOf(sessions: Map<string, ServerSession>, servers: ServerConfig[]) {

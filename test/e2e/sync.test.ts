@@ -548,6 +548,74 @@ describe("pkgpush sync", () => {
     expect(postsTo(a)).toEqual([]);
   });
 
+  it("a derived simple URL's project page is asked while the URL is confirmed, and used once it is", async () => {
+    const src = await seeded("src");
+    const done = new Map<string, number>();
+    // Every simple-index answer of `a` takes 1.5 s: one after the other, the page would be
+    // answered 1.5 s after the confirmation; asked together, within moments of it.
+    const a = await startIndexServer({
+      mode: "pypi",
+      users: { u: "pw-a" },
+      faults: [{ on: "simple", times: "always", action: { delayMs: 1500 } }],
+      onRequest: (q) => {
+        if (q.method === "GET") done.set(q.path, Date.now());
+      },
+    });
+    custom.push(a);
+    const { config: cfg } = workspace(
+      pypirc({
+        distutils: { "index-servers": ["src", "a"] },
+        src: { repository: src.uploadUrl, "check-url": src.simpleUrl },
+        a: { repository: a.uploadUrl, username: "u", password: "pw-a" },
+      }),
+    );
+    const r = await runTimed([
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--to",
+      "a",
+      "--config-file",
+      cfg,
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(storedNames(a)).toEqual(release);
+    const root = done.get("/simple/") as number;
+    const page = done.get("/simple/collective-demo/") as number;
+    expect(Math.abs(page - root)).toBeLessThan(1000);
+    // Each asked once: the early page is the one the plan used.
+    expect(a.requests.filter((q) => q.path === "/simple/collective-demo/")).toHaveLength(1);
+  });
+
+  it("a derived simple URL that is not confirmed: the page asked early is not used, nothing is sent there", async () => {
+    const src = await seeded("src");
+    // The upload URL says Warehouse layout (/simple/), but this index serves it elsewhere.
+    const a = await startIndexServer({ mode: "pypi", users: { u: "pw-a" }, simplePath: "/pypi/" });
+    custom.push(a);
+    const { config: cfg } = workspace(
+      pypirc({
+        distutils: { "index-servers": ["src", "a"] },
+        src: { repository: src.uploadUrl, "check-url": src.simpleUrl },
+        a: { repository: a.uploadUrl, username: "u", password: "pw-a" },
+      }),
+    );
+    const r = await runTimed([
+      "sync",
+      "collective.demo",
+      "--from",
+      "src",
+      "--to",
+      "a",
+      "--config-file",
+      cfg,
+      "--json",
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(a.requests.filter((q) => q.method === "POST")).toEqual([]);
+    expect(JSON.stringify(reportOf(r).sync)).toMatch(/not confirmed/);
+  });
+
   it("targets given by upload URL only: their simple index is derived (Warehouse layout) and confirmed", async () => {
     const src = await seeded("src");
     const a = await server("a");

@@ -14,11 +14,15 @@ import { build } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
 import { InterruptedError } from "../../src/errors.js";
 import { checkFiles, type FileVerdict } from "../../src/rules/check-file.js";
-import { DescriptionThread, MAX_QUEUED_CHARS } from "../../src/rules/readme/description-thread.js";
+import { DescriptionThread, MAX_QUEUED } from "../../src/rules/readme/description-thread.js";
 import { root } from "../helpers/cli.js";
 
-/** Wheels with these descriptions (and metadata): [name, extra headers, body, platform tag]. */
-const WHEELS: Array<[string, Array<[string, string]>, string, string?]> = [
+/**
+ * Wheels with these descriptions (and metadata): [name, extra headers, body, platform tag,
+ * the module's source].
+ */
+const PYARMOR = "__pyarmor__(__name__, __file__, b'...')\n";
+const WHEELS: Array<[string, Array<[string, string]>, string, (string | null)?, string?]> = [
   ["thr_goodrst", [], "Title\n=====\n\nSome *text*.\n"],
   ["thr_badrst", [], "Title\n=====\n\nSome *text.\n\nMore lines.\n"],
   ["thr_markdown", [["Description-Content-Type", "text/markdown"]], "# Title\n\ntext\n"],
@@ -31,19 +35,23 @@ const WHEELS: Array<[string, Array<[string, string]>, string, string?]> = [
   ["asyncio", [], "Broken `reference\n"],
   ["thr_nodescription", [], ""],
   ["thr_goodrst_linux", [], "Fine.\n", "linux_x86_64"],
+  // PyPI's YARA rules (the members are inflated and searched on the thread too)...
+  ["thr_pyarmor", [], "Fine.\n", null, PYARMOR],
+  // ... come after the description.
+  ["thr_badrst_pyarmor", [], "Broken `reference\n", null, PYARMOR],
 ];
 
 const MAKE_WHEELS = `
 import base64, hashlib, json, sys, zipfile
 out, specs = sys.argv[1], json.loads(sys.argv[2])
 for spec in specs:
-    name, headers, body, tag = (spec + [None])[:4]
+    name, headers, body, tag, source = (spec + [None, None])[:5]
     dist = f"{name}-1.0.dist-info"
     wheel = f"{name}-1.0-py3-none-{tag or 'any'}.whl"
     head = f"Metadata-Version: 2.1\\nName: {name}\\nVersion: 1.0\\n"
     head += "".join(f"{k}: {v}\\n" for k, v in headers)
     files = {
-        f"{name}/__init__.py": b"VALUE = 1\\n",
+        f"{name}/__init__.py": (source or "VALUE = 1\\n").encode(),
         f"{dist}/METADATA": (head + "\\n" + body).encode(),
         f"{dist}/WHEEL": f"Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-{tag or 'any'}\\n".encode(),
     }
@@ -106,7 +114,10 @@ describe("descriptions rendered on a worker thread", () => {
       ["asyncio-1.0-py3-none-any.whl", "fail", "project-name"],
       ["thr_nodescription-1.0-py3-none-any.whl", "pass", null],
       ["thr_goodrst_linux-1.0-py3-none-linux_x86_64.whl", "fail", "wheel-platform"],
+      ["thr_pyarmor-1.0-py3-none-any.whl", "fail", "archive"],
+      ["thr_badrst_pyarmor-1.0-py3-none-any.whl", "fail", "description"],
     ]);
+    expect(alone[10]?.refusal?.message).toMatch(/pyarmor/i);
     expect(alone[7]?.notJudged.at(-1)?.message).toMatch(/an existing project: description: /);
   });
 
@@ -115,9 +126,10 @@ describe("descriptions rendered on a worker thread", () => {
     try {
       expect(thread.threaded).toBe(true);
       expect(await checkFiles(paths, "pypi", { thread })).toEqual(alone);
-      // Every description that needs rendering went there: reST and Markdown, not plain or
-      // empty ones, not the file whose metadata is refused first.
-      expect(thread.answered).toBe(7);
+      // Every description that needs rendering went there (reST and Markdown, not plain or
+      // empty ones, not the file whose metadata is refused first), and every wheel's YARA scan
+      // but that one's: 9 + 11.
+      expect(thread.answered).toBe(20);
       expect(thread.threaded).toBe(true);
     } finally {
       await thread.close();
@@ -138,18 +150,21 @@ describe("descriptions rendered on a worker thread", () => {
   });
 
   it("renders here what the worker's renderer failed on, and takes its other answers", async () => {
-    // A stand-in that fails on the descriptions saying "Broken" and calls the others fine.
+    // A stand-in that fails on every YARA scan and on the descriptions saying "Broken", and
+    // calls the others fine.
     const thread = new DescriptionThread(
       worker(
         "throws",
-        `parentPort.on("message", ({ id, text }) =>
+        `parentPort.on("message", ({ id, work }) =>
            parentPort.postMessage(
-             text.includes("Broken") ? { id, error: "boom" } : { id, verdict: { ok: true } }));`,
+             "yara" in work || work.text.includes("Broken")
+               ? { id, error: "boom" }
+               : { id, verdict: { ok: true } }));`,
       ),
     );
     try {
       const verdicts = await checkFiles(paths, "pypi", { thread });
-      expect(thread.answered).toBe(5);
+      expect(thread.answered).toBe(6);
       expect(byFile(verdicts)).toEqual([
         ["thr_goodrst-1.0-py3-none-any.whl", "pass", null],
         // The worker's answers are used as given...
@@ -163,8 +178,11 @@ describe("descriptions rendered on a worker thread", () => {
         ["asyncio-1.0-py3-none-any.whl", "fail", "project-name"],
         ["thr_nodescription-1.0-py3-none-any.whl", "pass", null],
         ["thr_goodrst_linux-1.0-py3-none-linux_x86_64.whl", "fail", "wheel-platform"],
+        ["thr_pyarmor-1.0-py3-none-any.whl", "fail", "archive"],
+        ["thr_badrst_pyarmor-1.0-py3-none-any.whl", "fail", "description"],
       ]);
       expect(verdicts[5]).toEqual(alone[5]);
+      expect(verdicts[10]).toEqual(alone[10]);
       expect(verdicts[7]).toEqual(alone[7]);
       expect(thread.threaded).toBe(true);
     } finally {
@@ -181,7 +199,7 @@ describe("descriptions rendered on a worker thread", () => {
 
   it("bounds what waits for the worker, and close() ends it with nothing left waiting", async () => {
     const thread = new DescriptionThread(worker("silent", `parentPort.on("message", () => {});`));
-    const text = `${"x".repeat(MAX_QUEUED_CHARS / 2)}\n`;
+    const text = `${"x".repeat(MAX_QUEUED / 2)}\n`;
     const answers = [thread.check(text, undefined), thread.check(text, undefined)];
     for (const a of answers) a.catch(() => undefined);
     let roomMade = false;

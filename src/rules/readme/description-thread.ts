@@ -11,6 +11,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { scanYara, type YaraJob } from "../yara.js";
 import { parseContentType } from "./content-type.js";
 import type { DescriptionVerdict } from "./index.js";
 import type { RenderAnswer, RenderRequest } from "./render-worker.js";
@@ -19,15 +20,17 @@ import type { RenderAnswer, RenderRequest } from "./render-worker.js";
 const WORKER_URL = new URL("./readme-worker.js", import.meta.url);
 
 /**
- * Description characters sent and not yet answered: the main thread waits for room beyond
- * this, so a thread that falls behind does not collect every description of a long run.
+ * Description characters and YARA bytes sent and not yet answered: the main thread waits for
+ * room beyond this, so a thread that falls behind does not collect a long run's work.
  */
-export const MAX_QUEUED_CHARS = 8 * 1024 * 1024;
+export const MAX_QUEUED = 8 * 1024 * 1024;
 
 interface Pending {
-  text: string;
-  contentType: string | undefined;
-  resolve(verdict: DescriptionVerdict): void;
+  /** What it weighs in MAX_QUEUED (a description's characters, a YARA job's bytes). */
+  size: number;
+  /** The same work on this thread: the fallback, which also fails as it would alone. */
+  here(): unknown;
+  resolve(value: unknown): void;
   reject(error: unknown): void;
 }
 
@@ -50,7 +53,7 @@ export class DescriptionThread {
   #queued = 0;
   #waiters: Array<() => void> = [];
   #closed = false;
-  /** Descriptions the worker answered (tests and measurements). */
+  /** Descriptions and scans the worker answered (tests and measurements). */
   answered = 0;
 
   constructor(url: URL = WORKER_URL) {
@@ -79,21 +82,40 @@ export class DescriptionThread {
   check(text: string | undefined, contentType: string | undefined): Promise<DescriptionVerdict> {
     if (!text || parseContentType(contentType).renderer === "plain")
       return Promise.resolve({ ok: true });
+    return this.#post({ text, contentType }, text.length, () => renderHere(text, contentType));
+  }
+
+  /**
+   * Warehouse's YARA scan of a zip's members (scanYara), on the worker when it is running. A job
+   * that stops on a bad member header is scanned here: its error is this thread's to throw.
+   */
+  scanYara(job: YaraJob): Promise<string | undefined> {
+    if (job.stop !== undefined) return Promise.resolve().then(() => scanYara(job));
+    const { members, bytes } = job;
+    return this.#post({ yara: { members, bytes } }, bytes, () => scanYara(job));
+  }
+
+  #post<T>(request: RenderRequest["work"], size: number, here: () => T | Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("the description thread is closed"));
     const worker = this.#worker;
-    if (!worker) return renderHere(text, contentType);
+    if (!worker) return Promise.resolve().then(here);
     const id = this.#next++;
-    return new Promise<DescriptionVerdict>((resolve, reject) => {
-      this.#pending.set(id, { text, contentType, resolve, reject });
-      this.#queued += text.length;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, {
+        size,
+        here,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      this.#queued += size;
       if (this.#pending.size === 1) worker.ref();
-      worker.postMessage({ id, text, contentType } satisfies RenderRequest);
+      worker.postMessage({ id, work: request } satisfies RenderRequest);
     });
   }
 
   /** Resolves once the descriptions awaiting an answer are few enough to send another. */
   room(): Promise<void> {
-    if (this.#queued < MAX_QUEUED_CHARS) return Promise.resolve();
+    if (this.#queued < MAX_QUEUED) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
@@ -113,14 +135,14 @@ export class DescriptionThread {
     if (!pending) return;
     this.#pending.delete(answer.id);
     if (this.#pending.size === 0) this.#worker?.unref();
-    if ("verdict" in answer) {
-      this.answered++;
-      pending.resolve(answer.verdict);
+    if ("error" in answer) {
+      // The worker failed on it: this thread does the work, to fail as it would alone.
+      Promise.resolve().then(pending.here).then(pending.resolve, pending.reject);
     } else {
-      // The worker's renderer threw: the main thread renders it, to fail as it would alone.
-      renderHere(pending.text, pending.contentType).then(pending.resolve, pending.reject);
+      this.answered++;
+      pending.resolve("verdict" in answer ? answer.verdict : (answer.match ?? undefined));
     }
-    this.#settled(pending.text.length);
+    this.#settled(pending.size);
   }
 
   /** The worker is gone (it failed to load, crashed or exited): the main thread takes over. */
@@ -129,13 +151,13 @@ export class DescriptionThread {
     this.#worker = undefined;
     const left = [...this.#pending.values()];
     this.#pending.clear();
-    for (const p of left) renderHere(p.text, p.contentType).then(p.resolve, p.reject);
+    for (const p of left) Promise.resolve().then(p.here).then(p.resolve, p.reject);
     this.#settled(this.#queued);
   }
 
   #settled(chars: number): void {
     this.#queued = this.#pending.size === 0 ? 0 : this.#queued - chars;
-    if (this.#queued >= MAX_QUEUED_CHARS) return;
+    if (this.#queued >= MAX_QUEUED) return;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake();

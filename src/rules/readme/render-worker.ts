@@ -1,28 +1,33 @@
 /**
  * The description thread's worker (description-thread.ts): renders each description it is sent
- * with checkDescription and answers with the verdict under the same id. It holds only the
- * renderer, so its code warms up here once while the main thread reads the archives. Bundled
+ * with checkDescription, or inflates and searches a zip's YARA members (scanYara), and answers
+ * under the same id. It holds only that code, so it warms up here once while the main thread
+ * reads the archives. Bundled
  * as dist/readme-worker.js (and action/readme-worker.js) next to the chunks that start it.
  */
 import { parentPort } from "node:worker_threads";
+import { scanYara, type YaraJob } from "../yara.js";
 import { checkDescription } from "./index.js";
 
 export interface RenderRequest {
   id: number;
-  text: string;
-  contentType: string | undefined;
+  work:
+    | { text: string; contentType: string | undefined }
+    | { yara: Pick<YaraJob, "members" | "bytes"> };
 }
 
 export type RenderAnswer =
   | { id: number; verdict: ReturnType<typeof checkDescription> }
+  | { id: number; match: string | null }
   | { id: number; error: string };
 
-parentPort?.on("message", ({ id, text, contentType }: RenderRequest) => {
+parentPort?.on("message", ({ id, work }: RenderRequest) => {
   let answer: RenderAnswer;
   try {
-    answer = { id, verdict: checkDescription(text, contentType) };
+    if ("yara" in work) answer = { id, match: scanYara(work.yara) ?? null };
+    else answer = { id, verdict: checkDescription(work.text, work.contentType) };
   } catch (error) {
-    // The main thread renders this one itself, so a bug fails the same way with or without it.
+    // The main thread does this one itself, so a failure is the same with or without the worker.
     answer = { id, error: String((error as Error)?.message ?? error) };
   }
   parentPort?.postMessage(answer);
