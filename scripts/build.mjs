@@ -7,7 +7,8 @@
 //           node_modules at run time except the optional native keyring.
 //   build/  development only: the test index server (demo, tests). Never packed.
 // Source maps are written for development builds; `--release` (npm's prepack) writes none.
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { buildTypes } from "./build-types.mjs";
 import { buildDefines } from "./defines.mjs";
@@ -28,19 +29,19 @@ const release = process.argv.includes("--release");
  *   (RFC 9113), copied here from node:http2 when the bundle is built.
  */
 const http2 = await import("node:http2");
-/** The constants client-h2.js destructures at load. */
+/**
+ * The constants client-h2.js destructures at load, read from its own source so that an undici
+ * update that reads one more cannot leave it undefined: every name must exist in node:http2.
+ */
 const HTTP2_CONSTANTS = [
-  "HTTP2_HEADER_AUTHORITY",
-  "HTTP2_HEADER_METHOD",
-  "HTTP2_HEADER_PATH",
-  "HTTP2_HEADER_SCHEME",
-  "HTTP2_HEADER_CONTENT_LENGTH",
-  "HTTP2_HEADER_EXPECT",
-  "HTTP2_HEADER_STATUS",
-  "HTTP2_HEADER_PROTOCOL",
-  "NGHTTP2_REFUSED_STREAM",
-  "NGHTTP2_CANCEL",
+  ...new Set(
+    readFileSync(
+      fileURLToPath(new URL("node_modules/undici/lib/dispatcher/client-h2.js", root)),
+      "utf8",
+    ).match(/\b(?:NG)?HTTP2_[A-Z0-9_]+\b/g) ?? [],
+  ),
 ];
+if (HTTP2_CONSTANTS.length === 0) throw new Error("undici's client-h2.js names no HTTP/2 constant");
 const lazyBuiltins = [
   {
     module: "child_process",

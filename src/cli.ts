@@ -1,4 +1,6 @@
 // Entry point of the bundle (bin/pkgpush.cjs answers --version before loading it). Each command
 // loads its modules on demand, so start-up stays close to bare Node.
+import { exitWith } from "./commands/exit-guard.js";
+
 const { main } = await import("./commands/program.js");
-process.exitCode = await main(process.argv.slice(2));
+await exitWith(main(process.argv.slice(2)));
