@@ -50,7 +50,10 @@ describe("check's description thread, as built", () => {
     run.child.kill("SIGINT");
     const r = await run.done;
     expect(r.code, r.stderr).toBe(130);
-    expect(Date.now() - sentAt).toBeLessThan(1000);
+    // pkgpush's promise is one second; half a second more is for a loaded 2-core CI machine
+    // scheduling the exiting process (1270 ms seen at load ~10). Without the file loop's yield
+    // the 3000 files run to the end: many seconds.
+    expect(Date.now() - sentAt).toBeLessThan(1500);
     expect(r.stderr).toMatch(/interrupted: \d+ of 3000 file\(s\) read, no verdicts printed/);
     expect(r.stdout).toBe("");
   }, 120_000);
