@@ -538,10 +538,13 @@ export async function main(argv: string[]): Promise<number> {
   // Owned by this process: downloads and jobs in flight may well be more than ten listeners.
   setMaxListeners(0, controller.signal);
   let interrupts = 0;
+  // `check` sends nothing: "aborting transfers" would tell its user something untrue.
+  const stopping =
+    argv.find((a) => !a.startsWith("-")) === "check" ? "stopping" : "aborting transfers";
   const onSignal = (): void => {
     interrupts++;
     if (interrupts > 1) process.exit(ExitCode.interrupted);
-    err("pkgpush: interrupted; aborting transfers (press Ctrl-C again to quit at once)\n");
+    err(`pkgpush: interrupted; ${stopping} (press Ctrl-C again to quit at once)\n`);
     controller.abort();
   };
   process.on("SIGINT", onSignal);

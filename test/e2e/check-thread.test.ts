@@ -55,6 +55,8 @@ describe("check's description thread, as built", () => {
     // the 3000 files run to the end: many seconds.
     expect(Date.now() - sentAt).toBeLessThan(1500);
     expect(r.stderr).toMatch(/interrupted: \d+ of 3000 file\(s\) read, no verdicts printed/);
+    expect(r.stderr).toContain("pkgpush: interrupted; stopping (press Ctrl-C again");
+    expect(r.stderr).not.toContain("aborting transfers");
     expect(r.stdout).toBe("");
   }, 120_000);
 });
