@@ -55,9 +55,7 @@ export class ExistenceChecker {
     options: { fresh?: boolean; signal?: AbortSignal } = {},
   ): Promise<Presence> {
     if (!server.checkUrl) return { state: "unknown", reason: "no check URL" };
-    const key = `${server.name}\0${dist.normalizedName}`;
-    if (options.fresh) this.pages.delete(key);
-    const files = await this.page(server, server.checkUrl, dist, options.signal);
+    const files = await this.page(server, server.checkUrl, dist, options);
     if (typeof files === "string") return { state: "unknown", reason: files };
     const listed = files.files.find((f) => f.filename === dist.filename);
     if (!listed) return { state: "absent" };
@@ -75,17 +73,17 @@ export class ExistenceChecker {
     if (server.checkUrl) this.page(server, server.checkUrl, dist);
   }
 
-  /** The project's page on this server: read once, unless dropped (`fresh`). */
+  /** The project's page on this server: read once, unless asked again (`fresh`). */
   private page(
     server: ServerConfig,
     checkUrl: string,
     dist: Distribution,
-    signal?: AbortSignal,
+    options: { fresh?: boolean; signal?: AbortSignal } = {},
   ): Promise<ProjectFiles | string> {
     const key = `${server.name}\0${dist.normalizedName}`;
-    let page = this.pages.get(key);
+    let page = options.fresh ? undefined : this.pages.get(key);
     if (!page) {
-      page = this.fetchPage(server, checkUrl, dist.normalizedName, signal);
+      page = this.fetchPage(server, checkUrl, dist.normalizedName, options.signal);
       // Read by presence() later, perhaps not at all (the file could not be hashed).
       page.catch(() => undefined);
       this.pages.set(key, page);
