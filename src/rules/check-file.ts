@@ -65,6 +65,19 @@ interface Started {
   verdict: Promise<FileVerdict>;
 }
 
+/** A verdict known at once. */
+const known = (verdict: FileVerdict): Started => ({ verdict: Promise.resolve(verdict) });
+
+/** A failed file's verdict: one refusal, nothing else judged. */
+const failed = (file: string, refusal: RuleResult, dist?: Distribution): FileVerdict => ({
+  file,
+  ...(dist ? { dist } : {}),
+  verdict: "fail",
+  refusal,
+  warnings: [],
+  notJudged: [],
+});
+
 /**
  * Checks one distribution; resolves once its archive has been read (the caller may close it).
  * With a description thread, the description is rendered there while the archive is read here;
@@ -80,22 +93,13 @@ async function startCheck(
   const file = displayPath(dist.path);
   const basic = metadataProblems(dist.metadata).find((p) => p.scope === "all");
   // What pkgpush refuses for every server is never sent, to PyPI either.
-  if (rules === "basic" || basic) {
-    return {
-      verdict: Promise.resolve({
-        file,
-        dist,
-        verdict: basic ? "fail" : "pass",
-        ...(basic
-          ? { refusal: { rule: `metadata:${basic.field.toLowerCase()}`, message: basic.reason } }
-          : {}),
-        warnings: [],
-        notJudged: [],
-      }),
-    };
-  }
+  if (basic)
+    return known(
+      failed(file, { rule: `metadata:${basic.field.toLowerCase()}`, message: basic.reason }, dist),
+    );
+  if (rules === "basic") return known({ file, dist, verdict: "pass", warnings: [], notJudged: [] });
   const part = formChecks(dist);
-  if (isVerdict(part)) return { verdict: Promise.resolve(fromPypi(file, dist, part)) };
+  if (isVerdict(part)) return known(fromPypi(file, dist, part));
   const rendering = thread
     ? thread.check(part.description, part.contentType)
     : renderHere(part.description, part.contentType);
@@ -154,28 +158,11 @@ async function checkFile(
     const file = displayPath(path);
     // An archive pkgpush cannot read may still be one Warehouse refuses in its own words.
     const archive = rules === "pypi" ? await archiveRefusal(path) : undefined;
-    if (archive)
-      return {
-        verdict: Promise.resolve({
-          file,
-          verdict: "fail",
-          refusal: archive,
-          warnings: [],
-          notJudged: [],
-        }),
-      };
+    if (archive) return known(failed(file, archive));
     const message = error.message.startsWith(`${file}: `)
       ? error.message.slice(file.length + 2)
       : error.message;
-    return {
-      verdict: Promise.resolve({
-        file,
-        verdict: "fail",
-        refusal: { rule: "inspect", message },
-        warnings: [],
-        notJudged: [],
-      }),
-    };
+    return known(failed(file, { rule: "inspect", message }));
   }
   return startCheck(dist, rules, {}, thread);
 }

@@ -5,8 +5,8 @@
  * searches them (either thread; the same function, so the same verdicts and the same errors).
  * Small on purpose: the worker loads it next to the description renderer.
  */
-import { inflateRawSync } from "node:zlib";
 import warehouseData from "./data/warehouse.json" with { type: "json" };
+import { inflateMember } from "./inflate-member.js";
 
 /** The largest member Warehouse scans. */
 export const SCAN_MAX = 5 * 1024 * 1024;
@@ -59,16 +59,7 @@ export interface YaraJob {
 export function scanYara(job: YaraJob): string | undefined {
   let first: string | undefined;
   for (const m of job.members) {
-    // Synchronous: members are small, and the thread pool's hand-offs cost more than they save.
-    // One output buffer of the size the directory gives (zlib's default is 16 KiB chunks, joined
-    // at the end); a member larger than it says still inflates, in more chunks.
-    const data =
-      m.method === 0
-        ? m.data
-        : inflateRawSync(m.data, {
-            maxOutputLength: Math.max(1, SCAN_MAX),
-            chunkSize: Math.max(64, m.size + 1),
-          });
+    const data = m.method === 0 ? m.data : inflateMember(m.data, m.size, SCAN_MAX);
     if (first === undefined) first = yaraMessage([{ data }]);
   }
   if (job.stop !== undefined) throw job.stop;

@@ -11,7 +11,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { readSync } from "node:fs";
-import { inflateRawSync } from "node:zlib";
+import { inflateMember } from "./inflate-member.js";
 
 export interface ZipEntry {
   name: string;
@@ -402,7 +402,7 @@ export function framingProblem(
 
 /**
  * A member's bytes as stored (a view of the reader's window, valid until its next read) and how
- * they are compressed: readEntry's checks of the local header and the method, without inflating.
+ * they are compressed, after the local header's and the method's checks (readEntry inflates it).
  */
 export function storedEntry(fh: WindowReader, entry: ZipEntry): { method: 0 | 8; data: Buffer } {
   const head = fh.read(entry.localOffset, 30);
@@ -418,19 +418,7 @@ export function storedEntry(fh: WindowReader, entry: ZipEntry): { method: 0 | 8;
 /** A member's bytes (stored or deflated), at most `max` bytes uncompressed; undefined above. */
 export function readEntry(fh: WindowReader, entry: ZipEntry, max: number): Buffer | undefined {
   if (entry.size > max) return undefined;
-  const head = fh.read(entry.localOffset, 30);
-  if (head.length !== 30 || head.readUInt32LE(0) !== LOCAL)
-    throw new BadZip("Bad magic number for file header");
-  const start = entry.localOffset + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-  const data = fh.read(start, entry.compressedSize);
+  const { method, data } = storedEntry(fh, entry);
   // A copy: the reader's window buffer is reused by its next read.
-  if (entry.method === 0) return Buffer.from(data);
-  if (entry.method !== 8) throw new BadZip(`compression method ${entry.method} not supported`);
-  // Synchronous: members are small, and the thread pool's hand-offs cost more than they save.
-  // One output buffer of the size the directory gives (zlib's default is 16 KiB chunks, joined
-  // at the end); a member larger than it says still inflates, in more chunks.
-  return inflateRawSync(data, {
-    maxOutputLength: Math.max(1, max),
-    chunkSize: Math.max(64, entry.size + 1),
-  });
+  return method === 0 ? Buffer.from(data) : inflateMember(data, entry.size, max);
 }
