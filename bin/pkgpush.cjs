@@ -6,6 +6,7 @@ const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write(`${require("../package.json").version}\n`);
 } else {
+  require("./jit-policy.cjs").deferOptimizingCompilers(1000);
   import("../dist/cli.js").catch((error) => {
     // A source checkout that was never built: say how to build, not Node's module error.
     if (error && error.code === "ERR_MODULE_NOT_FOUND" && /dist[\\/]cli\.js/.test(error.message)) {
