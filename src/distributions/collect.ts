@@ -96,18 +96,25 @@ export async function collectFiles(args: string[], cwd: string): Promise<string[
   const seen = new Set<string>();
   const files: string[] = [];
   const errors: DistributionError[] = [];
-  for (const arg of args) {
-    let found: Found[];
-    try {
-      found = await expand(arg, cwd);
-    } catch (err) {
-      if (err instanceof DistributionError) {
-        errors.push(err);
+  // All arguments at once (a shell-expanded dist/* is one argument per file: one after the
+  // other, their stat and realpath round trips through the thread pool added up), then taken
+  // in order, as one at a time would.
+  const expanded = await Promise.allSettled(
+    args.map(async (arg) => {
+      const found = await expand(arg, cwd);
+      const reals = await Promise.all(found.map((f) => f.real ?? realpath(f.path)));
+      return { found, reals };
+    }),
+  );
+  for (const result of expanded) {
+    if (result.status === "rejected") {
+      if (result.reason instanceof DistributionError) {
+        errors.push(result.reason);
         continue;
       }
-      throw err;
+      throw result.reason;
     }
-    const reals = await Promise.all(found.map((f) => f.real ?? realpath(f.path)));
+    const { found, reals } = result.value;
     for (const [i, { path }] of found.entries()) {
       const real = reals[i] as string;
       if (seen.has(real)) continue;

@@ -8,14 +8,13 @@ import { posix } from "node:path";
 import warehouseData from "./data/warehouse.json" with { type: "json" };
 import { entryPointsProblem } from "./entry-points.js";
 import { scanTar, type TarScan } from "./tar-scan.js";
-import { SCAN_MAX, scanYara, type YaraJob, yaraMessage } from "./yara.js";
+import { SCAN_MAX, scanYara, type YaraJob, yaraJob, yaraMessage } from "./yara.js";
 import {
   BadZip,
   framingProblem,
   isZipFile,
   readCentralDirectory,
   readEntry,
-  storedEntry,
   WindowReader,
   type ZipEntry,
 } from "./zip-scan.js";
@@ -23,20 +22,23 @@ import {
 export { yaraMessage } from "./yara.js";
 
 /**
- * check's second thread, where a zip's YARA members are inflated and searched (they are
- * scanned here without one); `read` is told once the archive is no longer read (its reader may
- * be released while the scan goes on).
+ * check's second thread, where a zip's YARA members are read from the open file, inflated and
+ * searched (they are scanned here without one); `read` is told once the archive is no longer
+ * read here (its reader may be released while the scan goes on; the file stays open until the
+ * scan settles: OpenZip.keepOpenFor).
  */
 export interface ScanThread {
   scan(job: YaraJob): Promise<string | undefined>;
   read(): void;
+  /** Whether the thread has a backlog: then this thread scans, so both finish together. */
+  behind(): boolean;
 }
 
 const MIB = 1024 * 1024;
 const RATIO_MIN_SIZE = 64 * MIB;
 const RATIO = 50;
 const MEMBER_MAX = 64 * MIB;
-/** Stored bytes sent to the thread at most, per archive; a larger one is scanned here. */
+/** Stored bytes left to the thread at most, per archive; a larger one is scanned here. */
 const THREAD_JOB_MAX = 16 * MIB;
 const EXTENSIONS = new Set(warehouseData.scan_extensions);
 
@@ -74,6 +76,8 @@ const invalid = (message: string | null) => ({
 export interface OpenZip {
   reader: WindowReader;
   entries: ZipEntry[];
+  /** Keeps the file open until `scan` settles (the thread reads the members from it). */
+  keepOpenFor(scan: Promise<unknown>): void;
 }
 
 async function zipVerdict(
@@ -96,7 +100,17 @@ async function zipVerdict(
       throw error;
     }
     // An archive opened here is closed here: only an opened one is scanned on the thread.
-    return await zipEntriesVerdict(fh, filename, size, entries, opened ? thread : undefined);
+    const scanThread: ScanThread | undefined = opened &&
+      thread && {
+        scan: (job) => {
+          const scan = thread.scan(job);
+          opened.keepOpenFor(scan);
+          return scan;
+        },
+        read: () => thread.read(),
+        behind: () => thread.behind(),
+      };
+    return await zipEntriesVerdict(fh, filename, size, entries, scanThread);
   } finally {
     if (fd !== undefined) {
       fh.release();
@@ -144,11 +158,11 @@ async function zipEntriesVerdict(
   const scanned = entries.filter(
     (e) => !e.name.endsWith("/") && scannable(e.name) && e.size <= SCAN_MAX,
   );
-  const stored = scanned.reduce((n, e) => n + e.compressedSize, 0);
+  const job = yaraJob(fh, scanned);
   const yara =
-    thread && stored <= THREAD_JOB_MAX
-      ? thread.scan(yaraJob(fh, scanned, stored))
-      : Promise.resolve(yaraHere(fh, scanned));
+    thread && job.stop === undefined && job.bytes <= THREAD_JOB_MAX && !thread.behind()
+      ? thread.scan(job)
+      : Promise.resolve(scanYara(job, fh));
   // The rest is read while the members are scanned (on the other thread when there is one);
   // Warehouse's order decides below: a YARA match is the verdict, whatever the rest found.
   let rest: ContentVerdict | undefined;
@@ -185,44 +199,6 @@ function afterYara(
   if (!filename.endsWith(".whl"))
     return { warnings: [], names: new Set(entries.map((e) => e.name)) };
   return wheelContent(fh, filename, prefix, entries, byName);
-}
-
-/**
- * Warehouse's YARA scan here, one member at a time. Like Warehouse (which reads them all before
- * its bulk scan), every member is inflated (scanYara), so an unreadable one fails the same way
- * after a match.
- */
-function yaraHere(fh: WindowReader, scanned: ZipEntry[]): string | undefined {
-  let first: string | undefined;
-  for (const e of scanned) {
-    const { method, data } = storedEntry(fh, e);
-    const match = scanYara({ members: [{ method, size: e.size, data }], bytes: data.length });
-    if (first === undefined) first = match;
-  }
-  return first;
-}
-
-/**
- * The same members as stored, in one buffer, for the thread: a member whose header is bad ends
- * the list, and its error is thrown once the members before it are scanned, as yaraHere does.
- */
-function yaraJob(fh: WindowReader, scanned: ZipEntry[], stored: number): YaraJob {
-  const buffer = Buffer.allocUnsafeSlow(stored);
-  const job: YaraJob = { members: [], bytes: 0 };
-  for (const e of scanned) {
-    let member: ReturnType<typeof storedEntry>;
-    try {
-      member = storedEntry(fh, e);
-    } catch (error) {
-      job.stop = error;
-      break;
-    }
-    // A copy: the reader's window is reused by its next read.
-    const data = buffer.subarray(job.bytes, job.bytes + member.data.copy(buffer, job.bytes));
-    job.members.push({ method: member.method, size: e.size, data });
-    job.bytes += data.length;
-  }
-  return job;
 }
 
 /** RECORD (refused when missing, mailed about when it disagrees), entry_points.txt, METADATA. */

@@ -109,7 +109,11 @@ async function startCheck(
   const archiveRead = new Promise<void>((resolve) => {
     read = resolve;
   });
-  const scan = thread && { scan: (job: YaraJob) => thread.scanYara(job), read };
+  const scan = thread && {
+    scan: (job: YaraJob) => thread.scanYara(job),
+    read,
+    behind: () => thread.behind(),
+  };
   const content = fileVerdict(dist, part, pre, scan).then(
     (v) => ({ v }),
     (error: unknown) => ({ error }),

@@ -71,11 +71,18 @@ async function zipPass(
       { name: entry.name, data },
       displayPath(absolute),
     );
+    // Scans on check's thread read from the file: it is closed once they are answered.
+    const scans: Array<Promise<unknown>> = [];
+    const keepOpenFor = (scan: Promise<unknown>) => void scans.push(scan);
     const close = async () => {
       reader.release();
-      closeSync(fd);
+      if (scans.length === 0) closeSync(fd);
+      else
+        void Promise.allSettled(scans)
+          .then(() => closeSync(fd))
+          .catch(() => undefined);
     };
-    return { dist, pre: { zip: { reader, entries } }, close };
+    return { dist, pre: { zip: { reader, entries, keepOpenFor } }, close };
   } catch {
     reader.release();
     closeSync(fd);

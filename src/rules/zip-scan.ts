@@ -401,18 +401,30 @@ export function framingProblem(
 }
 
 /**
- * A member's bytes as stored (a view of the reader's window, valid until its next read) and how
- * they are compressed, after the local header's and the method's checks (readEntry inflates it).
+ * Where a member's bytes are stored (at most up to the file's end) and how they are compressed,
+ * after the local header's and the method's checks.
  */
-export function storedEntry(fh: WindowReader, entry: ZipEntry): { method: 0 | 8; data: Buffer } {
+export function storedRange(
+  fh: WindowReader,
+  entry: ZipEntry,
+): { method: 0 | 8; start: number; length: number } {
   const head = fh.read(entry.localOffset, 30);
   if (head.length !== 30 || head.readUInt32LE(0) !== LOCAL)
     throw new BadZip("Bad magic number for file header");
   const start = entry.localOffset + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-  const data = fh.read(start, entry.compressedSize);
   if (entry.method !== 0 && entry.method !== 8)
     throw new BadZip(`compression method ${entry.method} not supported`);
-  return { method: entry.method, data };
+  const length = Math.max(0, Math.min(entry.compressedSize, fh.size - start));
+  return { method: entry.method, start, length };
+}
+
+/**
+ * A member's bytes as stored (a view of the reader's window, valid until its next read) and how
+ * they are compressed, after the local header's and the method's checks (readEntry inflates it).
+ */
+export function storedEntry(fh: WindowReader, entry: ZipEntry): { method: 0 | 8; data: Buffer } {
+  const { method, start, length } = storedRange(fh, entry);
+  return { method, data: fh.read(start, length) };
 }
 
 /** A member's bytes (stored or deflated), at most `max` bytes uncompressed; undefined above. */

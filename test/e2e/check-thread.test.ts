@@ -21,6 +21,19 @@ describe("check's description thread, as built", () => {
     expect(report.summary).toMatchObject({ files: 6, passed: 1 });
   });
 
+  it("starts before the CLI's own modules load (its start-up overlaps theirs)", async () => {
+    const r = await runCli(["check", "--json", WHEEL], { env: { NODE_DEBUG: "worker,esm" } });
+    expect(r.code, r.stderr).toBe(0);
+    const started = r.stderr.search(
+      /instantiating Worker\. url: file:\S*\/dist\/readme-worker\.js/,
+    );
+    const program = r.stderr.search(/dist\/program-[A-Z0-9]+\.js/);
+    // The control: both are in the log.
+    expect(started).toBeGreaterThan(0);
+    expect(program).toBeGreaterThan(0);
+    expect(started).toBeLessThan(program);
+  });
+
   it("does not keep a run that fails on bad input alive", async () => {
     const r = await runCli(["check", "/nonexistent/x-1.0.tar.gz"], { timeoutMs: 20_000 });
     expect(r.code, r.stderr).toBe(2);
@@ -42,9 +55,11 @@ describe("check's description thread, as built", () => {
       copyFileSync(WHEEL, file);
       files.push(file);
     }
-    const run = spawnCli(["check", dir], { env: { NODE_DEBUG: "worker" }, timeoutMs: 120_000 });
-    // The thread starts once the signal handlers are in place: then the files are being read.
-    while (!/created Worker/.test(run.stderr())) await new Promise((r) => setTimeout(r, 20));
+    const run = spawnCli(["check", dir], { env: { NODE_DEBUG: "esm" }, timeoutMs: 120_000 });
+    // The check command's chunk loads once the signal handlers are in place: then the files are
+    // being read (the thread itself starts earlier, before the CLI's modules load).
+    while (!/dist\/check-[A-Z0-9]+\.js/.test(run.stderr()))
+      await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 300));
     const sentAt = Date.now();
     run.child.kill("SIGINT");

@@ -14,7 +14,11 @@ import { build } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
 import { InterruptedError } from "../../src/errors.js";
 import { checkFiles, type FileVerdict } from "../../src/rules/check-file.js";
-import { DescriptionThread, MAX_QUEUED } from "../../src/rules/readme/description-thread.js";
+import {
+  BEHIND,
+  DescriptionThread,
+  MAX_QUEUED,
+} from "../../src/rules/readme/description-thread.js";
 import { root } from "../helpers/cli.js";
 
 /**
@@ -67,6 +71,8 @@ for spec in specs:
 
 let paths: string[];
 let workerUrl: URL;
+/** The real worker, answering each YARA scan only after 200 ms. */
+let slowScanUrl: URL;
 let dir: string;
 /** The verdicts of the main thread alone (no description thread). */
 let alone: FileVerdict[];
@@ -95,6 +101,29 @@ beforeAll(async () => {
     logLevel: "warning",
   });
   workerUrl = pathToFileURL(join(dir, "readme-worker.js"));
+  // Scans late: by then the main thread has released the archive and read the next ones.
+  writeFileSync(
+    join(dir, "slow-scan.ts"),
+    `import { parentPort } from "node:worker_threads";
+     import { scanYara } from ${JSON.stringify(join(root, "src/rules/yara.ts"))};
+     parentPort?.on("message", ({ id, work }) => {
+       if (!("yara" in work)) return parentPort?.postMessage({ id, verdict: { ok: true } });
+       setTimeout(() => {
+         try { parentPort?.postMessage({ id, match: scanYara(work.yara) ?? null }); }
+         catch (e) { parentPort?.postMessage({ id, error: String(e) }); }
+       }, 200);
+     });`,
+  );
+  await build({
+    absWorkingDir: root,
+    entryPoints: { "slow-scan": join(dir, "slow-scan.ts") },
+    outdir: dir,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    logLevel: "warning",
+  });
+  slowScanUrl = pathToFileURL(join(dir, "slow-scan.js"));
   alone = await checkFiles(paths, "pypi");
 }, 60_000);
 
@@ -127,9 +156,10 @@ describe("descriptions rendered on a worker thread", () => {
       expect(thread.threaded).toBe(true);
       expect(await checkFiles(paths, "pypi", { thread })).toEqual(alone);
       // Every description that needs rendering went there (reST and Markdown, not plain or
-      // empty ones, not the file whose metadata is refused first), and every wheel's YARA scan
-      // but that one's: 9 + 11.
-      expect(thread.answered).toBe(20);
+      // empty ones, not the file whose metadata is refused first): 9; and the wheels' YARA
+      // scans (11) that came while it was not behind (while it starts, they are scanned here).
+      expect(thread.answered).toBeGreaterThanOrEqual(9);
+      expect(thread.answered).toBeLessThanOrEqual(20);
       expect(thread.threaded).toBe(true);
     } finally {
       await thread.close();
@@ -188,6 +218,45 @@ describe("descriptions rendered on a worker thread", () => {
     } finally {
       await thread.close();
     }
+  });
+
+  it("reads each archive's YARA members after the main thread has moved on: the file stays open", async () => {
+    const thread = new DescriptionThread(slowScanUrl);
+    // Three files: fewer requests than BEHIND, so every scan is the worker's.
+    const three = [0, 10, 11];
+    try {
+      const verdicts = await checkFiles(
+        three.map((i) => paths[i] as string),
+        "pypi",
+        { thread },
+      );
+      // The stand-in passes every description: the pyarmor wheels are refused for what the
+      // worker found in them, 200 ms after their archives were released (a closed file would
+      // fail the scan and the check).
+      expect(byFile(verdicts)).toEqual([
+        ["thr_goodrst-1.0-py3-none-any.whl", "pass", null],
+        ["thr_pyarmor-1.0-py3-none-any.whl", "fail", "archive"],
+        ["thr_badrst_pyarmor-1.0-py3-none-any.whl", "fail", "archive"],
+      ]);
+      expect(verdicts[1]).toEqual(alone[10]);
+      expect(thread.answered).toBe(6);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("is behind once more than BEHIND requests wait (the main thread then scans)", async () => {
+    const thread = new DescriptionThread(
+      worker("silent-behind", `parentPort.on("message", () => {});`),
+    );
+    const answers: Array<Promise<unknown>> = [];
+    for (let i = 0; i < BEHIND; i++) answers.push(thread.check(`text ${i}\n`, undefined));
+    expect(thread.behind()).toBe(false);
+    answers.push(thread.check("one more\n", undefined));
+    expect(thread.behind()).toBe(true);
+    for (const a of answers) a.catch(() => undefined);
+    await thread.close();
+    expect(thread.behind()).toBe(false);
   });
 
   it("without its bundle (the sources), the main thread renders everything", async () => {

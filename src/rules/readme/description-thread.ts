@@ -24,6 +24,14 @@ const WORKER_URL = new URL("./readme-worker.js", import.meta.url);
  * room beyond this, so a thread that falls behind does not collect a long run's work.
  */
 export const MAX_QUEUED = 8 * 1024 * 1024;
+/** Requests not yet answered, at most: each YARA scan holds its archive open until answered. */
+export const MAX_PENDING = 128;
+/**
+ * Requests waiting beyond which the worker is behind (each file sends up to two): the main
+ * thread then scans YARA members itself (it cannot render without loading the renderer), so
+ * that neither thread is left waiting for the other at the end.
+ */
+export const BEHIND = 8;
 
 interface Pending {
   /** What it weighs in MAX_QUEUED (a description's characters, a YARA job's bytes). */
@@ -73,6 +81,11 @@ export class DescriptionThread {
     worker.unref();
   }
 
+  /** Whether the worker has a backlog (see BEHIND). */
+  behind(): boolean {
+    return this.#worker !== undefined && this.#pending.size > BEHIND;
+  }
+
   /** Whether a worker is (still) rendering; false once everything goes to the main thread. */
   get threaded(): boolean {
     return this.#worker !== undefined;
@@ -86,13 +99,14 @@ export class DescriptionThread {
   }
 
   /**
-   * Warehouse's YARA scan of a zip's members (scanYara), on the worker when it is running. A job
-   * that stops on a bad member header is scanned here: its error is this thread's to throw.
+   * Warehouse's YARA scan of a zip's members (scanYara), on the worker when it is running: it
+   * reads them from the file, which the caller keeps open until this settles. A job that stops
+   * on a bad member header is scanned here: its error is this thread's to throw.
    */
   scanYara(job: YaraJob): Promise<string | undefined> {
     if (job.stop !== undefined) return Promise.resolve().then(() => scanYara(job));
-    const { members, bytes } = job;
-    return this.#post({ yara: { members, bytes } }, bytes, () => scanYara(job));
+    const { fd, size, members, bytes } = job;
+    return this.#post({ yara: { fd, size, members, bytes } }, bytes, () => scanYara(job));
   }
 
   #post<T>(request: RenderRequest["work"], size: number, here: () => T | Promise<T>): Promise<T> {
@@ -113,9 +127,9 @@ export class DescriptionThread {
     });
   }
 
-  /** Resolves once the descriptions awaiting an answer are few enough to send another. */
+  /** Resolves once the requests awaiting an answer are few and small enough to send more. */
   room(): Promise<void> {
-    if (this.#queued < MAX_QUEUED) return Promise.resolve();
+    if (this.#hasRoom()) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
@@ -155,9 +169,13 @@ export class DescriptionThread {
     this.#settled(this.#queued);
   }
 
+  #hasRoom(): boolean {
+    return this.#queued < MAX_QUEUED && this.#pending.size < MAX_PENDING;
+  }
+
   #settled(chars: number): void {
     this.#queued = this.#pending.size === 0 ? 0 : this.#queued - chars;
-    if (this.#queued >= MAX_QUEUED) return;
+    if (!this.#hasRoom()) return;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake();

@@ -1,9 +1,9 @@
 /**
  * The description thread's worker (description-thread.ts): renders each description it is sent
- * with checkDescription, or inflates and searches a zip's YARA members (scanYara), and answers
- * under the same id. It holds only that code, so it warms up here once while the main thread
- * reads the archives. Bundled
- * as dist/readme-worker.js (and action/readme-worker.js) next to the chunks that start it.
+ * with checkDescription, or reads, inflates and searches a zip's YARA members from the open file
+ * (scanYara), and answers under the same id. It holds only that code, so it warms up here once
+ * while the main thread reads the archives. Bundled as dist/readme-worker.js (and
+ * action/readme-worker.js) next to the chunks that start it.
  */
 import { parentPort } from "node:worker_threads";
 import { scanYara, type YaraJob } from "../yara.js";
@@ -11,9 +11,7 @@ import { checkDescription } from "./index.js";
 
 export interface RenderRequest {
   id: number;
-  work:
-    | { text: string; contentType: string | undefined }
-    | { yara: Pick<YaraJob, "members" | "bytes"> };
+  work: { text: string; contentType: string | undefined } | { yara: Omit<YaraJob, "stop"> };
 }
 
 export type RenderAnswer =

@@ -31,7 +31,9 @@ function isAlnum(cp: number): boolean {
   if (cp < 128) return (cp >= 48 && cp <= 57) || (cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122);
   return ALNUM.test(String.fromCodePoint(cp));
 }
-const SEPARATORS = "-._+:";
+const SEPARATOR_CODES = codeSet("-._+:");
+/** The characters a match may begin with besides a name: * ` _ | [ : */
+const START_CHARS = codeSet("*`_|[:");
 
 export type StartKind = "start" | "whole" | "backquote";
 
@@ -81,7 +83,15 @@ export class StartScanner {
 
   find(pos: number): StartMatch | null {
     const s = this.s;
+    const nameEnd = this.nameEnd;
     for (let p = pos; p < s.length; p++) {
+      // Only these can begin a match (startString, whole, backquote): a start character, or
+      // a name followed by "_". Checked first, it spares the test of what precedes most positions.
+      const c = s.charCodeAt(p);
+      if (!START_CHARS.has(c)) {
+        const e = nameEnd[p] as number;
+        if (e <= p || s.charCodeAt(e) !== 95) continue;
+      }
       if (p > pos && !this.prefixBefore(p)) continue;
       const m = this.startString(p) ?? this.whole(p) ?? this.backquote(p);
       if (m) return m;
@@ -185,7 +195,12 @@ function measureNames(s: string): Int32Array {
       continue;
     }
     const width = code >= 0xd800 && code <= 0xdbff ? 2 : 1;
-    if (!isAlnum(width === 2 ? (s.codePointAt(i) as number) : code)) {
+    // ASCII inline: this runs for every character of every paragraph.
+    const alnum =
+      code < 128
+        ? (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122)
+        : isAlnum(width === 2 ? (s.codePointAt(i) as number) : code);
+    if (!alnum) {
       runEnd[i] = i;
       nameEnd[i] = i;
       continue;
@@ -195,7 +210,9 @@ function measureNames(s: string): Int32Array {
     const r = runEnd[i] as number;
     const afterSep = r + 1;
     nameEnd[i] =
-      SEPARATORS.includes(s[r] ?? "") && afterSep <= n && (runEnd[afterSep] as number) > afterSep
+      SEPARATOR_CODES.has(s.charCodeAt(r)) &&
+      afterSep <= n &&
+      (runEnd[afterSep] as number) > afterSep
         ? (nameEnd[afterSep] as number)
         : r;
   }

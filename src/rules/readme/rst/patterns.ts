@@ -31,7 +31,16 @@ export const BODY_PATTERNS = [
 export type BodyKind = (typeof BODY_PATTERNS)[number][0] | "text";
 export const LINE_PATTERN = /^([!-/:-@[-`{-~])\1* *$/;
 
+const ENUMERATOR = BODY_PATTERNS[1][1];
+
 export function classify(t: string): { kind: BodyKind; m: RegExpExecArray | null } {
+  // Most lines begin with an ASCII letter or digit, which only an enumerator may begin with
+  // (every other pattern begins with punctuation): one regex instead of eleven.
+  const c = t.charCodeAt(0);
+  if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
+    const m = ENUMERATOR.exec(t);
+    return m ? { kind: "enumerator", m } : { kind: "text", m: null };
+  }
   for (const [kind, re] of BODY_PATTERNS) {
     const m = re.exec(t);
     if (m) return { kind, m };

@@ -1,0 +1,26 @@
+/**
+ * The CLI starts check's description thread from the raw arguments, before commander and the
+ * commands load (src/commands/early-thread.ts): only for a check that renders descriptions.
+ */
+import { describe, expect, it } from "vitest";
+import { checkWithPypiRules } from "../../src/commands/early-thread.js";
+
+describe("checkWithPypiRules", () => {
+  it("is a check under PyPI's rules (the default, or asked for)", () => {
+    expect(checkWithPypiRules(["check"])).toBe(true);
+    expect(checkWithPypiRules(["check", "dist/a-1.0-py3-none-any.whl", "--json"])).toBe(true);
+    expect(checkWithPypiRules(["check", "--rules", "pypi", "x.whl"])).toBe(true);
+    expect(checkWithPypiRules(["check", "--rules=pypi"])).toBe(true);
+    // After "--", "basic" is a file name.
+    expect(checkWithPypiRules(["check", "--", "--rules", "basic"])).toBe(true);
+  });
+
+  it("is not the basic rules, a check's help, or another command", () => {
+    expect(checkWithPypiRules(["check", "--rules", "basic", "x.whl"])).toBe(false);
+    expect(checkWithPypiRules(["check", "x.whl", "--rules=basic"])).toBe(false);
+    expect(checkWithPypiRules(["check", "--help"])).toBe(false);
+    expect(checkWithPypiRules(["check", "-h"])).toBe(false);
+    expect(checkWithPypiRules(["upload", "check"])).toBe(false);
+    expect(checkWithPypiRules([])).toBe(false);
+  });
+});
