@@ -46,7 +46,13 @@ export async function runPlan(
     const body = await buildRequest(job, state, context, options);
     if (!("open" in body)) return body;
     const session = context.sessions.get(job.server.name) as ServerSession;
-    const response = await transmit(job, body, { session, pacing, state }, options, events);
+    const response = await transmit(job, body, { session, pacing, state }, options, events).catch(
+      (error: unknown) => {
+        // No answer: the body's buffers may still sit in a closing socket, never reuse them.
+        body.abandoned();
+        throw error;
+      },
+    );
     // Answered: none of the body still waits in a socket, its read buffers can serve the next.
     body.answered();
     if (state.claim) {

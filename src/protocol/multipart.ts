@@ -3,6 +3,7 @@ import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { FormFields } from "./fields.js";
 import { leaseRing, type RingLease } from "./read-rings.js";
+import { fitsRing, type SharedShare, shareFile } from "./shared-file.js";
 
 /** A file sent as a form part, streamed from disk at send time. */
 export interface FilePart {
@@ -36,9 +37,15 @@ export interface MultipartBody {
   open(onBytes?: (n: number) => void): Readable;
   /**
    * Every request that sent this body so far was answered: their read buffers may go to the next
-   * body (read-rings.ts). Not calling it costs only memory.
+   * body (read-rings.ts), and the file's reading shared with other uploads (shared-file.ts) is
+   * no longer held for them. Call this or `abandoned()` once the sending is over.
    */
   answered(): void;
+  /**
+   * The sending failed without an answer: the file's shared reading is no longer held for this
+   * body, and its buffers never serve another file (a closing socket may still hold them).
+   */
+  abandoned(): void;
 }
 
 const CRLF = "\r\n";
@@ -123,23 +130,40 @@ export function buildMultipart(
 
   const pieces: Pieces = { head, fieldBytes, fileHeads, crlf, tail };
   const leases: RingLease[] = [];
+  const shares: SharedShare[] = [];
+  // Small files are read once for all the uploads sending them at the same time; larger ones
+  // stream through a ring of this body's own.
+  const shared = files.map((f) => fitsRing(f.size, RING, CHUNK));
+  const streamed = files.filter((_, i) => !shared[i]);
   return {
     contentType: `multipart/form-data; boundary=${b}`,
     contentLength,
     answered() {
       for (const lease of leases.splice(0)) lease.answered();
+      for (const share of shares.splice(0)) share.answered();
+    },
+    abandoned() {
+      leases.length = 0;
+      for (const share of shares.splice(0)) share.abandoned();
     },
     open(onBytes) {
       async function* generate(): AsyncGenerator<Buffer> {
         const tap = await trailer?.start();
-        // Sized for the largest file (+1 so its end is seen in one read more), at most CHUNK.
-        const size = Math.min(CHUNK, Math.max(0, ...files.map((f) => f.size)) + 1);
-        const lease = leaseRing(RING, size, CHUNK);
-        leases.push(lease);
+        const mine = files.map((f, i) => (shared[i] ? shareFile(f, RING, CHUNK) : undefined));
+        for (const share of mine) if (share) shares.push(share);
+        let lease: RingLease | undefined;
+        if (streamed.length > 0) {
+          // Sized for the largest file (+1 so its end is seen in one read more), at most CHUNK.
+          const size = Math.min(CHUNK, Math.max(...streamed.map((f) => f.size)) + 1);
+          lease = leaseRing(RING, size, CHUNK);
+          leases.push(lease);
+        }
         try {
-          yield* bodyParts(pieces, files, { ring: lease.buffers, trailer, tap, onBytes });
+          const reading = { ring: lease?.buffers ?? [], shares: mine, trailer, tap, onBytes };
+          yield* bodyParts(pieces, files, reading);
         } finally {
-          lease.done();
+          lease?.done();
+          for (const share of mine) share?.done();
         }
       }
       return Readable.from(generate(), { objectMode: false });
@@ -162,17 +186,21 @@ async function* bodyParts(
   files: FilePart[],
   reading: {
     ring: Buffer[];
+    /** Per file: its shared reading, or undefined when it streams through `ring`. */
+    shares: Array<SharedShare | undefined>;
     trailer: TrailingFields | undefined;
     tap: Awaited<ReturnType<TrailingFields["start"]>> | undefined;
     onBytes: ((n: number) => void) | undefined;
   },
 ): AsyncGenerator<Buffer> {
-  const { ring, trailer, tap, onBytes } = reading;
+  const { ring, shares, trailer, tap, onBytes } = reading;
   const turn = { n: 0 };
   yield fieldBytes;
   for (const [i, f] of files.entries()) {
     yield fileHeads[i] as Buffer;
-    for await (const chunk of fileChunks(f, ring, turn)) {
+    const share = shares[i];
+    const chunks = share ? await share.chunks : fileChunks(f, ring, turn);
+    for await (const chunk of chunks) {
       if (i === 0) tap?.update(chunk);
       onBytes?.(chunk.length);
       yield chunk;

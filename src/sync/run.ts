@@ -15,6 +15,7 @@ import { settleCredentials } from "../publish/credentials.js";
 import { messenger, type PublishEvents } from "../publish/events.js";
 import type { PublishOptions } from "../publish/options.js";
 import { type Prepared, readConfig } from "../publish/prepare.js";
+import { loadSending } from "../publish/sending.js";
 import type { JsonReport } from "../report/json.js";
 import { Redactor } from "../report/redact.js";
 import { defaultRetryPolicy } from "../transport/retry.js";
@@ -81,6 +82,8 @@ export async function runSync(options: SyncOptions, events: SyncEvents = {}): Pr
   redactor.registerCredentials(options.username, options.password);
   const say = messenger(events);
   const specs = parseSpecs(options.specs);
+  // The upload pipeline compiles while discovery waits for the indexes, not after it.
+  if (!options.dryRun) loadSending();
   const config = await readConfig(options);
   for (const warning of config.warnings) say.warn(warning);
   const source = selectSource(config, options.from);
@@ -143,7 +146,7 @@ async function copyAll(
     source.name,
     options.rules,
   );
-  const { send } = await import("../publish/send.js");
+  const { send } = await loadSending().core;
   const uploading = send(
     {
       ...run,
