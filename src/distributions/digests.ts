@@ -66,21 +66,27 @@ interface InlineSlot {
 const INLINE_SLOTS = 2;
 const freeSlots: InlineSlot[] = [];
 let slotsMade = 0;
-const slotWaiters: Array<(slot: InlineSlot) => void> = [];
+
+const slotWaiters: Array<(slot: InlineSlot | undefined) => void> = [];
 
 async function takeSlot(): Promise<InlineSlot> {
-  const free = freeSlots.pop();
-  if (free) return free;
-  if (slotsMade < INLINE_SLOTS) {
-    slotsMade++;
-    try {
-      return { buffer: Buffer.allocUnsafeSlow(CHUNK), blake: await blake2bHasher() };
-    } catch (error) {
-      slotsMade--;
-      throw error;
+  for (;;) {
+    const free = freeSlots.pop();
+    if (free) return free;
+    if (slotsMade < INLINE_SLOTS) {
+      slotsMade++;
+      try {
+        return { buffer: Buffer.allocUnsafeSlow(CHUNK), blake: await blake2bHasher() };
+      } catch (error) {
+        slotsMade--;
+        // A waiter was counting on this slot: it tries to make one itself.
+        slotWaiters.shift()?.(undefined);
+        throw error;
+      }
     }
+    const slot = await new Promise<InlineSlot | undefined>((resolve) => slotWaiters.push(resolve));
+    if (slot) return slot;
   }
-  return new Promise((resolve) => slotWaiters.push(resolve));
 }
 
 function giveBack(slot: InlineSlot): void {
