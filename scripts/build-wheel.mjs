@@ -50,8 +50,8 @@ try {
   for (const file of ["README.md", "LICENSE"]) cpSync(join(from, file), join(stage, file));
   const js = join(stage, "pkgpush/_js");
   mkdirSync(join(js, "dist"), { recursive: true });
-  mkdirSync(join(js, "bin"));
-  cpSync(join(from, "bin/pkgpush.cjs"), join(js, "bin/pkgpush.cjs"));
+  // The launcher and what it requires (bin/jit-policy.cjs).
+  cpSync(join(from, "bin"), join(js, "bin"), { recursive: true });
   // The CLI's files only: no maps, and not the Node API's declarations (dist/types/).
   for (const entry of readdirSync(join(from, "dist"), { withFileTypes: true })) {
     if (entry.isFile() && !entry.name.endsWith(".map")) {

@@ -5,7 +5,7 @@
  * Node 20 and on Node 24 (the tests' second pass), and the children use the same Node.
  */
 import { execFile, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
@@ -54,7 +54,14 @@ describe("npm pack", () => {
   it("holds the CLI and API bundles, the API's declarations, README, LICENSE, CHANGELOG and the bundled packages' notices only", () => {
     const unexpected = packed.files.filter(
       (f) =>
-        !["CHANGELOG.md", "LICENSE", "README.md", "package.json", "bin/pkgpush.cjs"].includes(f) &&
+        ![
+          "CHANGELOG.md",
+          "LICENSE",
+          "README.md",
+          "package.json",
+          "bin/pkgpush.cjs",
+          "bin/jit-policy.cjs",
+        ].includes(f) &&
         !/^dist\/[\w-]+\.js$/.test(f) &&
         !/^dist\/types\/[\w/-]+\.d\.ts$/.test(f) &&
         f !== "dist/THIRD-PARTY-NOTICES.txt",
@@ -234,8 +241,7 @@ describe('the Node API: `import { upload } from "pkgpush"` in a project that ins
 describe("a source checkout that was never built", () => {
   it("says to run the build instead of failing with a module error", () => {
     const dir = mkdtempSync(join(tmpdir(), "pkgpush-unbuilt-"));
-    mkdirSync(join(dir, "bin"));
-    cpSync(join(root, "bin/pkgpush.cjs"), join(dir, "bin/pkgpush.cjs"));
+    cpSync(join(root, "bin"), join(dir, "bin"), { recursive: true });
     cpSync(join(root, "package.json"), join(dir, "package.json"));
     const r = spawnSync(process.execPath, [join(dir, "bin/pkgpush.cjs"), "--help"], {
       encoding: "utf8",
