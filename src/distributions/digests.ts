@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
+import type { IHasher } from "hash-wasm";
+import { readFd, withFd } from "../io/fd.js";
 import { blake2bInWorker, PARALLEL_THRESHOLD, workerSlot } from "./blake2b-thread.js";
 import { blake2bHasher } from "./wasm-budget.js";
 
@@ -32,24 +34,65 @@ const CHUNK = 256 * 1024;
  * Feeds the file through the given update functions, one read for all of them. Reads go into one
  * reused buffer: no garbage per chunk, so memory stays flat even before the GC runs.
  */
-async function hashStream(
+function hashStream(
   path: string,
   updates: Array<(chunk: Buffer) => void>,
   signal?: AbortSignal,
+  buffer: Buffer = Buffer.allocUnsafeSlow(CHUNK),
 ): Promise<void> {
-  const handle = await open(path, "r");
-  try {
-    const buffer = Buffer.allocUnsafeSlow(CHUNK);
+  return withFd(path, async (fd) => {
     for (;;) {
       signal?.throwIfAborted();
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
+      const bytesRead = await readFd(fd, buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
       for (const update of updates) update(chunk);
     }
-  } finally {
-    await handle.close();
+  });
+}
+
+/** What hashing a file on this thread holds: its read buffer and a BLAKE2b instance. */
+interface InlineSlot {
+  buffer: Buffer;
+  blake: IHasher;
+}
+
+/**
+ * Files hashed on this thread at once. A run starts hashing all its small files together (they
+ * lead the preflight): without a bound, each held its own read buffer and BLAKE2b instance at
+ * the same time (60 files: 15 MiB of buffers, 60 WebAssembly instances to set up and collect).
+ * Two keep a read in flight while the other file is hashed.
+ */
+const INLINE_SLOTS = 2;
+const freeSlots: InlineSlot[] = [];
+let slotsMade = 0;
+
+const slotWaiters: Array<(slot: InlineSlot | undefined) => void> = [];
+
+async function takeSlot(): Promise<InlineSlot> {
+  for (;;) {
+    const free = freeSlots.pop();
+    if (free) return free;
+    if (slotsMade < INLINE_SLOTS) {
+      slotsMade++;
+      try {
+        return { buffer: Buffer.allocUnsafeSlow(CHUNK), blake: await blake2bHasher() };
+      } catch (error) {
+        slotsMade--;
+        // A waiter was counting on this slot: it tries to make one itself.
+        slotWaiters.shift()?.(undefined);
+        throw error;
+      }
+    }
+    const slot = await new Promise<InlineSlot | undefined>((resolve) => slotWaiters.push(resolve));
+    if (slot) return slot;
   }
+}
+
+function giveBack(slot: InlineSlot): void {
+  const next = slotWaiters.shift();
+  if (next) next(slot);
+  else freeSlots.push(slot);
 }
 
 /** sha256 alone (OpenSSL, one streaming read): what comparing with a simple index needs. */
@@ -91,11 +134,22 @@ export async function digestAccumulator(md5 = false): Promise<{
   };
 }
 
-/** Every digest in one read on this thread. */
+/** Every digest in one read on this thread, in one of the thread's hashing slots. */
 async function digestsInline(path: string, options: DigestOptions): Promise<Digests> {
-  const all = await digestAccumulator(options.md5 === true);
-  await hashStream(path, [all.update], options.signal);
-  return all.digest();
+  const slot = await takeSlot();
+  try {
+    const native = nativeDigests(options.md5 === true);
+    const blake = slot.blake.init();
+    await hashStream(
+      path,
+      [native.update, (chunk) => blake.update(chunk)],
+      options.signal,
+      slot.buffer,
+    );
+    return { ...native.digest(), blake2_256: blake.digest("hex") };
+  } finally {
+    giveBack(slot);
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import { fetchProjectFiles, type ProjectFiles } from "../simple/client.js";
 import { SimpleIndexError } from "../simple/errors.js";
 import { endpointFor, settleSimpleUrl } from "../simple/locate.js";
 import type { RetryPolicy } from "../transport/retry.js";
+import { PerKeySlots } from "./per-key-slots.js";
 import type { ServerSession } from "./session.js";
 
 /** What the server's simple index says about one file. */
@@ -22,6 +23,11 @@ export type Presence =
  */
 export class ExistenceChecker {
   private readonly pages = new Map<string, Promise<ProjectFiles | string>>();
+  /**
+   * The preflight asks for every project's page at once: without a bound, one connection per page
+   * (20 projects, 20 connections to each server), more than `--per-server` promises any index.
+   */
+  private readonly slots: PerKeySlots;
 
   constructor(
     private readonly sessions: Map<string, ServerSession>,
@@ -31,8 +37,12 @@ export class ExistenceChecker {
       signal?: AbortSignal | undefined;
       /** Default: the transport's (retries on connection errors, timeouts, 5xx, 408, 429). */
       retry?: RetryPolicy | undefined;
+      /** Page reads in flight at once to one server (`--per-server`; default 8). */
+      perServer?: number | undefined;
     },
-  ) {}
+  ) {
+    this.slots = new PerKeySlots(options.perServer ?? 8);
+  }
 
   /**
    * A page the caller has just read (sync reads every target's page to plan): the pre-checks use
@@ -99,12 +109,14 @@ export class ExistenceChecker {
   ): Promise<ProjectFiles | string> {
     const session = this.sessions.get(server.name) as ServerSession;
     try {
-      return await fetchProjectFiles(endpointFor(session, checkUrl), project, {
-        userAgent: this.options.userAgent,
-        stallTimeoutMs: this.options.stallTimeoutMs,
-        retry: this.options.retry,
-        signal: signal ?? this.options.signal,
-      });
+      return await this.slots.run(server.name, () =>
+        fetchProjectFiles(endpointFor(session, checkUrl), project, {
+          userAgent: this.options.userAgent,
+          stallTimeoutMs: this.options.stallTimeoutMs,
+          retry: this.options.retry,
+          signal: signal ?? this.options.signal,
+        }),
+      );
     } catch (error) {
       if (!(error instanceof SimpleIndexError)) throw error;
       return `check URL: ${error.message.replace(`${server.name}: `, "")}`;

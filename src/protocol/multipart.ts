@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
+import { readWhole } from "../io/fd.js";
 import type { FormFields } from "./fields.js";
 import { leaseRing, type RingLease } from "./read-rings.js";
 import { fitsRing, type SharedShare, shareFile } from "./shared-file.js";
@@ -70,6 +71,14 @@ const CHUNK = 1024 * 1024;
  */
 const RING = 3;
 
+/**
+ * A body whose files add up to at most this (no trailing fields) is read into one buffer of its
+ * exact length, a file in one read: no ring, no generators, and undici hands the request head and
+ * the whole body to the socket in one write (it corks the head with the first chunk). Below the
+ * 3 x CHUNK a ring holds, so memory per upload stays bounded whatever the file size.
+ */
+const WHOLE = CHUNK;
+
 /** Yields the file's bytes in chunks read into `ring`'s buffers, and checks its size. */
 async function* fileChunks(part: FilePart, ring: Buffer[], turn: { n: number }) {
   const handle = await open(part.path, "r");
@@ -129,10 +138,13 @@ export function buildMultipart(
   });
 
   const pieces: Pieces = { head, fieldBytes, fileHeads, crlf, tail };
+  const fileBytes = files.reduce((sum, f) => sum + f.size, 0);
+  const whole = !trailer && fileBytes <= WHOLE;
   const leases: RingLease[] = [];
   const shares: SharedShare[] = [];
-  // Small files are read once for all the uploads sending them at the same time; larger ones
-  // stream through a ring of this body's own.
+  // Bodies up to WHOLE go out as one buffer (wholeBody). Above that, files that fit a ring are
+  // read once for all the uploads sending them at the same time; larger ones stream through a
+  // ring of this body's own.
   const shared = files.map((f) => fitsRing(f.size, RING, CHUNK));
   const streamed = files.filter((_, i) => !shared[i]);
   return {
@@ -147,6 +159,7 @@ export function buildMultipart(
       for (const share of shares.splice(0)) share.abandoned();
     },
     open(onBytes) {
+      if (whole) return wholeBody(pieces, files, contentLength, onBytes);
       async function* generate(): AsyncGenerator<Buffer> {
         const tap = await trailer?.start();
         const mine = files.map((f, i) => (shared[i] ? shareFile(f, RING, CHUNK) : undefined));
@@ -178,6 +191,52 @@ interface Pieces {
   fileHeads: Buffer[];
   crlf: Buffer;
   tail: Buffer;
+}
+
+/** The body in one buffer: the fixed pieces, each file read in place. */
+async function assemble(
+  { fieldBytes, fileHeads, crlf, tail }: Pieces,
+  files: FilePart[],
+  contentLength: number,
+): Promise<Buffer> {
+  const body = Buffer.allocUnsafeSlow(contentLength);
+  let at = fieldBytes.copy(body, 0);
+  for (const [i, f] of files.entries()) {
+    at += (fileHeads[i] as Buffer).copy(body, at);
+    // The byte after the file (its CRLF, copied after) takes the read that shows it grew.
+    const got = await readWhole(f.path, body, at, f.size + 1);
+    if (got > f.size) throw new Error(`${f.filename} grew while it was being uploaded`);
+    if (got < f.size) throw new Error(`${f.filename} shrank while it was being uploaded`);
+    at += f.size;
+    at += crlf.copy(body, at);
+  }
+  tail.copy(body, at);
+  return body;
+}
+
+/** A reading of a small body (`WHOLE`): one chunk, read when the stream is first read. */
+function wholeBody(
+  pieces: Pieces,
+  files: FilePart[],
+  contentLength: number,
+  onBytes: ((n: number) => void) | undefined,
+): Readable {
+  let started = false;
+  const stream: Readable = new Readable({
+    read() {
+      if (started) return;
+      started = true;
+      assemble(pieces, files, contentLength).then(
+        (body) => {
+          for (const f of files) onBytes?.(f.size);
+          stream.push(body);
+          stream.push(null);
+        },
+        (error: unknown) => stream.destroy(error as Error),
+      );
+    },
+  });
+  return stream;
 }
 
 /** One reading of the body: fields, each file read into `ring`, the trailing fields, the end. */

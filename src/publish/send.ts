@@ -156,6 +156,7 @@ export async function send(
       stallTimeoutMs: options.limits.stallTimeoutMs,
       signal: options.signal,
       retry: { ...defaultRetryPolicy, retries: options.limits.retries },
+      perServer: options.limits.perServer,
     }),
     arrival: prepared.known?.arrival,
   };

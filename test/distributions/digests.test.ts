@@ -42,6 +42,26 @@ describe("computeDigests", () => {
     });
   });
 
+  it("many small files hashed at once (they share this thread's few hashing slots) each get their own digests", async () => {
+    const paths = Array.from({ length: 5 }, (_, i) => {
+      const path = join(dir, `many-${i}`);
+      // Different sizes, some above one read (256 KiB), so slots change hands mid-file too.
+      const data = Buffer.alloc(100_000 + i * 90_001);
+      for (let j = 0; j + 4 <= data.length; j += 4096) data.writeUInt32LE((j * 7919 + i) >>> 0, j);
+      writeFileSync(path, data);
+      return path;
+    });
+    const got = await Promise.all(
+      paths.map((path, i) => computeDigests(path, { md5: i % 2 === 0 })),
+    );
+    for (const [i, path] of paths.entries()) {
+      const reference = pythonDigests(path);
+      expect(got[i]).toEqual(
+        i % 2 === 0 ? reference : { sha256: reference.sha256, blake2_256: reference.blake2_256 },
+      );
+    }
+  });
+
   it("the tap (digests while sending) agrees with Python's hashlib, with and without md5", async () => {
     const path = join(dir, "tap");
     const data = Buffer.alloc(PARALLEL_THRESHOLD + 777);

@@ -80,11 +80,36 @@ describe("buildMultipart", () => {
   });
 
   it("fails instead of sending a wrong length when the file changed size", async () => {
-    const body = buildMultipart(
+    const grew = buildMultipart(
       [],
       [{ name: "content", filename: "x.whl", path: file, size: content.length - 1 }],
     );
-    await expect(drain(body.open())).rejects.toThrow(/grew while it was being uploaded/);
+    await expect(drain(grew.open())).rejects.toThrow(/grew while it was being uploaded/);
+    const shrank = buildMultipart(
+      [],
+      [{ name: "content", filename: "x.whl", path: file, size: content.length + 1 }],
+    );
+    await expect(drain(shrank.open())).rejects.toThrow(/shrank while it was being uploaded/);
+  });
+
+  it("a small body is one chunk (head and body in one write); a large one streams in chunks", async () => {
+    const chunksOf = async (path: string, size: number): Promise<Buffer[]> => {
+      const body = buildMultipart(
+        [["name", "demo"]],
+        [{ name: "content", filename: "demo-1.0-py3-none-any.whl", path, size }],
+      );
+      const chunks: Buffer[] = [];
+      for await (const chunk of body.open()) chunks.push(chunk as Buffer);
+      const all = Buffer.concat(chunks);
+      expect(all.length).toBe(body.contentLength);
+      const parsed = await parse(all, body.contentType);
+      expect(parsed.files[0]?.data.length).toBe(size);
+      return chunks;
+    };
+    expect(await chunksOf(file, content.length)).toHaveLength(1);
+    const large = join(dir, "large.whl");
+    writeFileSync(large, Buffer.alloc(1024 * 1024 + 1, 7));
+    expect((await chunksOf(large, 1024 * 1024 + 1)).length).toBeGreaterThan(1);
   });
 
   it("sends trailing fields computed from the file after it, within the announced length", async () => {
