@@ -245,12 +245,23 @@ describe("descriptions rendered on a worker thread", () => {
     }
   });
 
-  it("is behind once more than BEHIND requests wait (the main thread then scans)", async () => {
+  it("is behind once more than BEHIND requests wait after its first answer (the main thread then scans)", async () => {
+    // Answers the first request only, then falls silent.
     const thread = new DescriptionThread(
-      worker("silent-behind", `parentPort.on("message", () => {});`),
+      worker(
+        "silent-behind",
+        `let first = true;
+parentPort.on("message", ({ id }) => {
+  if (first) parentPort.postMessage({ id, verdict: { ok: true } });
+  first = false;
+});`,
+      ),
     );
     const answers: Array<Promise<unknown>> = [];
-    for (let i = 0; i < BEHIND; i++) answers.push(thread.check(`text ${i}\n`, undefined));
+    for (let i = 0; i <= BEHIND; i++) answers.push(thread.check(`text ${i}\n`, undefined));
+    // Starting (no answer yet): what waits is not a backlog.
+    expect(thread.behind()).toBe(false);
+    await answers[0];
     expect(thread.behind()).toBe(false);
     answers.push(thread.check("one more\n", undefined));
     expect(thread.behind()).toBe(true);

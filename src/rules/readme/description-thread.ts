@@ -29,7 +29,10 @@ export const MAX_PENDING = 128;
 /**
  * Requests waiting beyond which the worker is behind (each file sends up to two): the main
  * thread then scans YARA members itself (it cannot render without loading the renderer), so
- * that neither thread is left waiting for the other at the end.
+ * that neither thread is left waiting for the other at the end. Not while the worker starts
+ * (before its first answer): what waits then is work it takes on at once when it is up, and the
+ * main thread's own reading is the run's critical path on an idle machine (100 wheels, idle,
+ * 20 rounds: 0.64 s with the backlog counted from the start, 0.60 s without the rule).
  */
 export const BEHIND = 8;
 
@@ -83,7 +86,7 @@ export class DescriptionThread {
 
   /** Whether the worker has a backlog (see BEHIND). */
   behind(): boolean {
-    return this.#worker !== undefined && this.#pending.size > BEHIND;
+    return this.#worker !== undefined && this.answered > 0 && this.#pending.size > BEHIND;
   }
 
   /** Whether a worker is (still) rendering; false once everything goes to the main thread. */
