@@ -3,6 +3,7 @@ import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { readWhole } from "../io/fd.js";
 import type { FormFields } from "./fields.js";
+import { checkSize } from "./file-size.js";
 import { leaseRing, type RingLease } from "./read-rings.js";
 import { fitsRing, type SharedShare, shareFile } from "./shared-file.js";
 
@@ -89,11 +90,10 @@ async function* fileChunks(part: FilePart, ring: Buffer[], turn: { n: number }) 
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
       sent += bytesRead;
-      // A file that changed size since it was inspected would break Content-Length.
-      if (sent > part.size) throw new Error(`${part.filename} grew while it was being uploaded`);
+      if (sent > part.size) checkSize(part, sent);
       yield buffer.subarray(0, bytesRead);
     }
-    if (sent !== part.size) throw new Error(`${part.filename} shrank while it was being uploaded`);
+    checkSize(part, sent);
   } finally {
     await handle.close();
   }
@@ -204,9 +204,7 @@ async function assemble(
   for (const [i, f] of files.entries()) {
     at += (fileHeads[i] as Buffer).copy(body, at);
     // The byte after the file (its CRLF, copied after) takes the read that shows it grew.
-    const got = await readWhole(f.path, body, at, f.size + 1);
-    if (got > f.size) throw new Error(`${f.filename} grew while it was being uploaded`);
-    if (got < f.size) throw new Error(`${f.filename} shrank while it was being uploaded`);
+    checkSize(f, await readWhole(f.path, body, at, f.size + 1));
     at += f.size;
     at += crlf.copy(body, at);
   }

@@ -14,7 +14,8 @@
  * its share too, but the ring then never goes back to the pool: its bytes may still be queued
  * in a socket that is closing.
  */
-import { open } from "node:fs/promises";
+import { readFd, withFd } from "../io/fd.js";
+import { checkSize } from "./file-size.js";
 import { leaseRing, type RingLease } from "./read-rings.js";
 
 export interface SharedPart {
@@ -56,14 +57,13 @@ export function fitsRing(size: number, count: number, chunk: number): boolean {
  * asked); one byte more than `size` is room to see that the file grew.
  */
 async function readInto(part: SharedPart, buffers: Buffer[]): Promise<Buffer[]> {
-  const handle = await open(part.path, "r");
-  try {
+  return withFd(part.path, async (fd) => {
     const chunks: Buffer[] = [];
     let total = 0;
     for (const buffer of buffers) {
       let filled = 0;
       while (filled < buffer.length) {
-        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+        const bytesRead = await readFd(fd, buffer, filled, buffer.length - filled, null);
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
@@ -71,13 +71,9 @@ async function readInto(part: SharedPart, buffers: Buffer[]): Promise<Buffer[]> 
       if (filled > 0) chunks.push(buffer.subarray(0, filled));
       if (filled < buffer.length) break;
     }
-    // A file that changed size since it was inspected would break Content-Length.
-    if (total > part.size) throw new Error(`${part.filename} grew while it was being uploaded`);
-    if (total < part.size) throw new Error(`${part.filename} shrank while it was being uploaded`);
+    checkSize(part, total);
     return chunks;
-  } finally {
-    await handle.close();
-  }
+  });
 }
 
 /**
