@@ -37,11 +37,11 @@ export class ExistenceChecker {
       signal?: AbortSignal | undefined;
       /** Default: the transport's (retries on connection errors, timeouts, 5xx, 408, 429). */
       retry?: RetryPolicy | undefined;
-      /** Page reads in flight at once to one server (`--per-server`; default 8). */
-      perServer?: number | undefined;
+      /** Page reads in flight at once to one server (`--per-server`). */
+      perServer: number;
     },
   ) {
-    this.slots = new PerKeySlots(options.perServer ?? 8);
+    this.slots = new PerKeySlots(options.perServer);
   }
 
   /**

@@ -2,9 +2,11 @@
  * The existence checker's page reads keep to `--per-server` (src/execute/existence.ts): the
  * preflight asks for every project's page at once, and each would get its own connection.
  */
+
 import { afterEach, describe, expect, it } from "vitest";
 import { ExistenceChecker } from "../../src/execute/existence.js";
 import { closeSessions, openSessions } from "../../src/execute/session.js";
+import { DEFAULT_LIMITS } from "../../src/publish/options.js";
 import { dist, server } from "../helpers/builders.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
 
@@ -15,7 +17,7 @@ afterEach(async () => {
 });
 
 /** The most page requests the server had at once while `perServer` pages were read. */
-async function peakPageReads(perServer: number | undefined, projects: number): Promise<number> {
+async function peakPageReads(perServer: number, projects: number): Promise<number> {
   let finished = 0;
   let peak = 0;
   const started = await startIndexServer({
@@ -56,8 +58,8 @@ describe("ExistenceChecker", () => {
     expect(await peakPageReads(2, 6)).toBe(2);
   });
 
-  it("reads up to 8 at once by default", async () => {
-    const peak = await peakPageReads(undefined, 10);
+  it("reads up to 8 at once with the runs' default --per-server", async () => {
+    const peak = await peakPageReads(DEFAULT_LIMITS.perServer, 10);
     expect(peak).toBeLessThanOrEqual(8);
     expect(peak).toBeGreaterThan(2);
   });

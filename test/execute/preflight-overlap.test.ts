@@ -33,7 +33,11 @@ describe("preflight", () => {
       connectTimeoutMs: 5000,
       stallTimeoutMs: 5000,
     });
-    const checker = new ExistenceChecker(sessions, { userAgent: "test", stallTimeoutMs: 5000 });
+    const checker = new ExistenceChecker(sessions, {
+      userAgent: "test",
+      stallTimeoutMs: 5000,
+      perServer: 8,
+    });
     const pagePath = "/simple/demo/";
     const pageAsked = () => index?.requests.some((r) => r.path === pagePath) ?? false;
     let askedBeforeDigest: boolean | undefined;
