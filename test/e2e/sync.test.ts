@@ -47,6 +47,21 @@ async function seeded(name: string, files: string[] = release): Promise<IndexSer
 }
 
 /** src, a, b: routing sends collective.* to a and b. */
+/**
+ * `sync collective.demo --from src --to a`, in a .pypirc that gives `a` by its upload URL only
+ * (no check-url line at all: configFor would write check-url = none), so its simple URL is derived.
+ */
+function syncToDerived(src: IndexServer, a: IndexServer): string[] {
+  const { config: cfg } = workspace(
+    pypirc({
+      distutils: { "index-servers": ["src", "a"] },
+      src: { repository: src.uploadUrl, "check-url": src.simpleUrl },
+      a: { repository: a.uploadUrl, username: "u", password: "pw-a" },
+    }),
+  );
+  return ["sync", "collective.demo", "--from", "src", "--to", "a", "--config-file", cfg];
+}
+
 function config(
   src: IndexServer,
   a: IndexServer,
@@ -563,23 +578,7 @@ describe("pkgpush sync", () => {
       },
     });
     custom.push(a);
-    const { config: cfg } = workspace(
-      pypirc({
-        distutils: { "index-servers": ["src", "a"] },
-        src: { repository: src.uploadUrl, "check-url": src.simpleUrl },
-        a: { repository: a.uploadUrl, username: "u", password: "pw-a" },
-      }),
-    );
-    const r = await runTimed([
-      "sync",
-      "collective.demo",
-      "--from",
-      "src",
-      "--to",
-      "a",
-      "--config-file",
-      cfg,
-    ]);
+    const r = await runTimed(syncToDerived(src, a));
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(storedNames(a)).toEqual(release);
     const root = done.get("/simple/") as number;
@@ -594,24 +593,7 @@ describe("pkgpush sync", () => {
     // The upload URL says Warehouse layout (/simple/), but this index serves it elsewhere.
     const a = await startIndexServer({ mode: "pypi", users: { u: "pw-a" }, simplePath: "/pypi/" });
     custom.push(a);
-    const { config: cfg } = workspace(
-      pypirc({
-        distutils: { "index-servers": ["src", "a"] },
-        src: { repository: src.uploadUrl, "check-url": src.simpleUrl },
-        a: { repository: a.uploadUrl, username: "u", password: "pw-a" },
-      }),
-    );
-    const r = await runTimed([
-      "sync",
-      "collective.demo",
-      "--from",
-      "src",
-      "--to",
-      "a",
-      "--config-file",
-      cfg,
-      "--json",
-    ]);
+    const r = await runTimed([...syncToDerived(src, a), "--json"]);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(a.requests.filter((q) => q.method === "POST")).toEqual([]);
     expect(JSON.stringify(reportOf(r).sync)).toMatch(/not confirmed/);
@@ -620,15 +602,7 @@ describe("pkgpush sync", () => {
   it("targets given by upload URL only: their simple index is derived (Warehouse layout) and confirmed", async () => {
     const src = await seeded("src");
     const a = await server("a");
-    // configFor writes check-url = none where none is given; this .pypirc has none at all.
-    const { config: cfg } = workspace(
-      pypirc({
-        distutils: { "index-servers": ["src", "a"] },
-        src: { repository: src.uploadUrl, "check-url": src.simpleUrl },
-        a: { repository: a.uploadUrl, username: "u", password: "pw-a" },
-      }),
-    );
-    const args = ["sync", "collective.demo", "--from", "src", "--to", "a", "--config-file", cfg];
+    const args = syncToDerived(src, a);
     const r = await runTimed(args);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(storedNames(a)).toEqual(release);
