@@ -34,7 +34,9 @@ describe("computeDigests' hashing slots", () => {
       return path;
     });
     const results = await Promise.allSettled(paths.map((path) => computeDigests(path)));
-    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "fulfilled"]);
+    // Which files meet the two failures depends on which stat (thread pool) answers first: the
+    // two failed makings reject two files, and the third is not left waiting.
+    expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected", "rejected"]);
     // Later files get slots as usual.
     expect((await computeDigests(paths[0] as string)).sha256).toMatch(/^[0-9a-f]{64}$/);
   });
