@@ -19,8 +19,6 @@ import {
   type ZipEntry,
 } from "./zip-scan.js";
 
-export { yaraMessage } from "./yara.js";
-
 /**
  * check's second thread, where a zip's YARA members are read from the open file, inflated and
  * searched (they are scanned here without one); `read` is told once the archive is no longer

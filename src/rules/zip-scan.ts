@@ -418,19 +418,11 @@ export function storedRange(
   return { method: entry.method, start, length };
 }
 
-/**
- * A member's bytes as stored (a view of the reader's window, valid until its next read) and how
- * they are compressed, after the local header's and the method's checks (readEntry inflates it).
- */
-export function storedEntry(fh: WindowReader, entry: ZipEntry): { method: 0 | 8; data: Buffer } {
-  const { method, start, length } = storedRange(fh, entry);
-  return { method, data: fh.read(start, length) };
-}
-
 /** A member's bytes (stored or deflated), at most `max` bytes uncompressed; undefined above. */
 export function readEntry(fh: WindowReader, entry: ZipEntry, max: number): Buffer | undefined {
   if (entry.size > max) return undefined;
-  const { method, data } = storedEntry(fh, entry);
+  const { method, start, length } = storedRange(fh, entry);
+  const data = fh.read(start, length);
   // A copy: the reader's window buffer is reused by its next read.
   return method === 0 ? Buffer.from(data) : inflateMember(data, entry.size, max);
 }
