@@ -928,6 +928,8 @@ function scenarioHelpers() {
     byId,
     rowOf,
     target,
+    median,
+    fmtS,
   };
 }
 /**

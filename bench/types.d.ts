@@ -151,7 +151,7 @@ export interface MeasuredScenario {
   extra?: {
     attribution?: Attribution;
     size?: number;
-    /** Scenarios 3 and 4: the index servers' CPU per run (median of the runs), by entry id. */
+    /** Scenarios 3, 4 and 7: the index servers' CPU per run (median of the runs), by entry id. */
     serverCpu?: Record<string, number>;
   };
   seconds?: number;
@@ -290,4 +290,7 @@ export interface ScenarioHelpers {
   /** The row of an entry the scenario always measures. */
   rowOf: (rows: Row[], id: string) => Row;
   target: (label: string, value: number, op: Op, goal: number, detail?: TargetDetail) => Target;
+  median: (xs: number[]) => number;
+  /** Seconds as "1.23 s" or "456 ms". */
+  fmtS: (seconds: number | undefined) => string;
 }
