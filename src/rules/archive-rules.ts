@@ -27,6 +27,8 @@ import {
  */
 export interface ScanThread {
   scan(job: YaraJob): Promise<string | undefined>;
+  /** Warehouse's framing walk of the open file (framingOfFile), read there too. */
+  framing(fd: number, size: number): Promise<string | undefined>;
   read(): void;
   /** Whether the thread has a backlog: then this thread scans, so both finish together. */
   behind(): boolean;
@@ -105,6 +107,11 @@ async function zipVerdict(
           opened.keepOpenFor(scan);
           return scan;
         },
+        framing: (fd, size) => {
+          const walk = thread.framing(fd, size);
+          opened.keepOpenFor(walk);
+          return walk;
+        },
         read: () => thread.read(),
         behind: () => thread.behind(),
       };
@@ -161,23 +168,40 @@ async function zipEntriesVerdict(
     thread && job.stop === undefined && job.bytes <= THREAD_JOB_MAX && !thread.behind()
       ? thread.scan(job)
       : Promise.resolve(scanYara(job, fh));
+  // The framing walk reads every record of the file: on the thread too, unless it is behind.
+  const framing = thread && !thread.behind() ? thread.framing(fh.fd, size) : undefined;
+  // Awaited below only when the YARA scan finds nothing.
+  framing?.catch(() => undefined);
   // The rest is read while the members are scanned (on the other thread when there is one);
-  // Warehouse's order decides below: a YARA match is the verdict, whatever the rest found.
+  // Warehouse's order decides below: a YARA match is the verdict, whatever the rest found, then
+  // the framing, whatever the wheel's checks found.
   let rest: ContentVerdict | undefined;
   let failed: { error: unknown } | undefined;
   try {
-    rest = afterYara(fh, filename, size, prefix, entries, byName);
+    rest = afterYara(fh, filename, size, prefix, entries, byName, framing === undefined);
   } catch (error) {
     failed = { error };
   }
   thread?.read();
   const match = await yara;
   if (match) return { refusal: invalid(match), warnings: [] };
+  const problem = await framing;
+  if (problem) return framingRefusal(problem);
   if (failed) throw failed.error;
   return rest as ContentVerdict;
 }
 
-/** What follows the YARA scan in `_is_valid_dist_file`: the framing, then the wheel's checks. */
+const framingRefusal = (problem: string): ContentVerdict => ({
+  refusal: invalid(
+    `ZIP archive not accepted: ${problem}. See https://docs.pypi.org/archives for more information`,
+  ),
+  warnings: [],
+});
+
+/**
+ * What follows the YARA scan in `_is_valid_dist_file`: the framing (unless the thread walks it),
+ * then the wheel's checks.
+ */
 function afterYara(
   fh: WindowReader,
   filename: string,
@@ -185,15 +209,10 @@ function afterYara(
   prefix: string,
   entries: ZipEntry[],
   byName: Map<string, ZipEntry>,
+  walk: boolean,
 ): ContentVerdict {
-  const framing = framingProblem(fh, size, entries);
-  if (framing)
-    return {
-      refusal: invalid(
-        `ZIP archive not accepted: ${framing}. See https://docs.pypi.org/archives for more information`,
-      ),
-      warnings: [],
-    };
+  const framing = walk ? framingProblem(fh, size, entries) : undefined;
+  if (framing) return framingRefusal(framing);
   if (!filename.endsWith(".whl"))
     return { warnings: [], names: new Set(entries.map((e) => e.name)) };
   return wheelContent(fh, filename, prefix, entries, byName);

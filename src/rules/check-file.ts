@@ -111,6 +111,7 @@ async function startCheck(
   });
   const scan = thread && {
     scan: (job: YaraJob) => thread.scanYara(job),
+    framing: (fd: number, size: number) => thread.framing(fd, size),
     read,
     behind: () => thread.behind(),
   };

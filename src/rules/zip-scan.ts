@@ -418,6 +418,19 @@ export function framingProblem(
 }
 
 /**
+ * framingProblem from the open file alone, its central directory read again: check's second
+ * thread walks the records while the main thread reads the next archives.
+ */
+export function framingOfFile(fd: number, size: number): string | undefined {
+  const fh = new WindowReader(fd, size);
+  try {
+    return framingProblem(fh, size, readCentralDirectory(fh, size));
+  } finally {
+    fh.release();
+  }
+}
+
+/**
  * Where a member's bytes are stored (at most up to the file's end) and how they are compressed,
  * after the local header's and the method's checks.
  */

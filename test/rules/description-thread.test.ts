@@ -157,9 +157,10 @@ describe("descriptions rendered on a worker thread", () => {
       expect(await checkFiles(paths, "pypi", { thread })).toEqual(alone);
       // Every description that needs rendering went there (reST and Markdown, not plain or
       // empty ones, not the file whose metadata is refused first): 9; and the wheels' YARA
-      // scans (11) that came while it was not behind (while it starts, they are scanned here).
+      // scans and framing walks (11 each) that came while it was not behind (else they are
+      // done here).
       expect(thread.answered).toBeGreaterThanOrEqual(9);
-      expect(thread.answered).toBeLessThanOrEqual(20);
+      expect(thread.answered).toBeLessThanOrEqual(31);
       expect(thread.threaded).toBe(true);
     } finally {
       await thread.close();
@@ -180,14 +181,14 @@ describe("descriptions rendered on a worker thread", () => {
   });
 
   it("renders here what the worker's renderer failed on, and takes its other answers", async () => {
-    // A stand-in that fails on every YARA scan and on the descriptions saying "Broken", and
-    // calls the others fine.
+    // A stand-in that fails on every YARA scan and framing walk and on the descriptions saying
+    // "Broken", and calls the others fine.
     const thread = new DescriptionThread(
       worker(
         "throws",
         `parentPort.on("message", ({ id, work }) =>
            parentPort.postMessage(
-             "yara" in work || work.text.includes("Broken")
+             !("text" in work) || work.text.includes("Broken")
                ? { id, error: "boom" }
                : { id, verdict: { ok: true } }));`,
       ),
