@@ -16,6 +16,7 @@ import { framingOfFile } from "../zip-scan.js";
 import { parseContentType } from "./content-type.js";
 import type { DescriptionVerdict } from "./index.js";
 import type { RenderAnswer, RenderRequest } from "./render-worker.js";
+import { CLAIM_SLOTS, CLAIMS, FINISHED, PROGRESS_LENGTH, TAKEN_BACK } from "./thread-progress.js";
 
 /** In the bundle this module is a chunk in dist/ (or action/), next to the worker's entry. */
 const WORKER_URL = new URL("./readme-worker.js", import.meta.url);
@@ -72,10 +73,17 @@ export class DescriptionThread {
   #closed = false;
   /** Descriptions and scans the worker answered (tests and measurements). */
   answered = 0;
-  /** Requests posted to the worker, and those it finished (shared: it counts them there). */
+  /** Scans and walks taken back from the worker (tests and measurements). */
+  takenBack = 0;
+  /**
+   * Requests posted to the worker; and, shared with it, [FINISHED] those it finished (it counts
+   * them there) and [CLAIMS] 1 once it claims each request before it starts it (#claims).
+   */
   #posted = 0;
   #settledCount = 0;
-  readonly #finished = new Int32Array(new SharedArrayBuffer(4));
+  readonly #progress = new Int32Array(new SharedArrayBuffer(4 * PROGRESS_LENGTH));
+  /** Who started each request (thread-progress.ts). */
+  readonly #claims = new Int32Array(new SharedArrayBuffer(4 * CLAIM_SLOTS));
 
   constructor(url: URL = WORKER_URL) {
     if (!existsSync(fileURLToPath(url))) return;
@@ -83,7 +91,7 @@ export class DescriptionThread {
       this.#worker = new Worker(url, {
         stdout: false,
         stderr: false,
-        workerData: { finished: this.#finished },
+        workerData: { progress: this.#progress, claims: this.#claims },
       });
     } catch {
       return;
@@ -102,7 +110,7 @@ export class DescriptionThread {
   behind(): boolean {
     if (this.#worker === undefined) return false;
     // A worker that does not count (a stand-in) is judged by the answers seen.
-    const finished = Math.max(Atomics.load(this.#finished, 0), this.#settledCount);
+    const finished = Math.max(Atomics.load(this.#progress, FINISHED), this.#settledCount);
     return finished > 0 && this.#posted - finished > BEHIND;
   }
 
@@ -160,9 +168,42 @@ export class DescriptionThread {
       });
       this.#queued += size;
       this.#posted++;
+      Atomics.store(this.#claims, id % CLAIM_SLOTS, 0);
       if (this.#pending.size === 1) worker.ref();
       worker.postMessage({ id, work: request } satisfies RenderRequest);
     });
+  }
+
+  /**
+   * Does here the newest YARA scan or framing walk the worker has not started, if there is one
+   * (it then skips it); false when there is none. For the end of a run, when this thread has no
+   * archive left to read: the worker works through the oldest requests while this thread takes
+   * the newest, so neither waits for the other. Descriptions stay there (rendering here would
+   * first load the renderer), and nothing is taken from a worker that does not claim requests
+   * (a stand-in).
+   */
+  takeBack(): boolean {
+    if (!this.#worker || Atomics.load(this.#progress, CLAIMS) !== 1) return false;
+    const ids = [...this.#pending.keys()];
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const id = ids[i] as number;
+      const pending = this.#pending.get(id) as Pending;
+      if (pending.kind === "verdict") continue;
+      // Claimed by the worker: so is every older request (it takes them in order).
+      if (Atomics.compareExchange(this.#claims, id % CLAIM_SLOTS, 0, TAKEN_BACK) !== 0)
+        return false;
+      this.#pending.delete(id);
+      this.takenBack++;
+      if (this.#pending.size === 0) this.#worker.unref();
+      try {
+        pending.resolve(pending.here());
+      } catch (error) {
+        pending.reject(error);
+      }
+      this.#settled(pending.size);
+      return true;
+    }
+    return false;
   }
 
   /** Resolves once the requests awaiting an answer are few and small enough to send more. */
