@@ -65,7 +65,18 @@ export function commonPath(names: string[]): string {
   return prefix + first.slice(0, n).join("/") || (prefix ? "/" : "");
 }
 
-const scannable = (name: string) => EXTENSIONS.has(posix.extname(name).toLowerCase());
+/**
+ * Whether the member's extension (`posix.extname`) is one Warehouse scans. Without a trailing
+ * slash, that extension is the name from its last dot when a character of the last segment comes
+ * before that dot, else none (but for a last segment "..": ".", which is not scanned either):
+ * read so for every member of an archive, without the call.
+ */
+function scannable(name: string): boolean {
+  if (name.endsWith("/")) return EXTENSIONS.has(posix.extname(name).toLowerCase());
+  const dot = name.lastIndexOf(".");
+  const extension = dot > name.lastIndexOf("/") + 1 ? name.slice(dot) : "";
+  return EXTENSIONS.has(extension.toLowerCase());
+}
 
 const invalid = (message: string | null) => ({
   rule: "archive",
@@ -241,19 +252,22 @@ function wheelContent(
       },
     };
   const exempt = new Set([`${prefix}RECORD.jws`, `${prefix}RECORD.p7s`]);
-  const inWheel = [...names].filter((n) => !n.endsWith("/") && !n.endsWith("\\") && !exempt.has(n));
-  const missingFromRecord = inWheel.filter((n) => !listed.has(n));
-  const missingFromWheel = [...listed].filter((n) => !names.has(n) || exempt.has(n));
+  // The first three of each, in order (the message names no more).
+  const missingFromRecord: string[] = [];
+  names.forEach((n) => {
+    if (missingFromRecord.length === 3 || listed.has(n) || exempt.has(n)) return;
+    if (!n.endsWith("/") && !n.endsWith("\\")) missingFromRecord.push(n);
+  });
+  const missingFromWheel: string[] = [];
+  listed.forEach((n) => {
+    if (missingFromWheel.length < 3 && (!names.has(n) || exempt.has(n))) missingFromWheel.push(n);
+  });
   if (missingFromRecord.length > 0 || missingFromWheel.length > 0)
     warnings.push({
       rule: "wheel-record",
       message: `RECORD does not match the wheel's files (${[
-        missingFromRecord.length > 0
-          ? `not in RECORD: ${missingFromRecord.slice(0, 3).join(", ")}`
-          : "",
-        missingFromWheel.length > 0
-          ? `missing from the wheel: ${missingFromWheel.slice(0, 3).join(", ")}`
-          : "",
+        missingFromRecord.length > 0 ? `not in RECORD: ${missingFromRecord.join(", ")}` : "",
+        missingFromWheel.length > 0 ? `missing from the wheel: ${missingFromWheel.join(", ")}` : "",
       ]
         .filter(Boolean)
         .join("; ")}); PyPI accepts the file and e-mails the project's owners`,
@@ -292,15 +306,20 @@ function recordEntries(data: Buffer): Set<string> | undefined {
     return undefined;
   }
   const out = new Set<string>();
-  for (const line of text.split(/\r\n|\r|\n/)) {
+  const lines = text.split(/\r\n|\r|\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
     if (line === "") continue;
     let field: string;
     if (line.startsWith('"')) {
       const m = /^"((?:[^"]|"")*)"/.exec(line);
       if (!m) return undefined;
       field = (m[1] as string).replaceAll('""', '"');
-    } else field = line.split(",")[0] as string;
-    out.add(field.replaceAll("\\", "/"));
+    } else {
+      const comma = line.indexOf(",");
+      field = comma < 0 ? line : line.slice(0, comma);
+    }
+    out.add(field.includes("\\") ? field.replaceAll("\\", "/") : field);
   }
   return out;
 }
