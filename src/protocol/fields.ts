@@ -86,9 +86,15 @@ function projectUrlValues(raw: string[]): string[] | undefined {
  */
 export function metadataFields(metadata: Metadata): FormFields {
   const values = new Map<string, string[]>();
-  for (const [header, value] of metadata.fields) {
-    const name = formFieldName(header);
-    if (name) values.set(name, [...(values.get(name) ?? []), value]);
+  // By index, no copies: `check` reads every file's form before V8 optimizes anything.
+  const fields = metadata.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as [string, string];
+    const name = formFieldName(field[0]);
+    if (!name) continue;
+    const list = values.get(name);
+    if (list) list.push(field[1]);
+    else values.set(name, [field[1]]);
   }
   if (metadataVersionBelow(values.get("metadata_version")?.[0], 2, 4))
     values.delete("license_file");

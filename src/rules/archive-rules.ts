@@ -27,6 +27,8 @@ import {
  */
 export interface ScanThread {
   scan(job: YaraJob): Promise<string | undefined>;
+  /** Warehouse's framing walk of the open file (framingOfFile), read there too. */
+  framing(fd: number, size: number): Promise<string | undefined>;
   read(): void;
   /** Whether the thread has a backlog: then this thread scans, so both finish together. */
   behind(): boolean;
@@ -63,7 +65,18 @@ export function commonPath(names: string[]): string {
   return prefix + first.slice(0, n).join("/") || (prefix ? "/" : "");
 }
 
-const scannable = (name: string) => EXTENSIONS.has(posix.extname(name).toLowerCase());
+/**
+ * Whether the member's extension (`posix.extname`) is one Warehouse scans. Without a trailing
+ * slash, that extension is the name from its last dot when a character of the last segment comes
+ * before that dot, else none (but for a last segment "..": ".", which is not scanned either):
+ * read so for every member of an archive, without the call.
+ */
+function scannable(name: string): boolean {
+  if (name.endsWith("/")) return EXTENSIONS.has(posix.extname(name).toLowerCase());
+  const dot = name.lastIndexOf(".");
+  const extension = dot > name.lastIndexOf("/") + 1 ? name.slice(dot) : "";
+  return EXTENSIONS.has(extension.toLowerCase());
+}
 
 const invalid = (message: string | null) => ({
   rule: "archive",
@@ -104,6 +117,11 @@ async function zipVerdict(
           const scan = thread.scan(job);
           opened.keepOpenFor(scan);
           return scan;
+        },
+        framing: (fd, size) => {
+          const walk = thread.framing(fd, size);
+          opened.keepOpenFor(walk);
+          return walk;
         },
         read: () => thread.read(),
         behind: () => thread.behind(),
@@ -161,23 +179,40 @@ async function zipEntriesVerdict(
     thread && job.stop === undefined && job.bytes <= THREAD_JOB_MAX && !thread.behind()
       ? thread.scan(job)
       : Promise.resolve(scanYara(job, fh));
+  // The framing walk reads every record of the file: on the thread too, unless it is behind.
+  const framing = thread && !thread.behind() ? thread.framing(fh.fd, size) : undefined;
+  // Awaited below only when the YARA scan finds nothing.
+  framing?.catch(() => undefined);
   // The rest is read while the members are scanned (on the other thread when there is one);
-  // Warehouse's order decides below: a YARA match is the verdict, whatever the rest found.
+  // Warehouse's order decides below: a YARA match is the verdict, whatever the rest found, then
+  // the framing, whatever the wheel's checks found.
   let rest: ContentVerdict | undefined;
   let failed: { error: unknown } | undefined;
   try {
-    rest = afterYara(fh, filename, size, prefix, entries, byName);
+    rest = afterYara(fh, filename, size, prefix, entries, byName, framing === undefined);
   } catch (error) {
     failed = { error };
   }
   thread?.read();
   const match = await yara;
   if (match) return { refusal: invalid(match), warnings: [] };
+  const problem = await framing;
+  if (problem) return framingRefusal(problem);
   if (failed) throw failed.error;
   return rest as ContentVerdict;
 }
 
-/** What follows the YARA scan in `_is_valid_dist_file`: the framing, then the wheel's checks. */
+const framingRefusal = (problem: string): ContentVerdict => ({
+  refusal: invalid(
+    `ZIP archive not accepted: ${problem}. See https://docs.pypi.org/archives for more information`,
+  ),
+  warnings: [],
+});
+
+/**
+ * What follows the YARA scan in `_is_valid_dist_file`: the framing (unless the thread walks it),
+ * then the wheel's checks.
+ */
 function afterYara(
   fh: WindowReader,
   filename: string,
@@ -185,15 +220,10 @@ function afterYara(
   prefix: string,
   entries: ZipEntry[],
   byName: Map<string, ZipEntry>,
+  walk: boolean,
 ): ContentVerdict {
-  const framing = framingProblem(fh, size, entries);
-  if (framing)
-    return {
-      refusal: invalid(
-        `ZIP archive not accepted: ${framing}. See https://docs.pypi.org/archives for more information`,
-      ),
-      warnings: [],
-    };
+  const framing = walk ? framingProblem(fh, size, entries) : undefined;
+  if (framing) return framingRefusal(framing);
   if (!filename.endsWith(".whl"))
     return { warnings: [], names: new Set(entries.map((e) => e.name)) };
   return wheelContent(fh, filename, prefix, entries, byName);
@@ -222,19 +252,22 @@ function wheelContent(
       },
     };
   const exempt = new Set([`${prefix}RECORD.jws`, `${prefix}RECORD.p7s`]);
-  const inWheel = [...names].filter((n) => !n.endsWith("/") && !n.endsWith("\\") && !exempt.has(n));
-  const missingFromRecord = inWheel.filter((n) => !listed.has(n));
-  const missingFromWheel = [...listed].filter((n) => !names.has(n) || exempt.has(n));
+  // The first three of each, in order (the message names no more).
+  const missingFromRecord: string[] = [];
+  names.forEach((n) => {
+    if (missingFromRecord.length === 3 || listed.has(n) || exempt.has(n)) return;
+    if (!n.endsWith("/") && !n.endsWith("\\")) missingFromRecord.push(n);
+  });
+  const missingFromWheel: string[] = [];
+  listed.forEach((n) => {
+    if (missingFromWheel.length < 3 && (!names.has(n) || exempt.has(n))) missingFromWheel.push(n);
+  });
   if (missingFromRecord.length > 0 || missingFromWheel.length > 0)
     warnings.push({
       rule: "wheel-record",
       message: `RECORD does not match the wheel's files (${[
-        missingFromRecord.length > 0
-          ? `not in RECORD: ${missingFromRecord.slice(0, 3).join(", ")}`
-          : "",
-        missingFromWheel.length > 0
-          ? `missing from the wheel: ${missingFromWheel.slice(0, 3).join(", ")}`
-          : "",
+        missingFromRecord.length > 0 ? `not in RECORD: ${missingFromRecord.join(", ")}` : "",
+        missingFromWheel.length > 0 ? `missing from the wheel: ${missingFromWheel.join(", ")}` : "",
       ]
         .filter(Boolean)
         .join("; ")}); PyPI accepts the file and e-mails the project's owners`,
@@ -273,15 +306,20 @@ function recordEntries(data: Buffer): Set<string> | undefined {
     return undefined;
   }
   const out = new Set<string>();
-  for (const line of text.split(/\r\n|\r|\n/)) {
+  const lines = text.split(/\r\n|\r|\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
     if (line === "") continue;
     let field: string;
     if (line.startsWith('"')) {
       const m = /^"((?:[^"]|"")*)"/.exec(line);
       if (!m) return undefined;
       field = (m[1] as string).replaceAll('""', '"');
-    } else field = line.split(",")[0] as string;
-    out.add(field.replaceAll("\\", "/"));
+    } else {
+      const comma = line.indexOf(",");
+      field = comma < 0 ? line : line.slice(0, comma);
+    }
+    out.add(field.includes("\\") ? field.replaceAll("\\", "/") : field);
   }
   return out;
 }

@@ -111,6 +111,7 @@ async function startCheck(
   });
   const scan = thread && {
     scan: (job: YaraJob) => thread.scanYara(job),
+    framing: (fd: number, size: number) => thread.framing(fd, size),
     read,
     behind: () => thread.behind(),
   };
@@ -212,6 +213,9 @@ export async function checkFiles(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, worker));
+  // Every archive is read: the thread's backlog of scans and walks is shared out from the end.
+  while (!signal?.aborted && thread?.takeBack())
+    await new Promise((resolve) => setImmediate(resolve));
   if (signal?.aborted)
     throw new InterruptedError(
       `interrupted: ${next} of ${paths.length} file(s) read, no verdicts printed; run the check again`,

@@ -20,9 +20,12 @@ const ORDER = ["metadata-version", "name", "version"];
 
 /** The value webob's `POST.get` gives for a key: the last one. */
 function last(form: FormFields, key: string): string | undefined {
-  let value: string | undefined;
-  for (const [k, v] of form) if (k === key) value = v;
-  return value;
+  // From the end, by index: called for a few keys per file, before V8 optimizes anything.
+  for (let i = form.length - 1; i >= 0; i--) {
+    const field = form[i] as [string, string];
+    if (field[0] === key) return field[1];
+  }
+  return undefined;
 }
 
 /** Python's `repr(value[:30] + "..." + value[-30:])` as Warehouse shortens long values. */

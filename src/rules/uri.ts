@@ -57,7 +57,9 @@ const ipv4Bytes = (host: string) => host.split(".").every((b) => Number(b) <= 25
  * to refuse is a port over 65535 (the host pattern already matched as part of the authority).
  */
 function authorityIsValid(authority: string | undefined): boolean {
-  if (!authority) return true;
+  // A port needs a colon (or an IP literal before its digits): without either, nothing here
+  // refuses, and the large pattern (compiled on first use) is not needed for most URLs.
+  if (!authority || !/[:[]/.test(authority)) return true;
   const sub = SUBAUTHORITY.exec(authority)?.groups;
   if (!sub) return true;
   const host = sub.host ?? "";

@@ -157,9 +157,10 @@ describe("descriptions rendered on a worker thread", () => {
       expect(await checkFiles(paths, "pypi", { thread })).toEqual(alone);
       // Every description that needs rendering went there (reST and Markdown, not plain or
       // empty ones, not the file whose metadata is refused first): 9; and the wheels' YARA
-      // scans (11) that came while it was not behind (while it starts, they are scanned here).
+      // scans and framing walks (11 each) that came while it was not behind (else they are
+      // done here).
       expect(thread.answered).toBeGreaterThanOrEqual(9);
-      expect(thread.answered).toBeLessThanOrEqual(20);
+      expect(thread.answered).toBeLessThanOrEqual(31);
       expect(thread.threaded).toBe(true);
     } finally {
       await thread.close();
@@ -180,14 +181,14 @@ describe("descriptions rendered on a worker thread", () => {
   });
 
   it("renders here what the worker's renderer failed on, and takes its other answers", async () => {
-    // A stand-in that fails on every YARA scan and on the descriptions saying "Broken", and
-    // calls the others fine.
+    // A stand-in that fails on every YARA scan and framing walk and on the descriptions saying
+    // "Broken", and calls the others fine.
     const thread = new DescriptionThread(
       worker(
         "throws",
         `parentPort.on("message", ({ id, work }) =>
            parentPort.postMessage(
-             "yara" in work || work.text.includes("Broken")
+             !("text" in work) || work.text.includes("Broken")
                ? { id, error: "boom" }
                : { id, verdict: { ok: true } }));`,
       ),
@@ -240,6 +241,58 @@ describe("descriptions rendered on a worker thread", () => {
       ]);
       expect(verdicts[1]).toEqual(alone[10]);
       expect(thread.answered).toBe(6);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("takes back the scans and walks the worker has not started once every archive is read", async () => {
+    // The worker's protocol (claims each request, counts it finished), stuck 300 ms on its
+    // first scan or walk: the main thread takes the newest ones back meanwhile.
+    writeFileSync(
+      join(dir, "stuck.ts"),
+      `import { parentPort, workerData } from "node:worker_threads";
+       import { scanYara } from ${JSON.stringify(join(root, "src/rules/yara.ts"))};
+       import { framingOfFile } from ${JSON.stringify(join(root, "src/rules/zip-scan.ts"))};
+       const { progress, claims } = workerData;
+       Atomics.store(progress, 1, 1);
+       let stuck = false;
+       parentPort?.on("message", ({ id, work }) => {
+         const mine = Atomics.compareExchange(claims, id % claims.length, 0, 1) === 0;
+         if (mine && !("text" in work) && !stuck) {
+           stuck = true;
+           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+         }
+         if (mine)
+           parentPort?.postMessage(
+             "yara" in work ? { id, match: scanYara(work.yara) ?? null }
+             : "framing" in work ? { id, framing: framingOfFile(work.framing.fd, work.framing.size) ?? null }
+             : { id, verdict: { ok: true } });
+         Atomics.add(progress, 0, 1);
+       });`,
+    );
+    await build({
+      absWorkingDir: root,
+      entryPoints: { stuck: join(dir, "stuck.ts") },
+      outdir: dir,
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      logLevel: "warning",
+    });
+    const thread = new DescriptionThread(pathToFileURL(join(dir, "stuck.js")));
+    try {
+      // Up (claiming) before the files are read.
+      expect(await thread.check("Warm-up.\n", undefined)).toEqual({ ok: true });
+      const verdicts = await checkFiles(paths, "pypi", { thread });
+      expect(thread.takenBack).toBeGreaterThan(0);
+      // The stand-in passes every description; the archives' verdicts are the main thread's.
+      expect(byFile(verdicts).filter(([, , rule]) => rule === "archive")).toEqual([
+        ["thr_pyarmor-1.0-py3-none-any.whl", "fail", "archive"],
+        ["thr_badrst_pyarmor-1.0-py3-none-any.whl", "fail", "archive"],
+      ]);
+      expect(verdicts[10]).toEqual(alone[10]);
+      expect(verdicts[11]?.refusal).toEqual(alone[10]?.refusal);
     } finally {
       await thread.close();
     }

@@ -12,9 +12,11 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { scanYara, type YaraJob } from "../yara.js";
+import { framingOfFile } from "../zip-scan.js";
 import { parseContentType } from "./content-type.js";
 import type { DescriptionVerdict } from "./index.js";
 import type { RenderAnswer, RenderRequest } from "./render-worker.js";
+import { CLAIM_SLOTS, CLAIMS, FINISHED, PROGRESS_LENGTH, TAKEN_BACK } from "./thread-progress.js";
 
 /** In the bundle this module is a chunk in dist/ (or action/), next to the worker's entry. */
 const WORKER_URL = new URL("./readme-worker.js", import.meta.url);
@@ -27,16 +29,21 @@ export const MAX_QUEUED = 8 * 1024 * 1024;
 /** Requests not yet answered, at most: each YARA scan holds its archive open until answered. */
 export const MAX_PENDING = 128;
 /**
- * Requests waiting beyond which the worker is behind (each file sends up to two): the main
- * thread then scans YARA members itself (it cannot render without loading the renderer), so
- * that neither thread is left waiting for the other at the end. Not while the worker starts
- * (before its first answer): what waits then is work it takes on at once when it is up, and the
- * main thread's own reading is the run's critical path on an idle machine (100 wheels, idle,
- * 20 rounds: 0.64 s with the backlog counted from the start, 0.60 s without the rule).
+ * Requests the worker has not finished beyond which it is behind (each file sends up to three):
+ * the main thread then scans YARA members and walks the records itself (it cannot render
+ * without loading the renderer), so that neither thread is left waiting for the other at the
+ * end. Not while the worker starts (before it finishes its first): what waits then is work it
+ * takes on at once when it is up, and the main thread's own reading is the run's critical path
+ * on an idle machine (100 wheels, idle, 20 rounds: 0.64 s with the backlog counted from the
+ * start, 0.60 s without the rule). The worker counts what it finished in shared memory, which
+ * the main thread reads at once: the answers themselves wait for its event loop, which a run of
+ * synchronous archive reads holds up to 50 ms (check-file.ts YIELD_MS).
  */
 export const BEHIND = 8;
 
 interface Pending {
+  /** The answer's field (an answer without it is the worker's mistake: done here instead). */
+  kind: "verdict" | "match" | "framing";
   /** What it weighs in MAX_QUEUED (a description's characters, a YARA job's bytes). */
   size: number;
   /** The same work on this thread: the fallback, which also fails as it would alone. */
@@ -66,11 +73,26 @@ export class DescriptionThread {
   #closed = false;
   /** Descriptions and scans the worker answered (tests and measurements). */
   answered = 0;
+  /** Scans and walks taken back from the worker (tests and measurements). */
+  takenBack = 0;
+  /**
+   * Requests posted to the worker; and, shared with it, [FINISHED] those it finished (it counts
+   * them there) and [CLAIMS] 1 once it claims each request before it starts it (#claims).
+   */
+  #posted = 0;
+  #settledCount = 0;
+  readonly #progress = new Int32Array(new SharedArrayBuffer(4 * PROGRESS_LENGTH));
+  /** Who started each request (thread-progress.ts). */
+  readonly #claims = new Int32Array(new SharedArrayBuffer(4 * CLAIM_SLOTS));
 
   constructor(url: URL = WORKER_URL) {
     if (!existsSync(fileURLToPath(url))) return;
     try {
-      this.#worker = new Worker(url, { stdout: false, stderr: false });
+      this.#worker = new Worker(url, {
+        stdout: false,
+        stderr: false,
+        workerData: { progress: this.#progress, claims: this.#claims },
+      });
     } catch {
       return;
     }
@@ -86,7 +108,10 @@ export class DescriptionThread {
 
   /** Whether the worker has a backlog (see BEHIND). */
   behind(): boolean {
-    return this.#worker !== undefined && this.answered > 0 && this.#pending.size > BEHIND;
+    if (this.#worker === undefined) return false;
+    // A worker that does not count (a stand-in) is judged by the answers seen.
+    const finished = Math.max(Atomics.load(this.#progress, FINISHED), this.#settledCount);
+    return finished > 0 && this.#posted - finished > BEHIND;
   }
 
   /** Whether a worker is (still) rendering; false once everything goes to the main thread. */
@@ -98,7 +123,9 @@ export class DescriptionThread {
   check(text: string | undefined, contentType: string | undefined): Promise<DescriptionVerdict> {
     if (!text || parseContentType(contentType).renderer === "plain")
       return Promise.resolve({ ok: true });
-    return this.#post({ text, contentType }, text.length, () => renderHere(text, contentType));
+    return this.#post("verdict", { text, contentType }, text.length, () =>
+      renderHere(text, contentType),
+    );
   }
 
   /**
@@ -109,25 +136,74 @@ export class DescriptionThread {
   scanYara(job: YaraJob): Promise<string | undefined> {
     if (job.stop !== undefined) return Promise.resolve().then(() => scanYara(job));
     const { fd, size, members, bytes } = job;
-    return this.#post({ yara: { fd, size, members, bytes } }, bytes, () => scanYara(job));
+    return this.#post("match", { yara: { fd, size, members, bytes } }, bytes, () => scanYara(job));
   }
 
-  #post<T>(request: RenderRequest["work"], size: number, here: () => T | Promise<T>): Promise<T> {
+  /**
+   * Warehouse's framing walk of a zip (framingOfFile), on the worker when it is running: it reads
+   * the file, which the caller keeps open until this settles. It holds nothing while it waits,
+   * so it weighs nothing in MAX_QUEUED.
+   */
+  framing(fd: number, size: number): Promise<string | undefined> {
+    return this.#post("framing", { framing: { fd, size } }, 0, () => framingOfFile(fd, size));
+  }
+
+  #post<T>(
+    kind: Pending["kind"],
+    request: RenderRequest["work"],
+    size: number,
+    here: () => T | Promise<T>,
+  ): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("the description thread is closed"));
     const worker = this.#worker;
     if (!worker) return Promise.resolve().then(here);
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, {
+        kind,
         size,
         here,
         resolve: resolve as (value: unknown) => void,
         reject,
       });
       this.#queued += size;
+      this.#posted++;
+      Atomics.store(this.#claims, id % CLAIM_SLOTS, 0);
       if (this.#pending.size === 1) worker.ref();
       worker.postMessage({ id, work: request } satisfies RenderRequest);
     });
+  }
+
+  /**
+   * Does here the newest YARA scan or framing walk the worker has not started, if there is one
+   * (it then skips it); false when there is none. For the end of a run, when this thread has no
+   * archive left to read: the worker works through the oldest requests while this thread takes
+   * the newest, so neither waits for the other. Descriptions stay there (rendering here would
+   * first load the renderer), and nothing is taken from a worker that does not claim requests
+   * (a stand-in).
+   */
+  takeBack(): boolean {
+    if (!this.#worker || Atomics.load(this.#progress, CLAIMS) !== 1) return false;
+    const ids = [...this.#pending.keys()];
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const id = ids[i] as number;
+      const pending = this.#pending.get(id) as Pending;
+      if (pending.kind === "verdict") continue;
+      // Claimed by the worker: so is every older request (it takes them in order).
+      if (Atomics.compareExchange(this.#claims, id % CLAIM_SLOTS, 0, TAKEN_BACK) !== 0)
+        return false;
+      this.#pending.delete(id);
+      this.takenBack++;
+      if (this.#pending.size === 0) this.#worker.unref();
+      try {
+        pending.resolve(pending.here());
+      } catch (error) {
+        pending.reject(error);
+      }
+      this.#settled(pending.size);
+      return true;
+    }
+    return false;
   }
 
   /** Resolves once the requests awaiting an answer are few and small enough to send more. */
@@ -151,13 +227,20 @@ export class DescriptionThread {
     const pending = this.#pending.get(answer.id);
     if (!pending) return;
     this.#pending.delete(answer.id);
+    this.#settledCount++;
     if (this.#pending.size === 0) this.#worker?.unref();
-    if ("error" in answer) {
+    if ("error" in answer || !(pending.kind in answer)) {
       // The worker failed on it: this thread does the work, to fail as it would alone.
       Promise.resolve().then(pending.here).then(pending.resolve, pending.reject);
     } else {
       this.answered++;
-      pending.resolve("verdict" in answer ? answer.verdict : (answer.match ?? undefined));
+      pending.resolve(
+        "verdict" in answer
+          ? answer.verdict
+          : "match" in answer
+            ? (answer.match ?? undefined)
+            : (answer.framing ?? undefined),
+      );
     }
     this.#settled(pending.size);
   }
