@@ -31,3 +31,15 @@ export async function exitWith(
   answered = true;
   proc.exitCode = code;
 }
+
+/**
+ * Ends the process as soon as the run has answered, unless output is still queued (a pipe is
+ * written asynchronously on some systems): left to end by itself, Node first tears down the V8
+ * heap page by page, which the system does anyway when the process exits.
+ */
+export function endWhenFlushed(
+  proc: Pick<NodeJS.Process, "exit" | "stdout" | "stderr"> = process,
+): void {
+  if (proc.stdout.writableLength > 0 || proc.stderr.writableLength > 0) return;
+  proc.exit();
+}

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import { type ExitingProcess, exitWith } from "../../src/commands/exit-guard.js";
+import { type ExitingProcess, endWhenFlushed, exitWith } from "../../src/commands/exit-guard.js";
 
 /** A process stand-in: 'exit' is emitted by the test, as Node does when the loop empties. */
 function fakeProcess() {
@@ -41,5 +41,35 @@ describe("exitWith", () => {
     proc.emitExit(130);
     expect(proc.exitCode).toBe(130);
     expect(written).toEqual([]);
+  });
+});
+
+describe("endWhenFlushed", () => {
+  /** stdout and stderr with `queued` bytes not yet written, and an exit that records its call. */
+  function ending(queued: { stdout: number; stderr: number }) {
+    const exits: unknown[] = [];
+    const proc = {
+      stdout: { writableLength: queued.stdout },
+      stderr: { writableLength: queued.stderr },
+      exit: (code?: number) => {
+        exits.push(code);
+      },
+    } as unknown as Parameters<typeof endWhenFlushed>[0];
+    return { proc, exits };
+  }
+
+  it("ends the process at once (with the exit code already set) when nothing is queued", () => {
+    const { proc, exits } = ending({ stdout: 0, stderr: 0 });
+    endWhenFlushed(proc);
+    expect(exits).toEqual([undefined]);
+  });
+
+  it.each([
+    ["stdout", { stdout: 12, stderr: 0 }],
+    ["stderr", { stdout: 0, stderr: 3 }],
+  ])("leaves the ending to Node while %s still has output queued", (_label, queued) => {
+    const { proc, exits } = ending(queued);
+    endWhenFlushed(proc);
+    expect(exits).toEqual([]);
   });
 });
