@@ -3,11 +3,10 @@
 // too from V8 12, Node 22) spend that second compiling code on the second core that the run never
 // gets to reuse, while the BLAKE2b and description threads need that core; Node also waits for
 // pending compile jobs at exit. So they are off for the first `ms` of a run and back on after it,
-// for the runs that last (a 2000-file upload is slower with them off for good). Sparkplug (the
-// baseline compiler, on the main thread) too: a sync spends ~5% of its main thread compiling
-// baseline code for functions it runs a few hundred times. A user's own V8 flags for these
-// compilers win. Measured in BENCHMARKS.md ("Optimizing compilers after the first second").
-const GIVEN = /(^|\s)--(no-)?(opt|turbofan|maglev|sparkplug|jitless)(\s|=|$)/;
+// for the runs that last (a 2000-file upload is slower with them off for good). A user's own V8
+// flags for these compilers win. Measured in BENCHMARKS.md ("Optimizing compilers after the first
+// second").
+const GIVEN = /(^|\s)--(no-)?(opt|turbofan|maglev|jitless)(\s|=|$)/;
 
 /** @param {number} ms how long a run goes without optimizing compilers */
 function deferOptimizingCompilers(ms) {
@@ -18,11 +17,9 @@ function deferOptimizingCompilers(ms) {
   const maglev = Number(process.versions.v8.split(".")[0]) >= 12;
   v8.setFlagsFromString("--no-turbofan");
   if (maglev) v8.setFlagsFromString("--no-maglev");
-  v8.setFlagsFromString("--no-sparkplug");
   setTimeout(() => {
     v8.setFlagsFromString("--turbofan");
     if (maglev) v8.setFlagsFromString("--maglev");
-    v8.setFlagsFromString("--sparkplug");
   }, ms).unref();
 }
 

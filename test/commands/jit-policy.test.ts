@@ -22,33 +22,17 @@ setTimeout(() => { spin(300); setTimeout(() => {}, 100); }, 350);
 
 /** Lines of --trace-opt about optimizing compiles, before and after the window's end. */
 function traced(...flags: string[]): { before: string[]; after: string[] } {
-  return tracedWith("--trace-opt", /^\[(compiling|marking)/, flags);
-}
-
-/** Lines of the trace `trace` matching `line`, before and after the window's end. */
-function tracedWith(
-  trace: string,
-  line: RegExp,
-  flags: string[] = [],
-): { before: string[]; after: string[] } {
-  const r = spawnSync(process.execPath, [trace, ...flags, "-e", CHILD], {
+  const r = spawnSync(process.execPath, ["--trace-opt", ...flags, "-e", CHILD], {
     encoding: "utf8",
     timeout: 20_000,
     env: { ...process.env, NODE_OPTIONS: "" },
   });
   expect(r.status).toBe(0);
   const [head = "", tail = ""] = r.stdout.split("-- window over --");
-  const compiles = (text: string) => text.split("\n").filter((l) => line.test(l));
+  const compiles = (text: string) =>
+    text.split("\n").filter((l) => /^\[(compiling|marking)/.test(l));
   return { before: compiles(head), after: compiles(tail) };
 }
-
-/** Sparkplug's (baseline) compiles of `hot`, before and after the window's end. */
-const baseline = (...flags: string[]) =>
-  tracedWith(
-    "--trace-baseline-batch-compilation",
-    /^\[Baseline batch compilation\].*\bhot\b/,
-    flags,
-  );
 
 describe("optimizing compilers after the first moments of a run (bin/jit-policy.cjs)", () => {
   it("compiles nothing with TurboFan or Maglev in the window, and optimizes hot code after it", () => {
@@ -60,17 +44,6 @@ describe("optimizing compilers after the first moments of a run (bin/jit-policy.
   it("leaves the compilers alone when the user gave V8 flags for them", () => {
     const { before } = traced("--turbofan");
     expect(before.some((l) => /hot/.test(l))).toBe(true);
-  });
-
-  it("compiles nothing with Sparkplug in the window either, and hot code after it", () => {
-    const { before, after } = baseline();
-    expect(before).toEqual([]);
-    expect(after.length).toBeGreaterThan(0);
-  });
-
-  it("leaves Sparkplug alone when the user gave a flag for it", () => {
-    const { before } = baseline("--sparkplug");
-    expect(before.length).toBeGreaterThan(0);
   });
 });
 
