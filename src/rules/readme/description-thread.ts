@@ -75,12 +75,12 @@ export class DescriptionThread {
   answered = 0;
   /** Scans and walks taken back from the worker (tests and measurements). */
   takenBack = 0;
-  /**
-   * Requests posted to the worker; and, shared with it, [FINISHED] those it finished (it counts
-   * them there) and [CLAIMS] 1 once it claims each request before it starts it (#claims).
-   */
-  #posted = 0;
+  /** Answers received (a worker that does not count in #progress is judged by them). */
   #settledCount = 0;
+  /**
+   * Shared with the worker: [FINISHED] the requests it finished (it counts them there) and
+   * [CLAIMS] 1 once it claims each request before it starts it (#claims).
+   */
   readonly #progress = new Int32Array(new SharedArrayBuffer(4 * PROGRESS_LENGTH));
   /** Who started each request (thread-progress.ts). */
   readonly #claims = new Int32Array(new SharedArrayBuffer(4 * CLAIM_SLOTS));
@@ -111,7 +111,8 @@ export class DescriptionThread {
     if (this.#worker === undefined) return false;
     // A worker that does not count (a stand-in) is judged by the answers seen.
     const finished = Math.max(Atomics.load(this.#progress, FINISHED), this.#settledCount);
-    return finished > 0 && this.#posted - finished > BEHIND;
+    // Ids are given from 0 in order: #next is how many requests were posted.
+    return finished > 0 && this.#next - finished > BEHIND;
   }
 
   /** Whether a worker is (still) rendering; false once everything goes to the main thread. */
@@ -167,7 +168,6 @@ export class DescriptionThread {
         reject,
       });
       this.#queued += size;
-      this.#posted++;
       Atomics.store(this.#claims, id % CLAIM_SLOTS, 0);
       if (this.#pending.size === 1) worker.ref();
       worker.postMessage({ id, work: request } satisfies RenderRequest);

@@ -2,8 +2,8 @@
  * The description thread's worker (description-thread.ts): renders each description it is sent
  * with checkDescription, reads, inflates and searches a zip's YARA members from the open file
  * (scanYara), or walks a zip's records (framingOfFile), and answers under the same id. It holds
- * only that code, so it warms up here once while the main thread reads the archives. Bundled as dist/readme-worker.js (and
- * action/readme-worker.js) next to the chunks that start it.
+ * only that code, so it warms up here once while the main thread reads the archives. Bundled as
+ * dist/readme-worker.js (and action/readme-worker.js) next to the chunks that start it.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { scanYara, type YaraJob } from "../yara.js";
