@@ -110,19 +110,16 @@ async function zipVerdict(
       if (error instanceof BadZip) return { refusal: invalid(null), warnings: [] };
       throw error;
     }
-    // An archive opened here is closed here: only an opened one is scanned on the thread.
+    // An archive opened here is closed here: only an opened one is scanned on the thread, and
+    // stays open until what the thread reads from it has settled.
+    const held = <T>(work: Promise<T>): Promise<T> => {
+      opened?.keepOpenFor(work);
+      return work;
+    };
     const scanThread: ScanThread | undefined = opened &&
       thread && {
-        scan: (job) => {
-          const scan = thread.scan(job);
-          opened.keepOpenFor(scan);
-          return scan;
-        },
-        framing: (fd, size) => {
-          const walk = thread.framing(fd, size);
-          opened.keepOpenFor(walk);
-          return walk;
-        },
+        scan: (job) => held(thread.scan(job)),
+        framing: (fd, size) => held(thread.framing(fd, size)),
         read: () => thread.read(),
         behind: () => thread.behind(),
       };
