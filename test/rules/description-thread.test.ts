@@ -77,6 +77,20 @@ let dir: string;
 /** The verdicts of the main thread alone (no description thread). */
 let alone: FileVerdict[];
 
+/** `entry` bundled as dir/NAME.js (the worker's own modules inlined, as in dist/). */
+async function bundled(name: string, entry: string): Promise<URL> {
+  await build({
+    absWorkingDir: root,
+    entryPoints: { [name]: entry },
+    outdir: dir,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    logLevel: "warning",
+  });
+  return pathToFileURL(join(dir, `${name}.js`));
+}
+
 /** A worker script written for one test. */
 function worker(name: string, source: string): URL {
   const file = join(dir, `${name}.mjs`);
@@ -91,16 +105,7 @@ beforeAll(async () => {
   });
   expect(made.status, made.stderr).toBe(0);
   paths = made.stdout.trim().split("\n");
-  await build({
-    absWorkingDir: root,
-    entryPoints: { "readme-worker": "src/rules/readme/render-worker.ts" },
-    outdir: dir,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    logLevel: "warning",
-  });
-  workerUrl = pathToFileURL(join(dir, "readme-worker.js"));
+  workerUrl = await bundled("readme-worker", "src/rules/readme/render-worker.ts");
   // Scans late: by then the main thread has released the archive and read the next ones.
   writeFileSync(
     join(dir, "slow-scan.ts"),
@@ -114,16 +119,7 @@ beforeAll(async () => {
        }, 200);
      });`,
   );
-  await build({
-    absWorkingDir: root,
-    entryPoints: { "slow-scan": join(dir, "slow-scan.ts") },
-    outdir: dir,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    logLevel: "warning",
-  });
-  slowScanUrl = pathToFileURL(join(dir, "slow-scan.js"));
+  slowScanUrl = await bundled("slow-scan", join(dir, "slow-scan.ts"));
   alone = await checkFiles(paths, "pypi");
 }, 60_000);
 
@@ -254,11 +250,12 @@ describe("descriptions rendered on a worker thread", () => {
       `import { parentPort, workerData } from "node:worker_threads";
        import { scanYara } from ${JSON.stringify(join(root, "src/rules/yara.ts"))};
        import { framingOfFile } from ${JSON.stringify(join(root, "src/rules/zip-scan.ts"))};
+       import { CLAIMED_BY_WORKER, CLAIMS, FINISHED } from ${JSON.stringify(join(root, "src/rules/readme/thread-progress.ts"))};
        const { progress, claims } = workerData;
-       Atomics.store(progress, 1, 1);
+       Atomics.store(progress, CLAIMS, 1);
        let stuck = false;
        parentPort?.on("message", ({ id, work }) => {
-         const mine = Atomics.compareExchange(claims, id % claims.length, 0, 1) === 0;
+         const mine = Atomics.compareExchange(claims, id % claims.length, 0, CLAIMED_BY_WORKER) === 0;
          if (mine && !("text" in work) && !stuck) {
            stuck = true;
            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
@@ -268,19 +265,10 @@ describe("descriptions rendered on a worker thread", () => {
              "yara" in work ? { id, match: scanYara(work.yara) ?? null }
              : "framing" in work ? { id, framing: framingOfFile(work.framing.fd, work.framing.size) ?? null }
              : { id, verdict: { ok: true } });
-         Atomics.add(progress, 0, 1);
+         Atomics.add(progress, FINISHED, 1);
        });`,
     );
-    await build({
-      absWorkingDir: root,
-      entryPoints: { stuck: join(dir, "stuck.ts") },
-      outdir: dir,
-      bundle: true,
-      format: "esm",
-      platform: "node",
-      logLevel: "warning",
-    });
-    const thread = new DescriptionThread(pathToFileURL(join(dir, "stuck.js")));
+    const thread = new DescriptionThread(await bundled("stuck", join(dir, "stuck.ts")));
     try {
       // Up (claiming) before the files are read.
       expect(await thread.check("Warm-up.\n", undefined)).toEqual({ ok: true });
