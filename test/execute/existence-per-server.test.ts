@@ -4,10 +4,10 @@
  */
 
 import { afterEach, describe, expect, it } from "vitest";
-import { ExistenceChecker } from "../../src/execute/existence.js";
-import { closeSessions, openSessions } from "../../src/execute/session.js";
+import { closeSessions } from "../../src/execute/session.js";
 import { DEFAULT_LIMITS } from "../../src/publish/options.js";
 import { dist, server } from "../helpers/builders.js";
+import { checkerFor } from "../helpers/existence.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
 
 let index: IndexServer | undefined;
@@ -31,15 +31,7 @@ async function peakPageReads(perServer: number, projects: number): Promise<numbe
   });
   index = started;
   const target = server("a", { repository: started.uploadUrl, checkUrl: started.simpleUrl });
-  const sessions = openSessions([{ server: target, credentials: {} }], {
-    connectTimeoutMs: 5000,
-    stallTimeoutMs: 5000,
-  });
-  const checker = new ExistenceChecker(sessions, {
-    userAgent: "test",
-    stallTimeoutMs: 5000,
-    perServer,
-  });
+  const { sessions, checker } = checkerFor(target, perServer);
   try {
     const dists = Array.from({ length: projects }, (_, i) => dist(`p${i}`, "1.0"));
     const presence = await Promise.all(

@@ -4,11 +4,11 @@
  * index server, with the digest held until the page has been asked for.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { ExistenceChecker } from "../../src/execute/existence.js";
 import { preflight } from "../../src/execute/preflight.js";
-import { closeSessions, openSessions } from "../../src/execute/session.js";
+import { closeSessions } from "../../src/execute/session.js";
 import type { Plan } from "../../src/plan/plan.js";
 import { dist, server } from "../helpers/builders.js";
+import { checkerFor } from "../helpers/existence.js";
 import { type IndexServer, startIndexServer } from "../server/index-server.js";
 
 let index: IndexServer | undefined;
@@ -29,15 +29,7 @@ describe("preflight", () => {
       mode: "explicit",
       notes: [],
     };
-    const sessions = openSessions([{ server: target, credentials: {} }], {
-      connectTimeoutMs: 5000,
-      stallTimeoutMs: 5000,
-    });
-    const checker = new ExistenceChecker(sessions, {
-      userAgent: "test",
-      stallTimeoutMs: 5000,
-      perServer: 8,
-    });
+    const { sessions, checker } = checkerFor(target, 8);
     const pagePath = "/simple/demo/";
     const pageAsked = () => index?.requests.some((r) => r.path === pagePath) ?? false;
     let askedBeforeDigest: boolean | undefined;
