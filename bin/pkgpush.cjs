@@ -10,6 +10,10 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   // NODE_DISABLE_COMPILE_CACHE=1 turns it off): a dry run on Node 24 runs ~10% fewer instructions.
   require("node:module").enableCompileCache?.();
   require("./jit-policy.cjs").deferOptimizingCompilers(1000);
+  require("./early-thread.cjs").startEarlyThread(
+    args,
+    require("node:path").join(__dirname, "../dist"),
+  );
   import("../dist/cli.js").catch((error) => {
     // A source checkout that was never built: say how to build, not Node's module error.
     if (error && error.code === "ERR_MODULE_NOT_FOUND" && /dist[\\/]cli\.js/.test(error.message)) {

@@ -50,7 +50,7 @@ try {
   for (const file of ["README.md", "LICENSE"]) cpSync(join(from, file), join(stage, file));
   const js = join(stage, "pkgpush/_js");
   mkdirSync(join(js, "dist"), { recursive: true });
-  // The launcher and what it requires (bin/jit-policy.cjs).
+  // The launcher and what it requires (bin/jit-policy.cjs, bin/early-thread.cjs).
   cpSync(join(from, "bin"), join(js, "bin"), { recursive: true });
   // The CLI's files only: no maps, and not the Node API's declarations (dist/types/).
   for (const entry of readdirSync(join(from, "dist"), { withFileTypes: true })) {

@@ -1,9 +1,7 @@
-// Entry point of the bundle (bin/pkgpush.cjs answers --version before loading it). Each command
-// loads its modules on demand, so start-up stays close to bare Node.
-import { startEarlyThread } from "./commands/early-thread.js";
+// Entry point of the bundle (bin/pkgpush.cjs answers --version, and starts check's description
+// thread, before loading it). Each command loads its modules on demand, so start-up stays close
+// to bare Node.
 import { endWhenFlushed, exitWith } from "./commands/exit-guard.js";
-
-await startEarlyThread(process.argv.slice(2));
 
 const { main } = await import("./commands/program.js");
 await exitWith(main(process.argv.slice(2)));

@@ -1,9 +1,13 @@
 /**
- * The CLI starts check's description thread from the raw arguments, before commander and the
- * commands load (src/commands/early-thread.ts): only for a check that renders descriptions.
+ * The launcher starts check's description thread from the raw arguments, before the ES module
+ * bundle loads (bin/early-thread.cjs): only for a check that renders descriptions.
  */
+import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { checkWithPypiRules } from "../../src/commands/early-thread.js";
+
+const { checkWithPypiRules } = createRequire(import.meta.url)("../../bin/early-thread.cjs") as {
+  checkWithPypiRules(argv: string[]): boolean;
+};
 
 describe("checkWithPypiRules", () => {
   it("is a check under PyPI's rules (the default, or asked for)", () => {

@@ -61,6 +61,7 @@ describe("npm pack", () => {
           "package.json",
           "bin/pkgpush.cjs",
           "bin/jit-policy.cjs",
+          "bin/early-thread.cjs",
         ].includes(f) &&
         !/^dist\/[\w-]+\.js$/.test(f) &&
         !/^dist\/types\/[\w/-]+\.d\.ts$/.test(f) &&

@@ -7,6 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -20,6 +21,14 @@ import {
   MAX_QUEUED,
 } from "../../src/rules/readme/description-thread.js";
 import { root } from "../helpers/cli.js";
+
+const launcher = createRequire(import.meta.url)("../../bin/early-thread.cjs") as {
+  EARLY_WORKER: symbol;
+  startEarlyThread(argv: string[], distDir: string): void;
+};
+const { EARLY_WORKER } = launcher;
+/** Where the launcher leaves the worker it started. */
+const slots = globalThis as unknown as Record<symbol, unknown>;
 
 /**
  * Wheels with these descriptions (and metadata): [name, extra headers, body, platform tag,
@@ -91,10 +100,17 @@ async function bundled(name: string, entry: string): Promise<URL> {
   return pathToFileURL(join(dir, `${name}.js`));
 }
 
+/**
+ * What a stand-in worker starts with: `onRequest` hears the requests, not the first message (the
+ * shared memory, render-worker.ts SharedProgress), which only a worker that counts and claims uses.
+ */
+const STAND_IN = `import { parentPort } from "node:worker_threads";
+const onRequest = (handle) => parentPort.on("message", (m) => "shared" in m || handle(m));`;
+
 /** A worker script written for one test. */
 function worker(name: string, source: string): URL {
   const file = join(dir, `${name}.mjs`);
-  writeFileSync(file, `import { parentPort } from "node:worker_threads";\n${source}\n`);
+  writeFileSync(file, `${STAND_IN}\n${source}\n`);
   return pathToFileURL(file);
 }
 
@@ -109,9 +125,9 @@ beforeAll(async () => {
   // Scans late: by then the main thread has released the archive and read the next ones.
   writeFileSync(
     join(dir, "slow-scan.ts"),
-    `import { parentPort } from "node:worker_threads";
+    `${STAND_IN}
      import { scanYara } from ${JSON.stringify(join(root, "src/rules/yara.ts"))};
-     parentPort?.on("message", ({ id, work }) => {
+     onRequest(({ id, work }) => {
        if (!("yara" in work)) return parentPort?.postMessage({ id, verdict: { ok: true } });
        setTimeout(() => {
          try { parentPort?.postMessage({ id, match: scanYara(work.yara) ?? null }); }
@@ -163,10 +179,40 @@ describe("descriptions rendered on a worker thread", () => {
     }
   });
 
+  it("adopts the worker the launcher started before the bundle loaded (bin/early-thread.cjs)", async () => {
+    // dir holds the bundled worker as readme-worker.js, as dist/ does.
+    launcher.startEarlyThread(["check", "x.whl"], dir);
+    expect(slots[EARLY_WORKER]).toBeDefined();
+    // The sources' own worker URL has no bundle: only the adopted worker can render.
+    const thread = new DescriptionThread();
+    try {
+      expect(slots[EARLY_WORKER]).toBeUndefined();
+      expect(thread.threaded).toBe(true);
+      expect(await checkFiles(paths, "pypi", { thread })).toEqual(alone);
+      expect(thread.answered).toBeGreaterThanOrEqual(9);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("does not adopt a launcher's worker that ended before the bundle loaded", async () => {
+    const dead = mkdtempSync(join(tmpdir(), "pkgpush-thread-dead-"));
+    writeFileSync(join(dead, "readme-worker.js"), "process.exit(3);\n");
+    launcher.startEarlyThread(["check"], dead);
+    const early = slots[EARLY_WORKER] as { failed: boolean };
+    while (!early.failed) await new Promise((resolve) => setTimeout(resolve, 10));
+    const thread = new DescriptionThread();
+    try {
+      expect(slots[EARLY_WORKER]).toBeUndefined();
+      expect(thread.threaded).toBe(false);
+      expect(await checkFiles(paths, "pypi", { thread })).toEqual(alone);
+    } finally {
+      await thread.close();
+    }
+  });
+
   it("falls back to the main thread when the worker dies, with the same verdicts", async () => {
-    const thread = new DescriptionThread(
-      worker("dies", `parentPort.on("message", () => process.exit(3));`),
-    );
+    const thread = new DescriptionThread(worker("dies", `onRequest(() => process.exit(3));`));
     try {
       expect(await checkFiles(paths, "pypi", { thread })).toEqual(alone);
       expect(thread.answered).toBe(0);
@@ -182,7 +228,7 @@ describe("descriptions rendered on a worker thread", () => {
     const thread = new DescriptionThread(
       worker(
         "throws",
-        `parentPort.on("message", ({ id, work }) =>
+        `onRequest(({ id, work }) =>
            parentPort.postMessage(
              !("text" in work) || work.text.includes("Broken")
                ? { id, error: "boom" }
@@ -247,14 +293,18 @@ describe("descriptions rendered on a worker thread", () => {
     // first scan or walk: the main thread takes the newest ones back meanwhile.
     writeFileSync(
       join(dir, "stuck.ts"),
-      `import { parentPort, workerData } from "node:worker_threads";
+      `import { parentPort } from "node:worker_threads";
        import { scanYara } from ${JSON.stringify(join(root, "src/rules/yara.ts"))};
        import { framingOfFile } from ${JSON.stringify(join(root, "src/rules/zip-scan.ts"))};
        import { CLAIMED_BY_WORKER, CLAIMS, FINISHED } from ${JSON.stringify(join(root, "src/rules/readme/thread-progress.ts"))};
-       const { progress, claims } = workerData;
-       Atomics.store(progress, CLAIMS, 1);
+       let progress, claims;
        let stuck = false;
-       parentPort?.on("message", ({ id, work }) => {
+       parentPort?.on("message", (message) => {
+         if ("shared" in message) {
+           ({ progress, claims } = message.shared);
+           return Atomics.store(progress, CLAIMS, 1);
+         }
+         const { id, work } = message;
          const mine = Atomics.compareExchange(claims, id % claims.length, 0, CLAIMED_BY_WORKER) === 0;
          if (mine && !("text" in work) && !stuck) {
            stuck = true;
@@ -292,7 +342,7 @@ describe("descriptions rendered on a worker thread", () => {
       worker(
         "silent-behind",
         `let first = true;
-parentPort.on("message", ({ id }) => {
+onRequest(({ id }) => {
   if (first) parentPort.postMessage({ id, verdict: { ok: true } });
   first = false;
 });`,
@@ -319,7 +369,7 @@ parentPort.on("message", ({ id }) => {
   });
 
   it("bounds what waits for the worker, and close() ends it with nothing left waiting", async () => {
-    const thread = new DescriptionThread(worker("silent", `parentPort.on("message", () => {});`));
+    const thread = new DescriptionThread(worker("silent", `onRequest(() => {});`));
     const text = `${"x".repeat(MAX_QUEUED / 2)}\n`;
     const answers = [thread.check(text, undefined), thread.check(text, undefined)];
     for (const a of answers) a.catch(() => undefined);

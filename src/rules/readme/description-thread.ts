@@ -3,8 +3,8 @@
  * The reST validator is a third of check's work and mostly cold code (the same descriptions
  * again in the same process take a fifth of the time), so it is split by kind of work, not by
  * files: the worker (render-worker.ts) holds only the renderer and warms it up once, and nothing
- * else is compiled twice. Started before the rules load on the main thread, it is ready when the
- * first METADATA is parsed. Any failure of the thread (its bundle missing, as under the sources'
+ * else is compiled twice. Started by the launcher before the bundle loads (bin/early-thread.cjs,
+ * adopted here) or else before the rules load, it is ready when the first METADATA is parsed. Any failure of the thread (its bundle missing, as under the sources'
  * tests, a crash, an exit) leaves the descriptions it has not answered to the main thread, which
  * renders them itself: the verdicts are the same either way.
  */
@@ -15,7 +15,7 @@ import { scanYara, type YaraJob } from "../yara.js";
 import { framingOfFile } from "../zip-scan.js";
 import { parseContentType } from "./content-type.js";
 import type { DescriptionVerdict } from "./index.js";
-import type { RenderAnswer, RenderRequest } from "./render-worker.js";
+import type { RenderAnswer, RenderRequest, SharedProgress } from "./render-worker.js";
 import { CLAIM_SLOTS, CLAIMS, FINISHED, PROGRESS_LENGTH, TAKEN_BACK } from "./thread-progress.js";
 
 /** In the bundle this module is a chunk in dist/ (or action/), next to the worker's entry. */
@@ -64,6 +64,36 @@ export async function renderHere(
   return checkDescription(text, contentType);
 }
 
+/** What bin/early-thread.cjs leaves for the bundle when it started the worker itself. */
+interface EarlyWorker {
+  worker: Worker;
+  /** It failed or exited before it was adopted. */
+  failed: boolean;
+  /** Removes the launcher's stand-in listeners. */
+  forget(): void;
+}
+
+const EARLY_WORKER = Symbol.for("pkgpush.earlyDescriptionWorker");
+
+/** The worker the launcher started before the bundle loaded, if it is still up; taken once. */
+function adoptEarlyWorker(): Worker | undefined {
+  const slots = globalThis as unknown as Record<symbol, EarlyWorker | undefined>;
+  const early = slots[EARLY_WORKER];
+  if (!early) return undefined;
+  slots[EARLY_WORKER] = undefined;
+  early.forget();
+  return early.failed ? undefined : early.worker;
+}
+
+function startWorker(url: URL): Worker | undefined {
+  if (!existsSync(fileURLToPath(url))) return undefined;
+  try {
+    return new Worker(url, { stdout: false, stderr: false });
+  } catch {
+    return undefined;
+  }
+}
+
 export class DescriptionThread {
   #worker: Worker | undefined;
   readonly #pending = new Map<number, Pending>();
@@ -86,17 +116,13 @@ export class DescriptionThread {
   readonly #claims = new Int32Array(new SharedArrayBuffer(4 * CLAIM_SLOTS));
 
   constructor(url: URL = WORKER_URL) {
-    if (!existsSync(fileURLToPath(url))) return;
-    try {
-      this.#worker = new Worker(url, {
-        stdout: false,
-        stderr: false,
-        workerData: { progress: this.#progress, claims: this.#claims },
-      });
-    } catch {
-      return;
-    }
-    const worker = this.#worker;
+    const worker = (url === WORKER_URL && adoptEarlyWorker()) || startWorker(url);
+    if (!worker) return;
+    this.#worker = worker;
+    // First in its queue: the worker claims and counts requests from then on.
+    worker.postMessage({
+      shared: { progress: this.#progress, claims: this.#claims },
+    } satisfies SharedProgress);
     worker.on("message", (answer: RenderAnswer) => this.#answer(answer));
     worker.on("error", () => this.#fallBack());
     worker.on("exit", () => this.#fallBack());

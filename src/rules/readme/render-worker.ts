@@ -5,7 +5,7 @@
  * only that code, so it warms up here once while the main thread reads the archives. Bundled as
  * dist/readme-worker.js (and action/readme-worker.js) next to the chunks that start it.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { scanYara, type YaraJob } from "../yara.js";
 import { framingOfFile } from "../zip-scan.js";
 import { checkDescription } from "./index.js";
@@ -25,14 +25,27 @@ export type RenderAnswer =
   | { id: number; framing: string | null }
   | { id: number; error: string };
 
-const shared = workerData as { progress?: Int32Array; claims?: Int32Array } | null;
-/** Where the main thread reads at once what this thread finished (its `behind()`). */
-const progress = shared?.progress;
-/** Each request is claimed before it is started: the main thread may have taken it back. */
-const claims = shared?.claims;
-if (progress && claims) Atomics.store(progress, CLAIMS, 1);
+/**
+ * The thread's first message: the memory it shares with the main thread. It comes by message,
+ * not workerData, because the launcher may start this thread before the bundle that owns that
+ * memory has loaded (bin/early-thread.cjs).
+ */
+export interface SharedProgress {
+  shared: { progress: Int32Array; claims: Int32Array };
+}
 
-parentPort?.on("message", ({ id, work }: RenderRequest) => {
+/** Where the main thread reads at once what this thread finished (its `behind()`). */
+let progress: Int32Array | undefined;
+/** Each request is claimed before it is started: the main thread may have taken it back. */
+let claims: Int32Array | undefined;
+
+parentPort?.on("message", (message: RenderRequest | SharedProgress) => {
+  if ("shared" in message) {
+    ({ progress, claims } = message.shared);
+    Atomics.store(progress, CLAIMS, 1);
+    return;
+  }
+  const { id, work } = message;
   if (claims && Atomics.compareExchange(claims, id % claims.length, 0, CLAIMED_BY_WORKER) !== 0) {
     // Taken back by the main thread: done there.
     if (progress) Atomics.add(progress, FINISHED, 1);
