@@ -9,6 +9,19 @@ const { existsSync } = require("node:fs");
 const { join } = require("node:path");
 const { pathToFileURL } = require("node:url");
 
+/**
+ * The worker's options (description-thread.ts starts its own worker with the same; a test holds
+ * them equal). A young generation of 3 MiB (1 MiB semi-spaces instead of growing to 8 MiB): the
+ * worker's heap stays ~11 MiB instead of ~16, and each new page of memory costs ~12 us to fault in
+ * on the 2-core machines measured. `check` of 100 wheels, 16 rounds interleaved: 0.90 -> 0.85 s of
+ * CPU, 0.53 -> 0.51 s wall.
+ */
+const WORKER_OPTIONS = Object.freeze({
+  stdout: false,
+  stderr: false,
+  resourceLimits: Object.freeze({ maxYoungGenerationSizeMb: 3 }),
+});
+
 /** Where the bundle finds the started worker (and takes it, once). */
 const EARLY_WORKER = Symbol.for("pkgpush.earlyDescriptionWorker");
 
@@ -40,7 +53,10 @@ function startEarlyThread(argv, distDir) {
   const { Worker } = require("node:worker_threads");
   let worker;
   try {
-    worker = new Worker(pathToFileURL(file), { stdout: false, stderr: false });
+    worker = new Worker(pathToFileURL(file), {
+      ...WORKER_OPTIONS,
+      resourceLimits: { ...WORKER_OPTIONS.resourceLimits },
+    });
   } catch {
     return;
   }
@@ -58,4 +74,4 @@ function startEarlyThread(argv, distDir) {
   globalThis[EARLY_WORKER] = early;
 }
 
-module.exports = { EARLY_WORKER, checkWithPypiRules, startEarlyThread };
+module.exports = { EARLY_WORKER, WORKER_OPTIONS, checkWithPypiRules, startEarlyThread };

@@ -5,9 +5,19 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 
-const { checkWithPypiRules } = createRequire(import.meta.url)("../../bin/early-thread.cjs") as {
+import { WORKER_OPTIONS } from "../../src/rules/readme/description-thread.js";
+
+const launcher = createRequire(import.meta.url)("../../bin/early-thread.cjs") as {
   checkWithPypiRules(argv: string[]): boolean;
+  WORKER_OPTIONS: unknown;
 };
+const { checkWithPypiRules } = launcher;
+
+describe("the description worker's options", () => {
+  it("are the same whether the launcher or the bundle starts it", () => {
+    expect(launcher.WORKER_OPTIONS).toEqual(WORKER_OPTIONS);
+  });
+});
 
 describe("checkWithPypiRules", () => {
   it("is a check under PyPI's rules (the default, or asked for)", () => {

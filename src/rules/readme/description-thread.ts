@@ -85,10 +85,20 @@ function adoptEarlyWorker(): Worker | undefined {
   return early.failed ? undefined : early.worker;
 }
 
+/** As bin/early-thread.cjs starts it (see why there); a test holds the two equal. */
+export const WORKER_OPTIONS = {
+  stdout: false,
+  stderr: false,
+  resourceLimits: { maxYoungGenerationSizeMb: 3 },
+} as const;
+
 function startWorker(url: URL): Worker | undefined {
   if (!existsSync(fileURLToPath(url))) return undefined;
   try {
-    return new Worker(url, { stdout: false, stderr: false });
+    return new Worker(url, {
+      ...WORKER_OPTIONS,
+      resourceLimits: { ...WORKER_OPTIONS.resourceLimits },
+    });
   } catch {
     return undefined;
   }
