@@ -2,9 +2,9 @@
 // `check` under PyPI's rules (the default) renders descriptions on a worker thread whose start-up
 // (Node's own bootstrap of a worker, ~0.15 s of the second core on Node 20) is on the run's
 // critical path. The launcher starts it from the raw arguments before the ES module bundle loads
-// (~90 ms sooner than the bundle could), and the bundle adopts it (takeDescriptionThread in
-// src/rules/readme/description-thread.ts). A wrong guess costs only that start-up: the worker is
-// idle, unreferenced, and never keeps the process alive.
+// (its profile starts ~30 ms sooner than when the bundle started it), and the bundle adopts it
+// (src/rules/readme/description-thread.ts). A wrong guess costs only that start-up: the worker
+// is idle, unreferenced, and never keeps the process alive.
 const { existsSync } = require("node:fs");
 const { join } = require("node:path");
 const { pathToFileURL } = require("node:url");

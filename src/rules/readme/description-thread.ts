@@ -4,9 +4,10 @@
  * again in the same process take a fifth of the time), so it is split by kind of work, not by
  * files: the worker (render-worker.ts) holds only the renderer and warms it up once, and nothing
  * else is compiled twice. Started by the launcher before the bundle loads (bin/early-thread.cjs,
- * adopted here) or else before the rules load, it is ready when the first METADATA is parsed. Any failure of the thread (its bundle missing, as under the sources'
- * tests, a crash, an exit) leaves the descriptions it has not answered to the main thread, which
- * renders them itself: the verdicts are the same either way.
+ * adopted here) or else before the rules load, it is ready when the first METADATA is parsed.
+ * Any failure of the thread (its bundle missing, as under the sources' tests, a crash, an exit)
+ * leaves the descriptions it has not answered to the main thread, which renders them itself: the
+ * verdicts are the same either way.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
