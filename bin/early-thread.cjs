@@ -53,10 +53,7 @@ function startEarlyThread(argv, distDir) {
   const { Worker } = require("node:worker_threads");
   let worker;
   try {
-    worker = new Worker(pathToFileURL(file), {
-      ...WORKER_OPTIONS,
-      resourceLimits: { ...WORKER_OPTIONS.resourceLimits },
-    });
+    worker = new Worker(pathToFileURL(file), WORKER_OPTIONS);
   } catch {
     return;
   }

@@ -96,10 +96,7 @@ export const WORKER_OPTIONS = {
 function startWorker(url: URL): Worker | undefined {
   if (!existsSync(fileURLToPath(url))) return undefined;
   try {
-    return new Worker(url, {
-      ...WORKER_OPTIONS,
-      resourceLimits: { ...WORKER_OPTIONS.resourceLimits },
-    });
+    return new Worker(url, WORKER_OPTIONS);
   } catch {
     return undefined;
   }
