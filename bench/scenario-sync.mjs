@@ -3,11 +3,16 @@
 //   peer:        a curl download loop (one file after another), then `twine upload` once per target
 //   floor:       the bytes on the wire: one parallel curl download, then all 30 uploads by one
 //                parallel curl (multipart forms built here, digests computed before timing)
+//   node:        the least a Node.js program does for the same copy (sync-minimal-client.mjs):
+//                what Node itself costs here, apart from anything pkgpush does
 // Every run (every contender) gets 3 fresh, empty target servers (started and stopped outside the
 // timing), so each really copies all 10 files to all 3.
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const MINIMAL_CLIENT = fileURLToPath(new URL("./sync-minimal-client.mjs", import.meta.url));
 
 /**
  * @typedef {import("./types.js").DistSpec} DistSpec
@@ -79,7 +84,8 @@ export async function scenarioSync(h) {
   const dir = join(h.work(), "sync");
   const peerDir = join(dir, "peer");
   const floorDir = join(dir, "floor");
-  for (const d of [dir, peerDir, floorDir]) mkdirSync(d, { recursive: true });
+  const nodeDir = join(dir, "node");
+  for (const d of [dir, peerDir, floorDir, nodeDir]) mkdirSync(d, { recursive: true });
   const size = h.parseSize(h.PROFILE.syncFile);
   const files = h.makeDists(releaseSpecs("bench_sync", size).map((s) => ({ ...s, dir })));
   const names = files.map((f) => basename(f));
@@ -114,8 +120,7 @@ export async function scenarioSync(h) {
       before: async () => {
         targets = await h.startIndexes(3, { label: "t" });
         for (const f of names) {
-          rmSync(join(peerDir, f), { force: true });
-          rmSync(join(floorDir, f), { force: true });
+          for (const d of [peerDir, floorDir, nodeDir]) rmSync(join(d, f), { force: true });
         }
         cpuAtStart = serversCpu();
       },
@@ -174,6 +179,28 @@ export async function scenarioSync(h) {
           return [download, upload];
         },
       }),
+      h.entry(
+        "node",
+        "plain Node.js: node:http, downloads 3 at once, each file sent on as it lands (no checks)",
+        "floor",
+        [],
+        {
+          ...hooksFor("node"),
+          stepsFor() {
+            return [
+              [
+                process.execPath,
+                MINIMAL_CLIENT,
+                nodeDir,
+                `${srcRoot}/simple/bench-sync/`,
+                h.USER,
+                h.PASSWORD,
+                ...urls(),
+              ],
+            ];
+          },
+        },
+      ),
     ];
     if (h.TOOLS.twine) {
       entries.push(
@@ -194,6 +221,7 @@ export async function scenarioSync(h) {
     const rows = await h.measureAll("sync", entries, h.runsOr(h.PROFILE.syncRuns), h.SMOKE ? 0 : 1);
     const pk = h.rowOf(rows, "pkgpush");
     const floor = h.rowOf(rows, "floor");
+    const plainNode = h.byId(rows, "node");
     const peer = h.byId(rows, "peer");
     for (const r of rows) r.vs = { label: "pkgpush", x: r.wall / pk.wall };
     const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
@@ -208,6 +236,11 @@ export async function scenarioSync(h) {
       const bound = (pk.cpu + servers.pkgpush) / 2;
       notes.push(
         `The four index servers' own CPU per run (serving the downloads; receiving, parsing, hashing and storing the uploads; median): ${h.fmtS(servers.pkgpush)} during pkgpush's sync, ${h.fmtS(servers.floor)} during curl's${servers.peer === undefined ? "" : `, ${h.fmtS(servers.peer)} during curl + twine's`}. On the same 2 cores, pkgpush's run cannot take much less than (its CPU + theirs) / 2 = ${h.fmtS(bound)}${peer ? `, which bounds the speed-up over curl + twine near ${(peer.wall / bound).toFixed(2)}x` : ""}.`,
+      );
+    }
+    if (plainNode) {
+      notes.push(
+        `A plain Node.js client doing only the copy (bench/sync-minimal-client.mjs: node:http, sha256 only, no configuration, checks, metadata or progress) took ${h.fmtS(plainNode.wall)}: ${(plainNode.wall / floor.wall).toFixed(2)}x curl on the wire${peer ? ` and ${(peer.wall / plainNode.wall).toFixed(2)}x faster than curl + twine x3, which itself is ${(peer.wall / floor.wall).toFixed(2)}x curl's time` : ""}. That is what Node's own start-up and I/O cost on this machine, before pkgpush does anything.`,
       );
     }
     return {

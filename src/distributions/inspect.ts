@@ -226,12 +226,16 @@ export async function inspectDistribution(
  * Inspect every file (a few at a time) and keep the input order. Throws one AggregateInputError
  * listing every bad file, so users fix them all in one go.
  */
-export async function inspectAll(paths: string[], concurrency = 4): Promise<Distribution[]> {
+export async function inspectAll(
+  paths: string[],
+  concurrency = 4,
+  // One listing per folder for the sidecar files (.asc, .attestation), not one per file. A caller
+  // that knows a folder's listing (sync's private folder holds no sidecars) gives it here.
+  listings: Listings = new Map(),
+): Promise<Distribution[]> {
   const results: Array<Distribution | undefined> = new Array(paths.length);
   const errors: Array<PkgpushError | undefined> = new Array(paths.length);
   let next = 0;
-  // One listing per folder for the sidecar files (.asc, .attestation), not one per file.
-  const listings: Listings = new Map();
   const worker = async () => {
     while (next < paths.length) {
       const i = next++;

@@ -13,12 +13,12 @@
  * - other targets get each verified file at once: its bytes are the ones the source lists, and a
  *   re-run completes what is missing there.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { hasPypiRules } from "../config/pypirc.js";
 import type { ServerConfig } from "../config/types.js";
 import type { Digests } from "../distributions/digests.js";
 import { parseFilename } from "../distributions/filename.js";
-import { inspectAll } from "../distributions/inspect.js";
+import { inspectAll, type Listings } from "../distributions/inspect.js";
 import type { Distribution } from "../distributions/types.js";
 import { PkgpushError } from "../errors.js";
 import { type Job, type Plan, planUploads } from "../plan/plan.js";
@@ -77,6 +77,11 @@ export class CopyPipeline {
   private readonly everyFile = deferred<string | undefined>();
   private readonly inspected: Array<Promise<void>> = [];
   private readonly problems: string[] = [];
+  /**
+   * The private folder's sidecars: none (sync downloads no signatures or attestations), so
+   * inspecting a file does not list the folder, which holds every download and its partial files.
+   */
+  private readonly listings: Listings;
 
   constructor(
     copies: Copy[],
@@ -85,6 +90,7 @@ export class CopyPipeline {
     private readonly source: string,
     private readonly rules: boolean,
   ) {
+    this.listings = new Map([[resolve(dir), Promise.resolve([])]]);
     const byName = new Map(targets.map((s) => [s.name, s]));
     const routes = copies.map((copy) => {
       const dist = awaitedDistribution(copy, dir);
@@ -136,7 +142,7 @@ export class CopyPipeline {
     settle: (a: Arrived) => void,
   ): Promise<void> {
     try {
-      const [found] = await inspectAll([dist.path]);
+      const [found] = await inspectAll([dist.path], 1, this.listings);
       Object.assign(dist, found);
       // The rules for every index (broken metadata) before the file goes anywhere.
       if (this.rules) await refuseBeforeSending([{ dist, servers: [] }], "upload");

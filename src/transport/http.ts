@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
-import { rootCertificates } from "node:tls";
 // First: the V8 flag must be set before undici compiles its WebAssembly parser.
 import "./v8-flags.js";
 import type { Dispatcher } from "undici";
@@ -67,6 +66,8 @@ export function createDispatcher(options: ConnectionOptions): Dispatcher {
   const tls: Record<string, unknown> = { timeout: options.connectTimeoutMs };
   if (options.caCert) {
     // An explicit `ca` replaces Node's defaults, so keep the system roots and NODE_EXTRA_CA_CERTS.
+    // node:tls only now: loading it costs every run ~6 ms, and plain-http runs never need it.
+    const { rootCertificates } = process.getBuiltinModule("node:tls");
     const extra = process.env.NODE_EXTRA_CA_CERTS;
     tls.ca = [
       ...rootCertificates,

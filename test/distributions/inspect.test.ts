@@ -1,6 +1,6 @@
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_MEMBER_SIZE, readMember, readMetadataFile } from "../../src/distributions/archive.js";
 import { parseFilename } from "../../src/distributions/filename.js";
@@ -227,6 +227,21 @@ describe("inspectAll", () => {
       ["badName", "corruptZip", "futureMetadata"].map((k) => shown(fx[k as FixtureKey].path)),
     );
     expect(agg.message.split("\n")).toHaveLength(3);
+  });
+
+  it("takes a folder's listing from the caller instead of reading the folder", async () => {
+    // wheel21 has an .asc and an attestation beside it (found above when the folder is read).
+    const folder = dirname(resolve(fx.wheel21.path));
+    const [read] = await inspectAll([fx.wheel21.path]);
+    expect(read?.signaturePath).toBe(`${fx.wheel21.path}.asc`);
+    const [given] = await inspectAll(
+      [fx.wheel21.path],
+      1,
+      new Map([[folder, Promise.resolve([])]]),
+    );
+    expect(given?.signaturePath).toBeUndefined();
+    expect(given?.attestationPaths).toEqual([]);
+    expect(given?.name).toBe(fx.wheel21.name);
   });
 });
 
