@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { syncFormFields } from "./sync-form.mjs";
 
 const MINIMAL_CLIENT = fileURLToPath(new URL("./sync-minimal-client.mjs", import.meta.url));
 
@@ -49,20 +50,8 @@ function releaseSpecs(name, size) {
  * @param {string} password
  */
 function formArgs(file, user, password) {
-  const name = basename(file);
-  const wheel = name.endsWith(".whl");
   const sha256 = createHash("sha256").update(readFileSync(file)).digest("hex");
-  const fields = {
-    ":action": "file_upload",
-    protocol_version: "1",
-    metadata_version: "2.1",
-    name: "bench_sync",
-    version: "1.0",
-    summary: "pkgpush benchmark payload",
-    filetype: wheel ? "bdist_wheel" : "sdist",
-    pyversion: wheel ? (name.split("-")[2] ?? "py3") : "source",
-    sha256_digest: sha256,
-  };
+  const fields = syncFormFields(basename(file), sha256);
   return [
     "-u",
     `${user}:${password}`,

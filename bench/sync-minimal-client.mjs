@@ -12,6 +12,7 @@ import { createReadStream, createWriteStream, statSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { basename, join } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { syncFormFields } from "./sync-form.mjs";
 
 const [dir, page, user, password, ...targets] = process.argv.slice(2);
 if (!dir || !page || !user || password === undefined || targets.length === 0) {
@@ -75,18 +76,7 @@ async function download(file) {
  */
 async function upload(target, file) {
   const name = basename(file.path);
-  const wheel = name.endsWith(".whl");
-  const fields = {
-    ":action": "file_upload",
-    protocol_version: "1",
-    metadata_version: "2.1",
-    name: name.split("-")[0],
-    version: name.split("-")[1]?.replace(/\.tar\.gz$/, ""),
-    summary: "pkgpush benchmark payload",
-    filetype: wheel ? "bdist_wheel" : "sdist",
-    pyversion: wheel ? (name.split("-")[2] ?? "py3") : "source",
-    sha256_digest: file.sha256,
-  };
+  const fields = syncFormFields(name, file.sha256);
   const boundary = "minimal-client-boundary";
   const head = Buffer.from(
     `${Object.entries(fields)
